@@ -1,0 +1,32 @@
+# Two commands for a fresh machine with Python 3.11: `make report` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.landscape-installed
+SAMPLE := landscape/data/hf_papers_sample.csv
+REPORTS ?= reports
+
+.PHONY: install report test lint bench clean-reports
+
+install: $(STAMP)
+
+# torch first, from the CPU wheel: an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+report: $(STAMP)
+	$(BIN)/landscape report $(SAMPLE) -o $(REPORTS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check landscape tests bench
+	$(BIN)/ruff format --check landscape tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/quality.py
