@@ -32,6 +32,80 @@ def _root():
 # (each command: parse, call one package function, print; keep heavy imports inside the function)
 
 
+@app.command("ingest")
+def ingest_command(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Corpus files (CSV, JSONL, JSON, Parquet, HF page .txt, .bib, .ris).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Corpus file to write (.parquet or .csv).")],
+    column: Annotated[list[str] | None, typer.Option("--column", help="Map a column: SOURCE=TARGET.")] = None,
+    min_abstract_chars: Annotated[
+        int, typer.Option("--min-abstract-chars", help="Reject abstracts shorter than this.")
+    ] = 50,
+):
+    """Read, clean and validate corpus files; write the corpus and a rejects file beside it."""
+    from landscape.ingest import check_output_path, ingest
+
+    check_output_path(out)  # before reading a large corpus
+    columns = _parse_columns(column)
+    result = ingest([str(p) for p in inputs], columns=columns, min_abstract_chars=min_abstract_chars)
+    corpus_path, rejects_path = result.write(out)
+    typer.echo(result.summary())
+    typer.echo(f"corpus written to {corpus_path} ({result.counts['kept']} papers)")
+    typer.echo(f"rejects written to {rejects_path} ({result.counts['rejected']} rows)")
+
+
+@app.command()
+def trends(
+    directory: Annotated[Path, typer.Argument(help="A saved landscape directory.")],
+    freq: Annotated[str, typer.Option("--freq", help="Time bins: year, quarter or month.")] = "year",
+    window: Annotated[int, typer.Option("--window", help="Growth window: the last N bins.")] = 5,
+    top: Annotated[int, typer.Option("--top", help="Rows per table.")] = 10,
+    s: Annotated[float, typer.Option("--s", help="Burst rate multiplier (Kleinberg s > 1).")] = 2.0,
+    gamma: Annotated[float, typer.Option("--gamma", help="Burst entry cost (Kleinberg gamma).")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+):
+    """Emerging and fading topics, growth verdicts and bursts of a saved landscape."""
+    import json
+
+    from landscape.store import Landscape
+    from landscape.trends import format_summary, summary_records, trend_summary
+
+    land = Landscape.load(directory, embeddings=False)
+    summary = trend_summary(land, freq=freq, window=window, s=s, gamma=gamma)
+    if as_json:
+        typer.echo(json.dumps({"landscape": str(directory), **summary_records(summary, top)}, indent=2))
+    else:
+        typer.echo(format_summary(summary, top, name=str(directory)))
+
+
+@app.command()
+def evaluate(
+    directory: Annotated[Path, typer.Argument(help="A saved landscape directory.")],
+    labels: Annotated[
+        str | None,
+        typer.Option("--labels", help="Documents column to compare topics with (e.g. categories)."),
+    ] = None,
+    stability_seed: Annotated[
+        int | None,
+        typer.Option("--stability-seed", help="Refit with this seed and report the ARI between runs (slow)."),
+    ] = None,
+    top_n: Annotated[int, typer.Option("--top-n", help="Keywords per topic for NPMI and diversity.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+):
+    """Topic quality of a saved landscape: coherence, diversity, outliers, sizes, NMI/ARI vs labels."""
+    import json
+
+    from landscape.evaluate import evaluate as run_evaluate
+    from landscape.evaluate import format_quality
+
+    quality = run_evaluate(directory, labels, stability_seed=stability_seed, top_n=top_n)
+    if as_json:
+        typer.echo(json.dumps({"landscape": str(directory), **quality}, indent=2))
+    else:
+        typer.echo(format_quality(quality, name=str(directory)))
+
+
 def _parse_columns(pairs: list[str] | None) -> dict | None:
     """`--column SRC=DST` options into a mapping."""
     if not pairs:
@@ -93,6 +167,226 @@ def build(
     if len(land.topics) > 30:
         typer.echo(f"  … {len(land.topics) - 30} more topics")
     typer.echo(f"landscape written to {out}")
+
+
+@app.command()
+def report(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Corpus file(s) to build from, or a saved landscape directory (default: the sample)."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the HTML reports.")] = Path("reports"),
+    random_state: Annotated[int, typer.Option("--random-state", help="Seed for the build.")] = 42,
+    taxonomy: Annotated[Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML.")] = None,
+    parameter: Annotated[
+        list[str] | None, typer.Option("--parameter", "-p", help="Notebook parameter NAME=VALUE (value read as YAML).")
+    ] = None,
+    parameters_file: Annotated[
+        Path | None, typer.Option("--parameters", "-y", help="YAML file of notebook parameters.")
+    ] = None,
+    notebook: Annotated[
+        list[str] | None, typer.Option("--notebook", help="Run only this notebook (repeatable).")
+    ] = None,
+    timeout: Annotated[int, typer.Option("--timeout", help="Seconds one notebook cell may run.")] = 600,
+    landscape_dir: Annotated[
+        Path | None, typer.Option("--landscape-dir", help="Where to build (default: OUT/landscape).")
+    ] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build even if the inputs are unchanged.")] = False,
+):
+    """Build the landscape if needed, run every notebook and write HTML reports with an index page."""
+    import time
+
+    from landscape.report import parse_parameters
+    from landscape.report import report as run_report
+
+    start = time.perf_counter()
+    sources = [str(p) for p in inputs] if inputs else [str(Path(__file__).parent / "data" / "hf_papers_sample.csv")]
+    result = run_report(
+        sources if len(sources) > 1 else sources[0],
+        out,
+        parameters=parse_parameters(parameter, parameters_file),
+        notebooks=notebook,
+        random_state=random_state,
+        taxonomy=str(taxonomy) if taxonomy else None,
+        landscape_dir=landscape_dir,
+        rebuild=rebuild,
+        timeout=timeout,
+        log=lambda message: typer.echo(message, err=True),
+    )
+    typer.echo(f"{len(result.runs)} reports in {time.perf_counter() - start:.1f} s: {result.index}")
+
+
+# ---- fetch: papers from arXiv, Hugging Face daily papers and OpenAlex ----------------------------
+
+fetch_app = typer.Typer(
+    help="Fetch papers from arXiv, Hugging Face daily papers or OpenAlex into a corpus file.",
+    no_args_is_help=True,
+)
+app.add_typer(fetch_app, name="fetch")
+
+_FetchOut = Annotated[
+    Path, typer.Option("--out", "-o", help="Corpus file to write: .parquet, .csv or .jsonl.")
+]
+_BaseUrl = Annotated[
+    str | None,
+    typer.Option("--base-url", help="Endpoint to use instead of the public service (mirror, proxy)."),
+]
+_Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for an answer before retrying.")]
+_Retries = Annotated[int, typer.Option("--retries", help="Retries on 429/5xx errors and timeouts.")]
+_KeepPages = Annotated[
+    bool, typer.Option("--keep-pages", help="Keep the fetched pages (<out>.pages/) after writing.")
+]
+
+
+def _fetch_log(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fetch_client(source: str, min_interval: float, timeout: float, retries: int):
+    from landscape.fetch.http import PoliteClient
+
+    return PoliteClient(source, min_interval=min_interval, timeout=timeout, retries=retries, log=_fetch_log)
+
+
+def _fetch_save(frames, out: Path, keep_pages: bool) -> None:
+    from landscape.fetch import save_fetched
+
+    saved = save_fetched(frames, out, keep_pages=keep_pages)
+    merged = f" ({saved.merged} duplicates merged)" if saved.merged else ""
+    typer.echo(f"{saved.papers} papers written to {saved.path}{merged}")
+    for source, count in saved.sources.items():
+        typer.echo(f"  {count:>6}  {source}")
+
+
+@fetch_app.command("arxiv")
+def fetch_arxiv_command(
+    query: Annotated[
+        str, typer.Option("--query", "-q", help="arXiv query, e.g. 'abs:unlearning AND cat:cs.LG'.")
+    ],
+    out: _FetchOut,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Submitted on or after (YYYY[-MM[-DD]]).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Submitted on or before (YYYY[-MM[-DD]]).")
+    ] = None,
+    max_results: Annotated[int | None, typer.Option("--max", help="Stop after this many papers.")] = None,
+    page_size: Annotated[int, typer.Option("--page-size", help="Papers per request (1-2000).")] = 200,
+    base_url: _BaseUrl = None,
+    timeout: _Timeout = 30.0,
+    retries: _Retries = 4,
+    keep_pages: _KeepPages = False,
+):
+    """Fetch papers from the arXiv API (one request every 3 s; env LANDSCAPE_ARXIV_URL)."""
+    from landscape.fetch.arxiv import MIN_INTERVAL, SOURCE, fetch_arxiv
+    from landscape.fetch.corpus import check_output_path, date_bound
+    from landscape.fetch.pages import pages_dir_for
+
+    check_output_path(out)
+    frame = fetch_arxiv(
+        query,
+        date_from=date_bound(date_from, end=False, option="--from"),
+        date_to=date_bound(date_to, end=True, option="--to"),
+        max_results=max_results,
+        page_size=page_size,
+        base_url=base_url,
+        pages_dir=pages_dir_for(out),
+        client=_fetch_client(SOURCE, MIN_INTERVAL, timeout, retries),
+        log=_fetch_log,
+    )
+    _fetch_save([frame], out, keep_pages)
+
+
+@fetch_app.command("hf-papers")
+def fetch_hf_papers_command(
+    out: _FetchOut,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD, or YYYY-MM).")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD, or YYYY-MM).")] = None,
+    page: Annotated[
+        list[Path] | None, typer.Option("--page", help="A papers page saved as text (repeatable).")
+    ] = None,
+    base_url: _BaseUrl = None,
+    timeout: _Timeout = 30.0,
+    retries: _Retries = 4,
+    keep_pages: _KeepPages = False,
+):
+    """Fetch Hugging Face daily papers day by day (env LANDSCAPE_HF_URL), and/or read saved pages."""
+    from landscape.fetch.corpus import check_output_path, date_bound
+    from landscape.fetch.hf_papers import MIN_INTERVAL, SOURCE, fetch_hf_papers, read_hf_papers_page
+    from landscape.fetch.pages import pages_dir_for
+
+    check_output_path(out)
+    if not page and (date_from is None or date_to is None):
+        raise LandscapeError("fetch hf-papers needs --from and --to, or --page FILE")
+    frames = [read_hf_papers_page(path) for path in page or []]
+    if date_from is not None or date_to is not None:
+        frames.append(
+            fetch_hf_papers(
+                date_bound(date_from, end=False, option="--from"),
+                date_bound(date_to, end=True, option="--to"),
+                base_url=base_url,
+                pages_dir=pages_dir_for(out),
+                client=_fetch_client(SOURCE, MIN_INTERVAL, timeout, retries),
+                log=_fetch_log,
+            )
+        )
+    _fetch_save(frames, out, keep_pages)
+
+
+@fetch_app.command("openalex")
+def fetch_openalex_command(
+    search: Annotated[
+        str, typer.Option("--search", "-s", help="Full-text search, e.g. 'machine unlearning'.")
+    ],
+    out: _FetchOut,
+    from_year: Annotated[
+        int | None, typer.Option("--from-year", help="Published in or after this year.")
+    ] = None,
+    to_year: Annotated[
+        int | None, typer.Option("--to-year", help="Published in or before this year.")
+    ] = None,
+    max_results: Annotated[int | None, typer.Option("--max", help="Stop after this many works.")] = None,
+    email: Annotated[
+        str | None,
+        typer.Option("--email", help="Your e-mail for OpenAlex's polite pool (env LANDSCAPE_EMAIL)."),
+    ] = None,
+    base_url: _BaseUrl = None,
+    timeout: _Timeout = 30.0,
+    retries: _Retries = 4,
+    keep_pages: _KeepPages = False,
+):
+    """Fetch works from OpenAlex by cursor paging (env LANDSCAPE_OPENALEX_URL)."""
+    from landscape.fetch.corpus import check_output_path
+    from landscape.fetch.openalex import MIN_INTERVAL, SOURCE, fetch_openalex
+    from landscape.fetch.pages import pages_dir_for
+
+    check_output_path(out)
+    frame = fetch_openalex(
+        search,
+        from_year=from_year,
+        to_year=to_year,
+        max_results=max_results,
+        email=email,
+        base_url=base_url,
+        pages_dir=pages_dir_for(out),
+        client=_fetch_client(SOURCE, MIN_INTERVAL, timeout, retries),
+        log=_fetch_log,
+    )
+    _fetch_save([frame], out, keep_pages)
+
+
+@fetch_app.command("merge")
+def fetch_merge_command(
+    inputs: Annotated[list[Path], typer.Argument(help="Fetched corpus files (.parquet, .csv, .jsonl).")],
+    out: _FetchOut,
+):
+    """Merge fetched corpora: papers with the same arXiv id or normalised title become one."""
+    from landscape.fetch.corpus import check_output_path, read_fetched
+
+    check_output_path(out)
+    _fetch_save([read_fetched(path) for path in inputs], out, keep_pages=True)
 
 
 def main(argv: list[str] | None = None) -> int:

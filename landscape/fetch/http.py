@@ -1,0 +1,201 @@
+"""A polite HTTP client for the paper services.
+
+One request at a time, at least ``min_interval`` seconds between the starts of two requests (arXiv asks
+for 3 s), retries with exponential back-off on what a service can recover from (429, 5xx, timeouts,
+dropped connections), and ``Retry-After`` honoured. The clock and the sleep are injectable so tests can
+check the waits without waiting.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from landscape.schema import LandscapeError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# Looked up when a client is made (not at import), so tests can swap them for a fake clock.
+DEFAULT_CLOCK = time.monotonic
+DEFAULT_SLEEP = time.sleep
+
+
+def resolve_base_url(base_url: str | None, env_var: str, default: str) -> str:
+    """The endpoint to use: ``--base-url``, else the environment variable, else the public service."""
+    url = base_url or os.environ.get(env_var) or default
+    if not url.startswith(("http://", "https://")):
+        raise LandscapeError(f"base URL must start with http:// or https://, got {url!r}")
+    return url
+
+
+@dataclass
+class Response:
+    """What a successful request gave: the final URL, status, body bytes and headers."""
+
+    url: str
+    status: int
+    content: bytes
+    headers: dict = field(default_factory=dict)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (a number of seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class PoliteClient:
+    """GET requests with a minimum interval, retries, back-off and timeouts.
+
+    Parameters
+    ----------
+    source : str
+        Name of the service, used in every message (``"arXiv"``).
+    min_interval : float
+        Seconds between the starts of two requests (retries included).
+    timeout : float
+        Seconds to wait for the connection and for each read.
+    retries : int
+        Retries after the first try for 429, 5xx, timeouts and connection errors.
+    backoff : float
+        First back-off in seconds; doubles on each retry (capped at ``max_wait``).
+    max_wait : float
+        The longest single wait, ``Retry-After`` included.
+    user_agent : str or None
+        The ``User-Agent`` header.
+    clock, sleep : callables or None
+        Monotonic clock and sleep function (default: ``time.monotonic`` and ``time.sleep``).
+    log : callable or None
+        Called with one-line progress messages (retries, waits).
+    """
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        min_interval: float = 1.0,
+        timeout: float = 30.0,
+        retries: int = 4,
+        backoff: float = 2.0,
+        max_wait: float = 300.0,
+        user_agent: str | None = None,
+        clock=None,
+        sleep=None,
+        log=None,
+    ):
+        if min_interval < 0 or timeout <= 0 or retries < 0 or backoff < 0:
+            raise LandscapeError(
+                "min_interval, retries and backoff must be >= 0 and timeout > 0, got "
+                f"min_interval={min_interval}, timeout={timeout}, retries={retries}, backoff={backoff}"
+            )
+        self.source = source
+        self.min_interval = float(min_interval)
+        self.timeout = float(timeout)
+        self.retries = int(retries)
+        self.backoff = float(backoff)
+        self.max_wait = float(max_wait)
+        self.user_agent = user_agent or _default_user_agent()
+        self.clock = clock or DEFAULT_CLOCK
+        self.sleep = sleep or DEFAULT_SLEEP
+        self.log = log or (lambda message: None)
+        self.request_times: list[float] = []  # clock() at the start of every request, for the record
+        self.waits: list[tuple[str, float]] = []  # ("interval" | "retry", seconds) for every sleep
+        self._session = None
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _wait(self, kind: str, seconds: float) -> None:
+        if seconds > 0:
+            self.waits.append((kind, seconds))
+            self.sleep(seconds)
+
+    def _respect_interval(self) -> None:
+        if self.request_times:
+            due = self.request_times[-1] + self.min_interval
+            self._wait("interval", due - self.clock())
+
+    def _get_session(self):
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+            self._session.headers["User-Agent"] = self.user_agent
+        return self._session
+
+    def _fail(self, where: str, message: str) -> LandscapeError:
+        return LandscapeError(f"{self.source}, {where}: {message}" if where else f"{self.source}: {message}")
+
+    # -- the one public call ----------------------------------------------------------------------
+
+    def get(
+        self, url: str, params: dict | None = None, *, where: str = "", headers: dict | None = None, accept=()
+    ) -> Response:
+        """GET ``url``; return the response of the first success or raise ``LandscapeError``.
+
+        ``where`` names the page in messages, e.g. ``"page 3 (start=200)"``. Error statuses listed in
+        ``accept`` are returned too, for services that explain errors in the body (arXiv's 400).
+        """
+        import requests
+
+        session = self._get_session()
+        attempts = self.retries + 1
+        for attempt in range(1, attempts + 1):
+            self._respect_interval()
+            self.request_times.append(self.clock())
+            retry_after = None
+            try:
+                resp = session.get(url, params=params, headers=headers, timeout=self.timeout)
+            except requests.Timeout:
+                problem = f"no answer within {self.timeout:g} s"
+            except requests.ConnectionError as exc:
+                problem = f"connection failed ({type(exc).__name__}: {_short(str(exc))})"
+            except requests.RequestException as exc:  # invalid URL and the like: retrying cannot help
+                raise self._fail(where, f"request to {url} failed: {exc}") from exc
+            else:
+                if resp.status_code < 400 or resp.status_code in accept:
+                    # bytes, not text: requests guesses Latin-1 for text/* without a charset
+                    return Response(resp.url, resp.status_code, resp.content, dict(resp.headers))
+                problem = f"HTTP {resp.status_code} {resp.reason or ''}".rstrip()
+                if resp.status_code not in RETRY_STATUSES:
+                    raise self._fail(where, f"{problem} from {resp.url}: {_short(resp.text)}")
+                retry_after = _retry_after(resp.headers.get("Retry-After"))
+            if attempt == attempts:
+                raise self._fail(where, f"gave up after {attempts} tries: {problem} ({url})")
+            wait = min(self.backoff * 2 ** (attempt - 1), self.max_wait)
+            if retry_after is not None:
+                if retry_after > self.max_wait:
+                    raise self._fail(
+                        where, f"{problem}; the service asks to wait {retry_after:.0f} s (Retry-After)"
+                    )
+                wait = max(wait, retry_after)
+            self.log(
+                f"{self.source}, {where or url}: {problem}; retry {attempt} of {self.retries} in {wait:g} s"
+            )
+            self._wait("retry", wait)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _default_user_agent() -> str:
+    from landscape import __version__
+
+    return f"landscape/{__version__} (paper landscape builder; python-requests)"

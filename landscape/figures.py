@@ -1,0 +1,437 @@
+"""Plotly figures of a landscape, with one colour scheme shared by every figure.
+
+Figures are functions of the tidy frames that :mod:`landscape.trends` returns; they never compute
+statistics themselves. Labels come from paper text, which is untrusted: plotly renders a subset of
+HTML in trace names, tick labels and hover text, so every label is passed through ``html.escape``
+before it reaches a figure.
+
+Colours: :func:`topic_colors` gives each topic of a topic table a fixed colour (topics in id order
+walk through one long qualitative palette), unassigned papers (topic -1) are grey, and topics
+grouped as "other" are light grey. :func:`area_colors` does the same for research areas. The same
+topic table always gives the same colours, so the map and the trend charts agree.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import html
+
+UNASSIGNED_COLOR = "#9E9E9E"
+OTHER_COLOR = "#D5D5D5"
+OTHER_LABEL = "other"
+_UNASSIGNED_KEYS = (-1, "unassigned")
+
+
+# ---- colours ---------------------------------------------------------------------------------------
+def _palette() -> list[str]:
+    """A long qualitative palette: plotly's own palettes in a fixed order, greys and repeats removed."""
+    from plotly.colors import qualitative
+
+    seen, colors = set(), []
+    for name in ("Plotly", "D3", "Dark24", "Light24", "Alphabet"):
+        for color in getattr(qualitative, name):
+            c = color.upper()
+            r, g, b = (int(c[i : i + 2], 16) for i in (1, 3, 5))
+            if c in seen or max(r, g, b) - min(r, g, b) < 24:  # skip near-greys: grey means unassigned
+                continue
+            seen.add(c)
+            colors.append(c)
+    return colors
+
+
+def _extra_color(i: int) -> str:
+    """Colours past the palette: golden-angle hues, deterministic in ``i``."""
+    hue = (i * 0.618033988749895) % 1.0
+    light = (0.45, 0.6, 0.35)[i % 3]
+    r, g, b = colorsys.hls_to_rgb(hue, light, 0.65)
+    return f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+
+
+def key_colors(keys) -> dict:
+    """Colours for sorted keys: unassigned (-1 / ``"unassigned"``) grey, the rest through the palette."""
+    palette = _palette()
+    colors, i = {}, 0
+    for key in sorted(set(keys), key=lambda k: (isinstance(k, str), k)):
+        if key in _UNASSIGNED_KEYS:
+            colors[key] = UNASSIGNED_COLOR
+            continue
+        colors[key] = palette[i] if i < len(palette) else _extra_color(i - len(palette))
+        i += 1
+    return colors
+
+
+def topic_colors(topics) -> dict[int, str]:
+    """``{topic id: "#RRGGBB"}`` for a topic table (or landscape, or iterable of ids); -1 is grey.
+
+    Topic -1 always gets a colour, even when the table has no such row, so documents can be coloured
+    directly.
+    """
+    frame = getattr(topics, "topics", topics)
+    ids = frame["topic"] if hasattr(frame, "columns") else frame
+    colors = key_colors({int(t) for t in ids} | {-1})
+    return {int(k): v for k, v in colors.items()}
+
+
+def area_colors(areas) -> dict[str, str]:
+    """``{area: "#RRGGBB"}`` for area names (or a table with an ``area`` column); unassigned is grey."""
+    frame = getattr(areas, "topics", areas)
+    names = frame["area"].dropna() if hasattr(frame, "columns") else areas
+    return key_colors({str(a) for a in names} | {"unassigned"})
+
+
+def _colors_for(frame, colors):
+    if colors is not None:
+        return colors
+    keys = frame["key"].unique().tolist() if len(frame) else []
+    if frame.attrs.get("by") == "area" or any(isinstance(k, str) for k in keys):
+        return area_colors(keys)
+    return topic_colors(keys)
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+def _esc(text) -> str:
+    # < > & are what plotly's pseudo-HTML reacts to; it shows &quot; literally, and quotes are
+    # harmless once no tag can open.
+    return html.escape(str(text), quote=False)
+
+
+def _name(key, label, width: int = 60) -> str:
+    """A unique display name: ``"3: label"`` for topics, the name itself for areas; long ones cut."""
+    text = str(label) if isinstance(key, str) or str(key) == str(label) else f"{key}: {label}"
+    return _esc(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _freq_word(frame) -> str:
+    return {"year": "yearly", "quarter": "quarterly", "month": "monthly"}.get(frame.attrs.get("freq"), "")
+
+
+def _subtitle(frame) -> str:
+    a = frame.attrs
+    parts = []
+    if a.get("n_papers") is not None and a.get("n_bins") is not None:
+        parts.append(f"{a['n_papers']:,} papers in {a['n_bins']} {_freq_word(frame)} bins")
+    if a.get("excluded_precision"):
+        parts.append(
+            f"{a['excluded_precision']:,} papers dated less precisely than a {a.get('freq')} left out"
+        )
+    if a.get("undated"):
+        parts.append(f"{a['undated']:,} undated papers left out")
+    return "; ".join(parts)
+
+
+def _layout(fig, title: str, subtitle: str, **kwargs) -> None:
+    fig.update_layout(
+        title={"text": _esc(title), "subtitle": {"text": _esc(subtitle)}},
+        template="plotly_white",
+        legend={"traceorder": "normal"},
+        margin={"t": 90},
+        **kwargs,
+    )
+
+
+def _top_keys(shares, top: int) -> list:
+    totals = shares[~shares["key"].isin(_UNASSIGNED_KEYS)].groupby("key", sort=False)["count"].sum()
+    totals = totals[totals > 0].sort_values(ascending=False, kind="stable")
+    return totals.index[:top].tolist()
+
+
+def _empty_figure(title: str, message: str):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    _layout(fig, title, message)
+    fig.add_annotation(text=_esc(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    return fig
+
+
+def _custom(*columns) -> list[list]:
+    """Per-point hover data; a list of rows keeps numbers numeric next to text."""
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def _hex_rgba(color: str, alpha: float) -> str:
+    c = color.lstrip("#")
+    r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+# ---- trend figures -------------------------------------------------------------------------------
+def shares_area_figure(shares, top: int = 10, colors=None, title: str | None = None):
+    """Stacked area of the ``top`` largest topics' shares per bin; the rest stacked as "other".
+
+    ``shares`` is a frame from :func:`landscape.trends.topic_shares`. Unassigned papers keep their
+    own grey band, so the stack reaches 100% in every bin with papers.
+    """
+    import numpy as np
+    import plotly.graph_objects as go
+
+    what = "research area" if shares.attrs.get("by") == "area" else "topic"
+    title = title or f"Share of papers per {what}, {_freq_word(shares)}"
+    if shares.empty:
+        return _empty_figure(title, "no dated papers to show")
+    colors = _colors_for(shares, colors)
+    keys = _top_keys(shares, top)
+    unassigned = [k for k in shares["key"].unique() if k in _UNASSIGNED_KEYS]
+    fig = go.Figure()
+    hover = (
+        "%{customdata[0]}<br>%{customdata[1]}: %{y:.1%} (%{customdata[2]:,} of %{customdata[3]:,})"
+        "<extra></extra>"
+    )
+
+    def add(frame, name, color):
+        custom = _custom([name] * len(frame), frame["bin"], frame["count"], frame["total"])
+        fig.add_trace(
+            go.Scatter(
+                x=frame["bin_start"],
+                y=frame["share"],
+                name=name,
+                mode="lines",
+                stackgroup="shares",
+                line={"width": 0.5, "color": color},
+                fillcolor=color,
+                customdata=custom,
+                hovertemplate=hover,
+            )
+        )
+
+    for key in keys:
+        frame = shares[shares["key"] == key]
+        add(frame, _name(key, frame["label"].iloc[0]), colors.get(key, OTHER_COLOR))
+    rest = shares[~shares["key"].isin(keys + unassigned)]
+    if not rest.empty:
+        grouped = rest.groupby(["bin", "bin_start"], sort=False, as_index=False).agg(
+            count=("count", "sum"), total=("total", "first")
+        )
+        grouped["share"] = np.where(
+            grouped["total"] > 0, grouped["count"] / grouped["total"].clip(lower=1), np.nan
+        )
+        add(grouped, OTHER_LABEL, OTHER_COLOR)
+    for key in unassigned:
+        add(shares[shares["key"] == key], "unassigned", UNASSIGNED_COLOR)
+    _layout(
+        fig,
+        title,
+        _subtitle(shares),
+        xaxis_title="time",
+        yaxis={"title": "share of papers", "tickformat": ".0%"},
+        hovermode="x unified",
+    )
+    return fig
+
+
+def shares_line_figure(shares, keys=None, top: int = 5, colors=None, title: str | None = None):
+    """One line per topic (the ``top`` largest, or ``keys``) with its Wilson uncertainty band."""
+    import plotly.graph_objects as go
+
+    what = "research area" if shares.attrs.get("by") == "area" else "topic"
+    level = shares.attrs.get("level", 0.95)
+    title = title or f"Share of papers per {what} with {level:.0%} intervals, {_freq_word(shares)}"
+    if shares.empty:
+        return _empty_figure(title, "no dated papers to show")
+    colors = _colors_for(shares, colors)
+    keys = _top_keys(shares, top) if keys is None else list(keys)
+    fig = go.Figure()
+    for key in keys:
+        frame = shares[shares["key"] == key]
+        if frame.empty:
+            continue
+        name = _name(key, frame["label"].iloc[0])
+        color = colors.get(key, OTHER_COLOR)
+        custom = _custom(
+            [name] * len(frame),
+            frame["bin"],
+            frame["count"],
+            frame["total"],
+            frame["share_low"],
+            frame["share_high"],
+        )
+        # band: upper edge first (invisible), then the lower edge filled up to it
+        fig.add_trace(
+            go.Scatter(
+                x=frame["bin_start"],
+                y=frame["share_high"],
+                mode="lines",
+                line={"width": 0},
+                legendgroup=name,
+                showlegend=False,
+                hoverinfo="skip",
+                name=f"{name} upper",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=frame["bin_start"],
+                y=frame["share_low"],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=_hex_rgba(color, 0.2),
+                legendgroup=name,
+                showlegend=False,
+                hoverinfo="skip",
+                name=f"{name} lower",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=frame["bin_start"],
+                y=frame["share"],
+                mode="lines+markers",
+                name=name,
+                legendgroup=name,
+                line={"color": color},
+                customdata=custom,
+                hovertemplate="%{customdata[0]}<br>%{customdata[1]}: %{y:.1%} "
+                "[%{customdata[4]:.1%}, %{customdata[5]:.1%}] (%{customdata[2]:,} of %{customdata[3]:,})"
+                "<extra></extra>",
+            )
+        )
+    _layout(
+        fig,
+        title,
+        _subtitle(shares),
+        xaxis_title="time",
+        yaxis={"title": "share of papers", "tickformat": ".1%", "rangemode": "tozero"},
+    )
+    return fig
+
+
+def shares_heatmap(shares, top: int = 30, title: str | None = None):
+    """Topic x time heatmap of shares for the ``top`` largest topics (largest on top)."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    what = "research area" if shares.attrs.get("by") == "area" else "topic"
+    title = title or f"Share of papers per {what} and {shares.attrs.get('freq', 'bin')}"
+    if shares.empty:
+        return _empty_figure(title, "no dated papers to show")
+    keys = _top_keys(shares, top)
+    bins = shares["bin"].drop_duplicates().tolist()
+    z, counts, names = [], [], []
+    for key in reversed(keys):  # plotly draws the first row at the bottom
+        frame = shares[shares["key"] == key].set_index("bin").reindex(bins)
+        z.append(frame["share"].to_numpy(dtype=float))
+        counts.append(np.column_stack([frame["count"], frame["total"]]))
+        names.append(_name(key, frame["label"].iloc[0]))
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.array(z) if z else np.empty((0, len(bins))),
+            x=bins,
+            y=names,
+            customdata=np.array(counts) if counts else None,
+            colorscale="Blues",
+            colorbar={"title": "share", "tickformat": ".0%"},
+            hovertemplate="%{y}<br>%{x}: %{z:.1%} (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
+        )
+    )
+    _layout(fig, title, _subtitle(shares), xaxis={"title": "time", "type": "category"}, yaxis_title=what)
+    return fig
+
+
+def burst_timeline(bursts, top: int | None = 30, colors=None, title: str | None = None):
+    """Gantt-like timeline: one bar per burst from its first bin's start to its last bin's end.
+
+    ``bursts`` is a frame from :func:`landscape.trends.bursts`; with ``top``, only the strongest
+    bursts are drawn.
+    """
+    import plotly.graph_objects as go
+
+    what = "research area" if bursts.attrs.get("by") == "area" else "topic"
+    s, gamma = bursts.attrs.get("s", 2.0), bursts.attrs.get("gamma", 1.0)
+    title = title or f"Bursts per {what} (Kleinberg, s={s:g}, gamma={gamma:g})"
+    if bursts.empty:
+        return _empty_figure(title, "no bursts found")
+    colors = _colors_for(bursts, colors)
+    shown = bursts.nlargest(top, "strength") if top else bursts
+    shown = shown.sort_values(["bin_start", "strength"], ascending=[True, False], kind="stable")
+    names = [_name(k, lab) for k, lab in zip(shown["key"], shown["label"], strict=True)]
+    duration_ms = (shown["bin_end"] - shown["bin_start"]).dt.total_seconds().to_numpy() * 1000
+    custom = _custom(names, shown["start"], shown["end"], shown["strength"], shown["papers"])
+    fig = go.Figure(
+        go.Bar(
+            orientation="h",
+            base=shown["bin_start"],
+            x=duration_ms,
+            y=names,
+            marker={"color": [colors.get(k, OTHER_COLOR) for k in shown["key"]]},
+            customdata=custom,
+            hovertemplate="%{customdata[0]}<br>burst %{customdata[1]} to %{customdata[2]}<br>"
+            "strength %{customdata[3]:.1f}, %{customdata[4]:,} papers<extra></extra>",
+            showlegend=False,
+        )
+    )
+    _layout(
+        fig,
+        title,
+        f"{len(bursts)} bursts" + (f", strongest {len(shown)} shown" if len(shown) < len(bursts) else ""),
+        xaxis={"title": "time", "type": "date"},
+        yaxis={"title": what, "autorange": "reversed", "type": "category"},
+    )
+    return fig
+
+
+def emerging_figure(emerging, top: int = 15, title: str | None = None):
+    """Bar chart of the emerging-topics ranking: the three z-scored components stacked, score marked."""
+    import plotly.graph_objects as go
+
+    what = "research areas" if emerging.attrs.get("by") == "area" else "topics"
+    title = title or f"Emerging {what}"
+    if emerging.empty:
+        return _empty_figure(title, f"no {what} to rank")
+    shown = emerging.head(top).iloc[::-1]  # best on top
+    names = [_name(k, lab) for k, lab in zip(shown["key"], shown["label"], strict=True)]
+    custom = _custom(
+        names,
+        shown["slope"],
+        shown["slope_low"],
+        shown["slope_high"],
+        [_esc(v) for v in shown["verdict"]],
+        shown["burst_strength"],
+        shown["novelty"],
+        shown["recent_papers"],
+        shown["papers"],
+    )
+    hover = (
+        "%{customdata[0]}<br>score %{x:.2f}<br>slope %{customdata[1]:.2f} "
+        "[%{customdata[2]:.2f}, %{customdata[3]:.2f}] log-odds per bin (%{customdata[4]})<br>"
+        "recent burst strength %{customdata[5]:.1f}<br>novelty %{customdata[6]:.2f} "
+        "(%{customdata[7]:,} of %{customdata[8]:,} papers recent)<extra></extra>"
+    )
+    fig = go.Figure()
+    for column, name, color in (
+        ("growth_z", "growth", "#1F77B4"),
+        ("burst_z", "burst", "#D62728"),
+        ("novelty_z", "novelty", "#2CA02C"),
+    ):
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                x=shown[column],
+                y=names,
+                name=f"{name} (z)",
+                marker={"color": color},
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=shown["score"],
+            y=names,
+            mode="markers",
+            name="score",
+            marker={"symbol": "diamond", "size": 10, "color": "black"},
+            customdata=custom,
+            hovertemplate=hover,
+        )
+    )
+    recent = emerging.attrs.get("recent_start")
+    _layout(
+        fig,
+        title,
+        "score = z(growth slope) + z(recent burst strength) + z(novelty)"
+        + (f"; recent = from {recent}" if recent else ""),
+        barmode="relative",
+        xaxis_title="score (sum of z-scores)",
+        yaxis={"title": "", "type": "category"},
+    )
+    return fig

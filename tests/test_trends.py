@@ -1,0 +1,441 @@
+"""Trends: bins, shares, Wilson intervals, growth verdicts, bursts, emerging topics and the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from landscape import trends
+from landscape.schema import LandscapeError
+
+LABELS = {0: "rising topic", 1: "flat topic", 2: "falling topic", 3: "new topic", -1: None}
+AREAS = {0: "vision", 1: "vision", 2: "language", 3: "language", -1: "unassigned"}
+
+
+def _docs(counts: dict[int, dict[int, int]], precision="day", seed=0) -> pd.DataFrame:
+    """Documents from ``{year: {topic: count}}``, dated at random days of their year."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for year, per_topic in counts.items():
+        for topic, n in per_topic.items():
+            for i in range(n):
+                date = pd.Timestamp(year, 1, 1) + pd.Timedelta(days=int(rng.integers(0, 365)))
+                rows.append(
+                    dict(
+                        id=f"{year}-{topic}-{i}",
+                        date=date,
+                        date_precision=precision,
+                        topic=topic,
+                        topic_label=LABELS[topic],
+                        area=AREAS[topic],
+                    )
+                )
+    return pd.DataFrame(rows)
+
+
+def _trend_counts(seed=1, total=2000, years=range(2015, 2025)):
+    """Topic 0 rises from 4% to 16%, topic 1 stays at 10%, topic 2 falls 16% -> 4%; rest unassigned."""
+    rng = np.random.default_rng(seed)
+    counts = {}
+    for i, year in enumerate(years):
+        frac = i / (len(years) - 1)
+        p = [0.04 + 0.12 * frac, 0.10, 0.16 - 0.12 * frac]
+        p.append(1 - sum(p))
+        c = rng.multinomial(total, p)
+        counts[year] = {0: int(c[0]), 1: int(c[1]), 2: int(c[2]), -1: int(c[3])}
+    return counts
+
+
+@pytest.fixture(scope="module")
+def trend_docs():
+    return _docs(_trend_counts())
+
+
+# ---- Wilson --------------------------------------------------------------------------------------
+def test_wilson_interval_matches_hand_computed_values():
+    # 12 of 100, z = 1.959964: centre 0.139207 / 1.038415 = 0.134058, half-width 0.064064
+    low, high = trends.wilson_interval(12, 100)
+    assert low == pytest.approx(0.069994, abs=1e-5)
+    assert high == pytest.approx(0.198122, abs=1e-5)
+    # 0 of 10: [0, z^2 / (n + z^2)]; 10 of 10: [n / (n + z^2), 1]
+    assert trends.wilson_interval(0, 10) == pytest.approx((0.0, 3.841459 / 13.841459), abs=1e-6)
+    assert trends.wilson_interval(10, 10) == pytest.approx((10 / 13.841459, 1.0), abs=1e-6)
+    # a 90% interval is narrower; an empty bin has none
+    low90, high90 = trends.wilson_interval(12, 100, level=0.90)
+    assert low < low90 < 0.12 < high90 < high
+    assert all(math.isnan(v) for v in trends.wilson_interval(0, 0))
+
+
+def test_wilson_interval_agrees_with_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    counts, totals = np.array([0, 3, 17, 250, 999]), np.array([5, 40, 17, 1000, 1000])
+    low, high = trends.wilson_interval(counts, totals)
+    ref_low, ref_high = proportion_confint(counts, totals, alpha=0.05, method="wilson")
+    np.testing.assert_allclose(low, ref_low, atol=1e-9)
+    np.testing.assert_allclose(high, ref_high, atol=1e-9)
+
+
+def test_wilson_level_is_checked():
+    with pytest.raises(LandscapeError, match="level"):
+        trends.wilson_interval(1, 2, level=95)
+
+
+# ---- bins and shares -----------------------------------------------------------------------------
+def test_empty_years_are_zero_bins_with_explicit_edges():
+    docs = _docs({2019: {0: 3, -1: 1}, 2020: {0: 1, 1: 1}, 2022: {1: 2}})
+    shares = trends.topic_shares(docs, "year")
+    assert shares["bin"].unique().tolist() == ["2019", "2020", "2021", "2022"]
+    empty = shares[shares["bin"] == "2021"]
+    assert (empty["count"] == 0).all() and (empty["total"] == 0).all() and empty["share"].isna().all()
+    assert empty["bin_start"].iloc[0] == pd.Timestamp("2021-01-01")
+    assert empty["bin_end"].iloc[0] == pd.Timestamp("2022-01-01")
+    row = shares[(shares["bin"] == "2019") & (shares["key"] == 0)].iloc[0]
+    assert (row["count"], row["total"], row["share"]) == (3, 4, 0.75)
+    assert row["label"] == "rising topic"
+    assert (row["share_low"], row["share_high"]) == pytest.approx(trends.wilson_interval(3, 4))
+
+
+def test_quarter_and_month_bin_labels_and_edges():
+    docs = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "date": pd.to_datetime(["2020-02-10", "2020-11-30"]),
+            "date_precision": ["day", "month"],
+            "topic": [0, 0],
+        }
+    )
+    quarters = trends.topic_shares(docs, "quarter")
+    assert quarters["bin"].tolist() == ["2020Q1", "2020Q2", "2020Q3", "2020Q4"]
+    assert quarters["bin_end"].iloc[-1] == pd.Timestamp("2021-01-01")
+    months = trends.topic_shares(docs, "month")
+    assert months["bin"].iloc[0] == "2020-02" and months["bin"].iloc[-1] == "2020-11"
+    assert len(months) == 10 and months["count"].sum() == 2
+
+
+def test_unassigned_papers_count_in_the_denominator(trend_docs):
+    shares = trends.topic_shares(trend_docs, "year")
+    per_bin = shares.groupby("bin")["share"].sum()
+    np.testing.assert_allclose(per_bin.to_numpy(), 1.0)
+    assert (shares["total"] == 2000).all()
+    assert set(shares["key"]) == {-1, 0, 1, 2}
+    assert shares.loc[shares["key"] == -1, "label"].iloc[0] == "unassigned"
+
+
+def test_year_precision_papers_stay_out_of_quarter_and_month_bins():
+    docs = pd.concat(
+        [
+            _docs({2020: {0: 10, 1: 5}}, precision="day"),
+            _docs({2020: {0: 4}}, precision="month"),
+            _docs({2020: {1: 7}, 2021: {1: 3}}, precision="year"),
+        ],
+        ignore_index=True,
+    )
+    docs.loc[len(docs)] = dict(
+        id="nodate", date=pd.NaT, date_precision=None, topic=0, topic_label="rising topic"
+    )
+    year = trends.topic_shares(docs, "year")
+    assert year["count"].sum() == 29 and year.attrs["excluded_precision"] == 0 and year.attrs["undated"] == 1
+    for freq in ("quarter", "month"):
+        fine = trends.topic_shares(docs, freq)
+        assert fine["count"].sum() == 19  # day and month precision only
+        assert fine.attrs["excluded_precision"] == 10 and fine.attrs["undated"] == 1
+        assert fine["bin"].iloc[-1].startswith("2020")  # the 2021 papers are year-only
+
+
+def test_a_date_without_precision_is_trusted_only_to_the_year():
+    docs = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "date": pd.to_datetime(["2020-05-01", "2020-06-01"]),
+            "date_precision": [None, "day"],
+            "topic": [0, 0],
+        }
+    )
+    assert trends.topic_shares(docs, "month").attrs["excluded_precision"] == 1
+    assert trends.topic_shares(docs, "year")["count"].sum() == 2
+    # no precision column at all: dates are taken as exact
+    assert trends.topic_shares(docs.drop(columns="date_precision"), "month")["count"].sum() == 2
+
+
+def test_bad_dates_and_precisions_name_the_row_and_field():
+    docs = pd.DataFrame(
+        {"id": ["a", "b"], "date": ["2020-01-01", "soon"], "date_precision": "day", "topic": 0}
+    )
+    with pytest.raises(LandscapeError, match=r"row 2, field 'date'.*soon"):
+        trends.topic_shares(docs)
+    docs = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "date": pd.to_datetime(["2020-01-01"] * 2),
+            "date_precision": ["day", "week"],
+            "topic": 0,
+        }
+    )
+    with pytest.raises(LandscapeError, match=r"row 2, field 'date_precision'.*week"):
+        trends.topic_shares(docs)
+
+
+def test_options_are_checked():
+    docs = _docs({2020: {0: 1}})
+    with pytest.raises(LandscapeError, match="freq must be one of month, quarter, year"):
+        trends.topic_shares(docs, "week")
+    with pytest.raises(LandscapeError, match="by must be one of"):
+        trends.topic_shares(docs, by="author")
+    with pytest.raises(LandscapeError, match="window"):
+        trends.growth(docs, window=1)
+    with pytest.raises(LandscapeError, match="field 'area' is missing"):
+        trends.topic_shares(docs.drop(columns="area"), by="area")
+
+
+def test_area_shares_and_topic_table_labels(trend_docs):
+    topics = pd.DataFrame(
+        {"topic": [0, 1, 2, 7], "label": ["Rising", "Flat", "Falling", "Tiny"], "area": "x"}
+    )
+    land = SimpleNamespace(documents=trend_docs, topics=topics)
+    shares = trends.topic_shares(land, "year")
+    assert dict(zip(shares["key"], shares["label"], strict=True))[0] == "Rising"
+    assert (shares.loc[shares["key"] == 7, "count"] == 0).all()  # a topic with no dated papers is still there
+    areas = trends.topic_shares(land, "year", by="area")
+    assert areas["key"].unique().tolist() == ["language", "vision", "x", "unassigned"]
+    vision = areas[(areas["key"] == "vision") & (areas["bin"] == "2015")].iloc[0]
+    topic_rows = shares[(shares["bin"] == "2015") & shares["key"].isin([0, 1])]
+    assert vision["count"] == topic_rows["count"].sum()
+
+
+# ---- growth --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dispersion", ["pearson", "binomial"])
+def test_growth_verdicts_match_rising_flat_and_falling_series(trend_docs, dispersion):
+    result = trends.growth(trend_docs, "year", window=5, dispersion=dispersion).set_index("key")
+    assert result.loc[0, "verdict"] == "emerging" and result.loc[0, "slope_low"] > 0
+    assert (
+        result.loc[1, "verdict"] == "stable" and result.loc[1, "slope_low"] < 0 < result.loc[1, "slope_high"]
+    )
+    assert result.loc[2, "verdict"] == "fading" and result.loc[2, "slope_high"] < 0
+    assert result.loc[0, "window_start"] == "2020" and result.loc[0, "window_end"] == "2024"
+    assert result.loc[0, "n_bins"] == 5
+    # the rising share goes 9.3% -> 16% over 4 bins: about +0.16 log-odds per bin
+    assert result.loc[0, "slope"] == pytest.approx(0.16, abs=0.05)
+    assert result.loc[0, "odds_ratio"] == pytest.approx(math.exp(result.loc[0, "slope"]))
+
+
+def test_growth_uses_a_binomial_glm():
+    import statsmodels.api as sm
+
+    counts, totals = np.array([30, 45, 41, 60, 75]), np.array([1000, 1100, 900, 1000, 1050])
+    fit = trends.fit_growth(counts, totals, dispersion="binomial")
+    exog = sm.add_constant(np.arange(5.0))
+    ref = sm.GLM(np.column_stack([counts, totals - counts]), exog, family=sm.families.Binomial()).fit()
+    assert fit["slope"] == pytest.approx(ref.params[1])
+    assert (fit["slope_low"], fit["slope_high"]) == pytest.approx(tuple(ref.conf_int(0.05)[1]))
+    assert fit["dispersion"] == 1.0 and fit["note"] == ""
+
+
+def test_overdispersed_series_get_wider_intervals():
+    # shares jump between bins far more than binomial sampling allows
+    counts, totals = np.array([100, 220, 90, 260, 150, 240]), np.full(6, 1500)
+    plain = trends.fit_growth(counts, totals, dispersion="binomial")
+    quasi = trends.fit_growth(counts, totals, dispersion="pearson")
+    assert quasi["dispersion"] > 5
+    assert quasi["slope"] == pytest.approx(plain["slope"])
+    assert quasi["slope_high"] - quasi["slope_low"] > 3 * (plain["slope_high"] - plain["slope_low"])
+
+
+def test_separation_is_handled_and_reported():
+    # a topic that appears only in the last bin, and one that vanished: the plain MLE runs off
+    docs = _docs({y: {-1: 300, 1: 30} for y in range(2018, 2023)})
+    docs = pd.concat([docs, _docs({2022: {3: 60}}), _docs({2018: {2: 40}, 2019: {2: 30}}, seed=3)])
+    result = trends.growth(docs, "year", window=5).set_index("key")
+    assert result.loc[3, "verdict"] == "emerging" and "0.5 added" in result.loc[3, "note"]
+    assert result.loc[2, "verdict"] == "fading" and "0.5 added" in result.loc[2, "note"]
+    assert np.isfinite(result[["slope", "slope_low", "slope_high"]].to_numpy(dtype=float)).all()
+
+
+def test_too_little_data():
+    docs = _docs({2020: {0: 3, 1: 50}, 2021: {0: 2, 1: 50}, 2022: {0: 4, 1: 50}})
+    result = trends.growth(docs, "year", window=5).set_index("key")
+    assert result.loc[0, "verdict"] == "too little data"  # 9 papers < min_papers
+    assert math.isnan(result.loc[0, "slope"])
+    two_bins = trends.growth(_docs({2020: {0: 40, 1: 50}, 2021: {0: 60, 1: 50}}), "year")
+    assert (two_bins["verdict"] == "too little data").all()
+
+
+def test_tiny_significant_changes_are_stable():
+    # 10.0% -> 10.4% over 4 bins on a huge corpus: significant, but not a trend worth naming
+    counts = {
+        y: {0: (c := int(200_000 * (0.100 + 0.001 * i))), -1: 200_000 - c}
+        for i, y in enumerate(range(2020, 2025))
+    }
+    shares = trends.topic_shares(_counts_frame(counts), "year")
+    result = trends.growth_from_shares(shares, window=5, dispersion="binomial").set_index("key")
+    assert result.loc[0, "slope_low"] > 0
+    assert result.loc[0, "verdict"] == "stable"
+
+
+def _counts_frame(counts):
+    """A documents frame built straight from counts (one row per paper, dated mid-year)."""
+    topics, dates = [], []
+    for year, per_topic in counts.items():
+        for topic, n in per_topic.items():
+            topics.append(np.full(n, topic))
+            dates.append(np.full(n, np.datetime64(f"{year}-07-01")))
+    topics, dates = np.concatenate(topics), np.concatenate(dates)
+    return pd.DataFrame(
+        {"id": np.arange(topics.size).astype(str), "date": dates, "date_precision": "day", "topic": topics}
+    )
+
+
+# ---- bursts and emerging -------------------------------------------------------------------------
+def test_planted_topic_burst_is_found_at_its_years():
+    rng = np.random.default_rng(4)
+    counts = {}
+    for year in range(2010, 2025):
+        p = 0.2 if year in (2016, 2017, 2018) else 0.05
+        hit = int(rng.binomial(400, p))
+        counts[year] = {0: hit, 1: int(rng.binomial(400 - hit, 0.1)), -1: 0}
+        counts[year][-1] = 400 - hit - counts[year][1]
+    result = trends.bursts(_counts_frame(counts), "year")
+    mine = result[result["key"] == 0]
+    assert mine[["start", "end"]].values.tolist() == [["2016", "2018"]]
+    assert mine["bin_start"].iloc[0] == pd.Timestamp("2016-01-01")
+    assert mine["bin_end"].iloc[0] == pd.Timestamp("2019-01-01")
+    assert mine["n_bins"].iloc[0] == 3 and not mine["ongoing"].iloc[0]
+    assert result[result["key"] == 1].empty  # the flat topic has none
+
+
+def test_emerging_ranking_puts_the_new_rising_topic_first():
+    counts = _trend_counts(total=2000)
+    rng = np.random.default_rng(9)
+    for year in (2022, 2023, 2024):  # a new topic that takes off in the last three years
+        new = int(rng.binomial(2000, {2022: 0.02, 2023: 0.06, 2024: 0.12}[year]))
+        counts[year][3] = new
+        counts[year][-1] -= new
+    docs = _counts_frame(counts)
+    ranked = trends.emerging_topics(docs, "year", window=5)
+    assert ranked["key"].tolist()[:2] == [3, 0]
+    assert -1 not in ranked["key"].tolist()
+    assert ranked["key"].tolist()[-1] == 2  # the falling topic ranks last
+    top = ranked.iloc[0]
+    assert top["rank"] == 1 and top["verdict"] == "emerging"
+    assert top["burst_strength"] > 0 and top["burst_end"] == "2024"
+    assert top["novelty"] > 2  # all its papers are recent
+    assert top["score"] == pytest.approx(top["growth_z"] + top["burst_z"] + top["novelty_z"])
+    assert trends.emerging_topics(docs, top=2)["rank"].tolist() == [1, 2]
+
+
+def test_area_trends(trend_docs):
+    result = trends.growth(trend_docs, "year", by="area").set_index("key")
+    # vision = rising + flat topics, language = falling topic
+    assert result.loc["vision", "verdict"] == "emerging"
+    assert result.loc["language", "verdict"] == "fading"
+
+
+# ---- empty and single-bin corpora ------------------------------------------------------------------
+def test_empty_corpus_gives_empty_frames_and_a_clear_error():
+    docs = _docs({2020: {0: 5}}, precision="year")
+    shares = trends.topic_shares(docs, "quarter")
+    assert shares.empty and list(shares.columns) == trends.SHARE_COLUMNS
+    assert shares.attrs["excluded_precision"] == 5
+    assert trends.growth(docs, "quarter").empty
+    assert trends.bursts(docs, "quarter").empty
+    assert trends.emerging_topics(docs, "quarter").empty
+    with pytest.raises(
+        LandscapeError, match=r"no papers can be placed in quarter bins.*5 dated less.*--freq year"
+    ):
+        trends.trend_summary(docs, "quarter")
+    nothing = pd.DataFrame({"id": [], "date": pd.to_datetime([]), "date_precision": [], "topic": []})
+    with pytest.raises(LandscapeError, match="0 papers"):
+        trends.trend_summary(nothing)
+
+
+def test_single_bin_corpus_gives_a_note_and_no_verdicts():
+    summary = trends.trend_summary(_docs({2021: {0: 50, 1: 30, -1: 20}}), "year")
+    info = summary["info"].iloc[0]
+    assert info["n_bins"] == 1 and "only 1 year bin (2021)" in info["notes"]
+    assert (summary["growth"]["verdict"] == "too little data").all()
+    assert summary["bursts"].empty
+    assert "only 1 year bin" in trends.format_summary(summary)
+
+
+def test_trend_summary_collects_everything(trend_docs):
+    summary = trends.trend_summary(trend_docs, "year", window=4)
+    assert {"info", "shares", "growth", "bursts", "emerging", "area_shares", "area_growth"} <= set(summary)
+    info = summary["info"].iloc[0]
+    assert (info["first_bin"], info["last_bin"], info["window_start"]) == ("2015", "2024", "2021")
+    assert info["n_papers"] == 20_000
+    records = trends.summary_records(summary, top=3)
+    json.dumps(records)  # JSON-safe
+    assert records["topics"]["emerging"][0]["topic"] == 0
+    assert records["topics"]["fading"][0]["topic"] == 2
+    assert len(records["topics"]["growth"]) == 4
+
+
+# ---- CLI ------------------------------------------------------------------------------------------
+def _save_landscape(tmp_path, docs):
+    from landscape.store import Landscape
+
+    keys = sorted(k for k in docs["topic"].unique() if k != -1)
+    topics = pd.DataFrame(
+        {
+            "topic": keys,
+            "label": [LABELS[k] for k in keys],
+            "size": [int((docs["topic"] == k).sum()) for k in keys],
+            "keywords": [[LABELS[k].split()[0]] for k in keys],
+            "area": [AREAS[k] for k in keys],
+            "parent": 0,
+        }
+    )
+    docs = docs.assign(title="a paper", x=0.0, y=0.0)
+    Landscape(docs, topics, {"counts": {"papers": len(docs)}}).save(tmp_path / "land")
+    return tmp_path / "land"
+
+
+def test_cli_prints_emerging_fading_and_bursts(tmp_path, capsys, trend_docs):
+    from landscape.cli import main
+
+    docs = trend_docs.copy()
+    docs.loc[docs["topic"] == 0, "topic_label"] = (
+        "rising\x1b[31m topic"  # control characters never reach a terminal
+    )
+    land = _save_landscape(tmp_path, docs)
+    assert main(["trends", str(land), "--window", "5", "--top", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "20,000 papers in 10 yearly bins (2015 to 2024); growth window 2020 to 2024" in out
+    assert "Emerging topics" in out and "Fading topics" in out and "Strongest bursts" in out
+    assert "falling topic" in out and "research areas" in out
+    assert "\x1b" not in out
+
+
+def test_cli_json(tmp_path, capsys, trend_docs):
+    from landscape.cli import main
+
+    land = _save_landscape(tmp_path, trend_docs)
+    assert main(["trends", str(land), "--json", "--top", "3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["freq"] == "year" and data["bins"]["count"] == 10
+    rising = next(r for r in data["topics"]["growth"] if r["topic"] == 0)
+    assert rising["verdict"] == "emerging" and rising["label"] == "rising topic"
+    assert rising["interval"][0] > 0 and rising["slope"] > rising["interval"][0]
+    assert data["topics"]["fading"][0]["topic"] == 2
+    burst = data["topics"]["bursts"][0]
+    assert (burst["topic"], burst["end"], burst["ongoing"]) == (0, "2024", True) and burst["strength"] > 10
+    assert data["areas"]["growth"]
+
+
+def test_cli_errors_are_clear(tmp_path, capsys):
+    from landscape.cli import main
+
+    land = _save_landscape(tmp_path, _docs({2020: {0: 20, 1: 10}}, precision="year"))
+    assert main(["trends", str(land), "--freq", "month"]) == 2
+    assert "no papers can be placed in month bins" in capsys.readouterr().err
+    assert main(["trends", str(land), "--freq", "weekly"]) == 2
+    assert "freq must be one of" in capsys.readouterr().err
+    assert main(["trends", str(tmp_path / "missing")]) == 2
+    assert "not a landscape directory" in capsys.readouterr().err
+    assert main(["trends", str(land)]) == 0
+    assert "only 1 year bin" in capsys.readouterr().out
