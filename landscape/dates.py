@@ -1,0 +1,317 @@
+"""Dates with a precision (day / month / year), and the month an arXiv id encodes.
+
+A date known only to the month or year is stored as the first day of that month or year together
+with its precision, so that trends can be computed at the right resolution. Nothing is guessed: a
+value that is not one of the accepted forms is "unreadable" and the caller rejects the row.
+
+Accepted forms: ``2023``, ``2023-05``, ``2023/05``, ``2023-05-17``, ISO date-times
+(``2023-05-17T12:00:00Z``), RFC 2822 (``Mon, 2 Apr 2007 19:18:42 GMT``), ``May 2023``,
+``17 May 2023``, ``May 17, 2023``, ``2023 May``, and date/datetime objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from email.utils import parsedate_to_datetime
+
+PRECISION_RANK = {None: 0, "year": 1, "month": 2, "day": 3}
+
+_MONTHS = {
+    name: i + 1
+    for i, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ]
+    )
+    for name in names
+}
+_MONTH = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MISSING = {"", "nan", "nat", "none", "null", "n/a", "na", "-"}
+
+_YEAR = re.compile(r"(\d{4})(?:\.0)?")
+_YEAR_MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})")
+_YEAR_MONTH_DAY = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_ISO_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ]\d{1,2}:\d{2}.*")
+_MONTH_YEAR = re.compile(rf"(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+)?{_MONTH},?\s+(\d{{4}})", re.IGNORECASE)
+_MONTH_DAY_YEAR = re.compile(rf"{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})", re.IGNORECASE)
+_YEAR_MONTH_NAME = re.compile(rf"(\d{{4}})\s+{_MONTH}(?:\s+(\d{{1,2}}))?", re.IGNORECASE)
+_MIN_YEAR, _MAX_YEAR = 1000, 2999
+
+
+def _make(year, month=1, day=1):
+    year, month, day = int(year), int(month), int(day)
+    if not _MIN_YEAR <= year <= _MAX_YEAR:
+        raise ValueError(f"year {year} out of range")
+    return dt.datetime(year, month, day)  # raises ValueError for 2023-02-30
+
+
+def _parse_string(text: str) -> tuple[dt.datetime | None, str | None]:
+    if text.lower() in _MISSING:
+        return None, None
+    if m := _YEAR.fullmatch(text):
+        return _make(m[1]), "year"
+    if m := _YEAR_MONTH.fullmatch(text):
+        return _make(m[1], m[2]), "month"
+    if m := _YEAR_MONTH_DAY.fullmatch(text):
+        return _make(m[1], m[2], m[3]), "day"
+    if m := _ISO_DATETIME.fullmatch(text):
+        # the calendar day as written (a time zone would only move it when converted, which we don't)
+        dt.datetime.fromisoformat(text.replace("Z", "+00:00"))  # validates the time part
+        return _make(m[1], m[2], m[3]), "day"
+    if m := _MONTH_YEAR.fullmatch(text):
+        month = _MONTHS[m[2].lower()]
+        return (_make(m[3], month, m[1]), "day") if m[1] else (_make(m[3], month), "month")
+    if m := _MONTH_DAY_YEAR.fullmatch(text):
+        return _make(m[3], _MONTHS[m[1].lower()], m[2]), "day"
+    if m := _YEAR_MONTH_NAME.fullmatch(text):
+        month = _MONTHS[m[2].lower()]
+        return (_make(m[1], month, m[3]), "day") if m[3] else (_make(m[1], month), "month")
+    if "," in text or ":" in text:
+        try:
+            parsed = parsedate_to_datetime(text)  # RFC 2822, as in arXiv metadata
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+        if parsed is not None:
+            return _make(parsed.year, parsed.month, parsed.day), "day"
+    raise ValueError(f"unreadable date {text!r}")
+
+
+def parse_date(value) -> tuple[dt.datetime | None, str | None]:
+    """Parse one date value into ``(datetime at midnight, precision)``.
+
+    Returns ``(None, None)`` for a missing value (None, NaN, NaT, ``""``) and raises ``ValueError``
+    for a value that is present but not a readable date.
+    """
+    if value is None:
+        return None, None
+    if isinstance(value, float):
+        if value != value:
+            return None, None
+        if value.is_integer():  # a year column read as float because of missing values
+            return _make(int(value)), "year"
+        raise ValueError(f"unreadable date {value!r}")
+    if isinstance(value, bool):
+        raise ValueError(f"unreadable date {value!r}")
+    if isinstance(value, int):
+        return _make(value), "year"
+    if isinstance(value, dt.datetime):  # also pandas.Timestamp
+        if value != value:  # NaT
+            return None, None
+        return dt.datetime(value.year, value.month, value.day), "day"
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day), "day"
+    if type(value).__name__ in ("datetime64", "NaTType"):
+        import pandas as pd
+
+        return parse_date(pd.Timestamp(value))
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        return parse_date(value.item())
+    return _parse_string(" ".join(str(value).split()))
+
+
+_MONTH_WORD = re.compile(r"[A-Za-z]+|\d+")
+
+
+def month_number(text) -> int | None:
+    """The first month named or numbered in ``text`` (``"jun"``, ``"June"``, ``"6"``, ``"June-July"``)."""
+    for token in _MONTH_WORD.findall(str(text or "")):
+        if token.isdigit():
+            return int(token) if 1 <= int(token) <= 12 else None
+        if token.lower() in _MONTHS:
+            return _MONTHS[token.lower()]
+    return None
+
+
+def truncate(date: dt.datetime, precision: str | None) -> dt.datetime:
+    """The first day of the month or year of ``date`` for month/year precision."""
+    if precision == "year":
+        return date.replace(month=1, day=1)
+    if precision == "month":
+        return date.replace(day=1)
+    return date
+
+
+def parse_dates(values):
+    """Vectorised :func:`parse_date` for a pandas Series.
+
+    Returns ``(dates, precision, unreadable)``: a ``datetime64[ns]`` Series (NaT when missing or
+    unreadable), an object Series of precisions (None when missing) and a boolean Series marking the
+    values that are present but unreadable. Each distinct value is parsed once.
+    """
+    import numpy as np
+    import pandas as pd
+
+    index = values.index
+    if pd.api.types.is_datetime64_any_dtype(values):
+        dates = values
+        if getattr(dates.dt, "tz", None) is not None:
+            dates = dates.dt.tz_localize(None)
+        dates = dates.dt.normalize().astype("datetime64[ns]")
+        precision = pd.Series(np.where(dates.notna(), "day", None), index=index, dtype=object)
+        return dates, precision, pd.Series(False, index=index)
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed_dates, parsed_prec, parsed_bad = [], [], []
+    for value in uniques:
+        try:
+            date, prec = parse_date(value)
+            bad = False
+        except (ValueError, OverflowError):
+            date, prec, bad = None, None, True
+        parsed_dates.append(date)
+        parsed_prec.append(prec)
+        parsed_bad.append(bad)
+    # the sentinel -1 (missing) picks the appended "missing" entry
+    table_dates = np.array(
+        [
+            *(np.datetime64(d, "ns") if d else np.datetime64("NaT") for d in parsed_dates),
+            np.datetime64("NaT"),
+        ],
+        dtype="datetime64[ns]",
+    )
+    table_prec = np.array([*parsed_prec, None], dtype=object)
+    table_bad = np.array([*parsed_bad, False], dtype=bool)
+    dates = pd.Series(table_dates[codes], index=index)
+    precision = pd.Series(table_prec[codes], index=index, dtype=object)
+    unreadable = pd.Series(table_bad[codes], index=index)
+    return dates, precision, unreadable
+
+
+def apply_precision(dates, precision, given):
+    """Coarsen parsed dates to a stated precision (a ``date_precision`` column) when it is coarser.
+
+    ``2015-01-01`` stated as ``month`` becomes January 2015 at month precision; a stated precision
+    finer than what the value shows (``2015`` stated as ``day``) is not believed. Unknown stated
+    values are ignored.
+    """
+    import numpy as np
+    import pandas as pd
+
+    given = given.fillna("").astype(str).str.strip().str.lower()
+    rank_parsed = precision.map(PRECISION_RANK).fillna(0).to_numpy()
+    rank_given = given.map(lambda p: PRECISION_RANK.get(p, 0) if p else 0).to_numpy()
+    coarser = (rank_given > 0) & (rank_given < rank_parsed)
+    if not coarser.any():
+        return dates, precision
+    dates = dates.copy()
+    precision = precision.copy()
+    to_month = coarser & (given.to_numpy() == "month")
+    to_year = coarser & (given.to_numpy() == "year")
+    values = dates.to_numpy().copy()
+    values[to_month] = values[to_month].astype("datetime64[M]").astype("datetime64[ns]")
+    values[to_year] = values[to_year].astype("datetime64[Y]").astype("datetime64[ns]")
+    dates = pd.Series(values, index=dates.index)
+    precision[to_month] = "month"
+    precision[to_year] = "year"
+    return dates, pd.Series(np.asarray(precision, dtype=object), index=dates.index, dtype=object)
+
+
+# ---- arXiv identifiers ----------------------------------------------------------------------------
+# new style (April 2007 on): YYMM.NNNN or YYMM.NNNNN, optional version
+# old style: archive[.SUBJ]/YYMMNNN, e.g. cs/0501001, math.AG/0601001, hep-th/9901001
+_ARXIV_NEW = r"(\d{2})(\d{2})\.\d{4,5}"
+_ARXIV_OLD = r"[a-z][a-z\-]*(?:\.[A-Za-z]{2})?/(\d{2})(\d{2})\d{3}"
+# (case-insensitive prefix written inline, so pyarrow's RE2 engine can run the vectorised extract)
+_ARXIV_PREFIX = r"(?i:(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|arxiv:)?"
+ARXIV_ID = re.compile(rf"\s*{_ARXIV_PREFIX}(?P<id>{_ARXIV_NEW}|{_ARXIV_OLD})(?:v\d+)?(?:\.pdf)?/?\s*")
+# an arXiv id mentioned inside other text ("arXiv preprint arXiv:2205.11916", "arXiv:1706.03762 [cs]")
+ARXIV_IN_TEXT = re.compile(
+    rf"(?:arxiv[:./]\s*|arxiv\.org/(?:abs|pdf)/)(?P<id>\d{{4}}\.\d{{4,5}}|{_ARXIV_OLD})", re.IGNORECASE
+)
+
+
+def normalise_arxiv_id(value) -> str:
+    """The bare arXiv id without version (``2205.11916``, ``cs/0501001``), or ``""`` if not an arXiv id.
+
+    Accepts ``2205.11916v2``, ``arXiv:2205.11916``, ``https://arxiv.org/abs/2205.11916`` and old-style
+    ids. A bare id is only accepted when it encodes a real month.
+    """
+    if value is None or not isinstance(value, str):
+        return ""
+    match = ARXIV_ID.fullmatch(value)
+    if not match:
+        return ""
+    arxiv_id = match["id"]
+    return arxiv_id if arxiv_month(arxiv_id) is not None else ""
+
+
+def arxiv_month(arxiv_id) -> dt.datetime | None:
+    """The month of first submission an arXiv id encodes (``2205.11916`` -> 2022-05-01), else None."""
+    if not isinstance(arxiv_id, str):
+        return None
+    match = ARXIV_ID.fullmatch(arxiv_id)
+    if not match:
+        return None
+    groups = match.groups()  # id, new-style (yy, mm), old-style (yy, mm)
+    yy, mm = (int(groups[1]), int(groups[2])) if groups[1] is not None else (int(groups[3]), int(groups[4]))
+    if not 1 <= mm <= 12:
+        return None
+    if match["id"][0].isdigit():  # new style began in April 2007
+        year = 2000 + yy
+        if (year, mm) < (2007, 4):
+            return None
+    else:  # old style ran from August 1991 to March 2007
+        year = 1900 + yy if yy >= 91 else 2000 + yy
+        if (year, mm) < (1991, 8) or (year, mm) > (2007, 3):
+            return None
+    return dt.datetime(year, mm, 1)
+
+
+_ARXIV_EXTRACT = (
+    rf"^\s*{_ARXIV_PREFIX}(?P<id>(?P<nyy>\d{{2}})(?P<nmm>\d{{2}})\.\d{{4,5}}"
+    r"|[a-z][a-z\-]*(?:\.[A-Za-z]{2})?/(?P<oyy>\d{2})(?P<omm>\d{2})\d{3})(?:v\d+)?(?:\.pdf)?/?\s*$"
+)
+
+
+def arxiv_ids(values):
+    """Vectorised :func:`normalise_arxiv_id` for a pandas Series (``""`` where not an arXiv id)."""
+    import numpy as np
+    import pandas as pd
+
+    s = values.fillna("").astype(str)
+    result = pd.Series("", index=values.index, dtype=object)
+    maybe = s.str.contains(r"\d{4}", regex=True).to_numpy(dtype=bool)  # cheap filter first
+    if not maybe.any():
+        return result.astype(str)
+    # pyarrow's RE2 kernel directly: pandas' str.extract runs Python's re row by row
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    matched = pc.extract_regex(pa.array(s[maybe], type=pa.large_string()), _ARXIV_EXTRACT)
+    matched = matched.combine_chunks() if isinstance(matched, pa.ChunkedArray) else matched
+    parts = pd.DataFrame(
+        {name: matched.field(name).to_pandas() for name in ("id", "nyy", "nmm", "oyy", "omm")}
+    )
+    parts = parts.where(pd.Series(matched.is_valid().to_numpy(zero_copy_only=False)), None)
+    parts = parts.replace("", None)  # RE2 gives "" for a group that did not take part
+    new = parts["nyy"].notna().to_numpy()
+    yy = np.where(new, parts["nyy"].fillna("0"), parts["oyy"].fillna("0")).astype(int)
+    mm = np.where(new, parts["nmm"].fillna("0"), parts["omm"].fillna("0")).astype(int)
+    year = np.where(new, 2000 + yy, np.where(yy >= 91, 1900 + yy, 2000 + yy))
+    ym = year * 100 + mm
+    valid = parts["id"].notna().to_numpy() & (mm >= 1) & (mm <= 12)
+    valid &= np.where(new, ym >= 200704, (ym >= 199108) & (ym <= 200703))
+    ids = parts["id"].where(valid, "").fillna("")
+    result[maybe] = ids.to_numpy(dtype=object)
+    return result.astype(str)
+
+
+def arxiv_months(ids):
+    """The submission months of a Series of bare arXiv ids, as ``datetime64[ns]`` (NaT where none)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(ids.fillna("").astype(str))
+    table = [arxiv_month(u) if u else None for u in uniques]
+    return pd.Series(pd.to_datetime([table[c] for c in codes]), index=ids.index).astype("datetime64[ns]")

@@ -1,0 +1,540 @@
+"""Read, clean, validate and deduplicate corpus files into one corpus.
+
+``read_corpus(path)`` reads one file and maps its columns to the schema (raw values, with the file
+and line of each row). ``ingest(paths)`` reads several files and returns an ``IngestResult``: the
+clean corpus (exactly ``schema.CORPUS_COLUMNS``) and every row that could not be used, with the
+reason. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from landscape import readers
+from landscape.dates import PRECISION_RANK, apply_precision, arxiv_ids, arxiv_months, parse_dates
+from landscape.schema import CORPUS_COLUMNS, REJECT_COLUMNS, REQUIRED_COLUMNS, CorpusError, LandscapeError
+from landscape.text import clean_series, squash_whitespace, title_id, title_keys
+
+# What a column can be mapped to: the schema columns plus two helpers (an arXiv id gives the id, the
+# month and the URL when those are missing; a DOI gives the id and URL).
+TARGETS = (*CORPUS_COLUMNS, "arxiv_id", "doi")
+
+# Accepted column names per target, in order of preference (compared after lower-casing and turning
+# spaces and punctuation into "_").
+ALIASES = {
+    "id": ("id", "paper_id", "paperid", "doc_id", "document_id", "identifier", "uid"),
+    "title": ("title", "paper_title", "primary_title", "article_title"),
+    "abstract": ("abstract", "summary", "abstract_text", "abstracttext", "abstract_note", "description"),
+    "date": (
+        "date",
+        "published",
+        "publication_date",
+        "published_date",
+        "date_published",
+        "pub_date",
+        "publish_date",
+        "submitted",
+        "created",
+        "year",
+        "publication_year",
+        "pub_year",
+    ),
+    "date_precision": ("date_precision",),
+    "authors": ("authors", "author", "author_names", "authors_list", "creators"),
+    "categories": ("categories", "category", "keywords", "tags", "subjects", "primary_category"),
+    "url": ("url", "link", "abs_url", "paper_url", "pdf_url", "href"),
+    "source": ("source",),
+    "arxiv_id": ("arxiv_id", "arxivid", "arxiv", "arxiv_identifier", "eprint"),
+    "doi": ("doi",),
+}
+# Formats whose readers already produce the schema columns (a user mapping does not apply to them).
+_NATIVE_FORMATS = ("hf-page", "arxiv-snapshot", "bibtex", "ris")
+_JOINERS = {"authors": "; ", "categories": " "}
+REASONS = ("no title", "no abstract", "unreadable date", "abstract too short", "duplicate")
+
+
+def _name_key(name) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
+
+
+def check_columns(columns: dict | None) -> dict:
+    """Validate a user column mapping ``{source column: target}``; targets are case-insensitive."""
+    if columns is None:
+        return {}
+    if not isinstance(columns, dict):
+        raise LandscapeError(
+            f"columns must be a dict {{source column: target}}, got {type(columns).__name__}"
+        )
+    checked = {}
+    for source, target in columns.items():
+        key = _name_key(target)
+        if key not in TARGETS:
+            raise LandscapeError(
+                f"cannot map column {source!r} to {target!r}: the target must be one of {', '.join(TARGETS)}"
+            )
+        checked[str(source)] = key
+    return checked
+
+
+def _text_value(value, sep: str) -> str:
+    """One cell as text: lists joined, numbers without a spurious ``.0``, missing as ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return "" if value != value else (str(int(value)) if value.is_integer() else repr(value))
+    if isinstance(value, dict):  # e.g. {"name": "Ada Lovelace"} in author lists from APIs
+        for key in ("name", "full_name", "value", "term"):
+            if key in value:
+                return _text_value(value[key], sep)
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return sep.join(t for t in (_text_value(v, sep) for v in value) if t)
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        return _text_value(value.item(), sep)
+    return str(value)
+
+
+def _as_text(series: pd.Series, target: str) -> pd.Series:
+    if isinstance(series.dtype, pd.StringDtype):
+        return series.fillna("").astype(str)
+    sep = _JOINERS.get(target, " ")
+    return series.map(lambda v: _text_value(v, sep)).astype(str)
+
+
+def _as_date_values(series: pd.Series) -> pd.Series:
+    """Date cells as parseable scalars (lists or dicts from JSON become their text)."""
+    if series.dtype != object:
+        return series
+    return series.map(lambda v: _text_value(v, " ") if isinstance(v, (list, tuple, dict, np.ndarray)) else v)
+
+
+def map_columns(frame: pd.DataFrame, columns: dict | None = None, *, file="<DataFrame>") -> pd.DataFrame:
+    """Map a raw frame's columns to the schema (case-insensitive, with aliases and a user mapping).
+
+    Returns the columns of ``TARGETS`` (text columns as strings, ``""`` when absent; ``date`` raw)
+    plus ``_file`` and ``_line``. Raises ``CorpusError`` naming the missing required column and the
+    columns that were found.
+    """
+    columns = check_columns(columns)
+    found = [c for c in frame.columns if c != "_line"]
+    fmt = frame.attrs.get("format", "")
+    by_key: dict[str, str] = {}
+    for name in found:
+        key = _name_key(name)
+        if key not in by_key or str(name) == key:  # an exact lower-case name wins over "Title"
+            by_key[key] = name
+    chosen: dict[str, str] = {}
+    if fmt not in _NATIVE_FORMATS:
+        for source, target in columns.items():
+            name = source if source in found else by_key.get(_name_key(source))
+            if name is None:
+                raise CorpusError(
+                    f"column {source!r} (mapped to {target!r}) is not in the file; columns found: "
+                    f"{', '.join(map(str, found)) or '(none)'}",
+                    file=file,
+                    line=frame.attrs.get("columns_line"),
+                    field=source,
+                )
+            chosen[target] = name
+    used = set(chosen.values())
+    for target in TARGETS:
+        if target in chosen:
+            continue
+        for alias in ALIASES[target]:
+            name = by_key.get(alias)
+            if name is not None and name not in used:
+                chosen[target] = name
+                used.add(name)
+                break
+    if found or len(frame):
+        for required in REQUIRED_COLUMNS[1:]:  # an id can be made from the title
+            if required not in chosen:
+                raise CorpusError(
+                    f"missing required column {required!r}; columns found: "
+                    f"{', '.join(map(str, found)) or '(none)'} (map another column with "
+                    f"columns={{'NAME': '{required}'}} or --column NAME={required})",
+                    file=file,
+                    line=frame.attrs.get("columns_line"),
+                    field=required,
+                )
+    out = {}
+    for target in TARGETS:
+        if target not in chosen:
+            out[target] = pd.Series(None if target == "date" else "", index=frame.index, dtype=object)
+        elif target == "date":
+            out[target] = _as_date_values(frame[chosen[target]])
+        else:
+            out[target] = _as_text(frame[chosen[target]], target)
+    mapped = pd.DataFrame(out, index=frame.index)
+    for target in TARGETS:
+        if target != "date":
+            mapped[target] = mapped[target].astype(str)
+    mapped["_file"] = str(file)
+    mapped["_line"] = frame["_line"].to_numpy() if "_line" in frame else np.arange(1, len(frame) + 1)
+    mapped = mapped.reset_index(drop=True)
+    mapped.attrs.update(frame.attrs)
+    return mapped
+
+
+def read_corpus(path, *, columns: dict | None = None, format: str | None = None) -> pd.DataFrame:
+    """Read ONE corpus file and map it to the schema (raw values, no cleaning).
+
+    Parameters
+    ----------
+    path : a .csv/.tsv, .jsonl/.ndjson, .json, .parquet, .txt (Hugging Face page), .bib or .ris file
+        (text formats may be gzipped, ``.jsonl.gz``)
+    columns : extra column mapping ``{"my_abstract": "abstract"}`` (names are case-insensitive)
+    format : force a reader: one of ``landscape.readers.FORMATS``
+
+    Returns a DataFrame with the columns ``id, title, abstract, date, date_precision, authors,
+    categories, url, source, arxiv_id, doi`` plus ``_file`` and ``_line`` (1-based physical line for
+    text files, row number for Parquet).
+    """
+    frame = readers.read_file(path, format=format)
+    return map_columns(frame, columns, file=path)
+
+
+# ---- cleaning, validation and duplicates ----------------------------------------------------------------
+def _short(value: str, limit: int = 200) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _identify(raw: pd.DataFrame, title: pd.Series):
+    """Ids, bare arXiv ids and URLs.
+
+    The id is the input's id (arXiv-style ids normalised to ``arXiv:<id>`` without version), else
+    ``arXiv:<arxiv_id>``, else ``doi:<doi>``, else one made from the title. A missing URL is the arXiv
+    abstract page or the DOI link.
+    """
+    raw_id = squash_whitespace(raw["id"])
+    url = squash_whitespace(raw["url"])
+    doi = squash_whitespace(raw["doi"]).str.replace(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", regex=True)
+    id_arxiv = arxiv_ids(raw_id)
+    arxiv = arxiv_ids(raw["arxiv_id"])
+    arxiv = arxiv.where(arxiv != "", id_arxiv)
+    arxiv = arxiv.where(arxiv != "", arxiv_ids(url))
+    ids = raw_id.where(id_arxiv == "", "arXiv:" + id_arxiv)
+    ids = ids.where(ids != "", np.where(arxiv != "", "arXiv:" + arxiv, ""))
+    ids = ids.where(ids != "", np.where(doi != "", "doi:" + doi, ""))
+    no_id = (ids == "") & (title != "")
+    if no_id.any():
+        ids[no_id] = title[no_id].map(title_id)
+    url = url.where(url != "", np.where(arxiv != "", "https://arxiv.org/abs/" + arxiv, ""))
+    url = url.where(url != "", np.where(doi != "", "https://doi.org/" + doi, ""))
+    return raw_id, ids, arxiv, url
+
+
+def _dates(raw: pd.DataFrame, arxiv: pd.Series):
+    """Parsed dates coarsened to a stated precision; the arXiv id's month where there is no date."""
+    dates, precision, unreadable = parse_dates(raw["date"])
+    dates, precision = apply_precision(dates, precision, raw["date_precision"])
+    from_id = dates.isna() & ~unreadable & (arxiv != "")
+    if from_id.any():
+        months = arxiv_months(arxiv[from_id])
+        dates[from_id] = months
+        precision[from_id] = np.where(months.notna(), "month", None)
+    return dates, precision, unreadable
+
+
+def _merge_duplicates(ok, ids, raw_id, title, abstract_lengths, rank, merged_columns, reason, field_of):
+    """Merge rows with the same id or normalised title, in place.
+
+    In each group the row with the finest date, then the longest abstract, then the first one is
+    kept; a made-up ``title:`` id gives way to a real one, categories are united and empty authors or
+    URL are filled from the others. The other rows get the reason ``duplicate of <kept id>``.
+    """
+    keys = title_keys(pd.Series(title[ok]))
+    ok_ids = pd.Series(ids[ok])
+    candidate = (
+        ok_ids.duplicated(keep=False).to_numpy() | (keys.duplicated(keep=False) & (keys != "")).to_numpy()
+    )
+    categories, authors, url = merged_columns
+    for group in _groups(ok[candidate], ok_ids[candidate].tolist(), keys[candidate].tolist()):
+        order = sorted(group, key=lambda i: (-rank[i], -abstract_lengths[i], i))
+        keep = order[0]
+        if ids[keep].startswith("title:"):
+            ids[keep] = next((ids[i] for i in order if not ids[i].startswith("title:")), ids[keep])
+        # the kept row's categories first (its primary category stays first), then the others in order
+        united = (c for i in [keep, *sorted(order[1:])] for c in categories[i].split())
+        categories[keep] = " ".join(dict.fromkeys(united))
+        for column in (authors, url):
+            if not column[keep]:
+                column[keep] = next((column[i] for i in order if column[i]), "")
+        for other in order[1:]:
+            reason[other] = f"duplicate of {ids[keep]}"
+            field_of[other] = "id" if ids[keep] in (ids[other], raw_id[other]) else "title"
+
+
+def _prepare(raw: pd.DataFrame, min_abstract_chars: int):
+    """Clean a mapped frame, reject unusable rows and merge duplicates: (corpus, rejects, counts)."""
+    n = len(raw)
+    files = raw["_file"].astype(str)
+    title = clean_series(raw["title"])
+    abstract = clean_series(raw["abstract"])
+    source = squash_whitespace(raw["source"])
+    names = {f: Path(f).name for f in files.unique()}
+    source = source.where(source != "", files.map(names))
+    raw_id, ids, arxiv, url = _identify(raw, title)
+    dates, precision, unreadable = _dates(raw, arxiv)
+
+    # one reason per unusable row, the first that applies
+    lengths = abstract.str.len().to_numpy()
+    conditions = [
+        (title == "").to_numpy(),
+        (abstract == "").to_numpy(),
+        unreadable.to_numpy(),
+        lengths < min_abstract_chars,
+    ]
+    reason = np.select(conditions, list(REASONS[:4]), default="").astype(object)
+    field_of = np.select(conditions, ["title", "abstract", "date", "abstract"], default="").astype(object)
+    value = np.full(n, "", dtype=object)  # the offending value, shown in the rejects file
+    value[conditions[2]] = raw["date"][conditions[2]].map(_text_value_plain).to_numpy(dtype=object)
+    too_short = (reason == "abstract too short").astype(bool)
+    value[too_short] = abstract[too_short].map(_short).to_numpy(dtype=object)
+
+    ids_arr = ids.to_numpy(dtype=object).copy()
+    # columns the duplicate merge may fill in (object arrays, changed in place)
+    merged = (
+        squash_whitespace(raw["categories"]).to_numpy(dtype=object).copy(),
+        squash_whitespace(raw["authors"]).to_numpy(dtype=object).copy(),
+        url.to_numpy(dtype=object).copy(),
+    )
+    _merge_duplicates(
+        np.flatnonzero(reason == ""),
+        ids_arr,
+        raw_id.to_numpy(dtype=object),
+        title.to_numpy(dtype=object),
+        lengths,
+        precision.map(PRECISION_RANK).fillna(0).to_numpy(),
+        merged,
+        reason,
+        field_of,
+    )
+    categories, authors, url_arr = merged
+    kept = reason == ""
+
+    def pick(values, mask):  # long text stays in its (Arrow) Series; no round trip through Python
+        picked = values[mask] if isinstance(values, pd.Series) else pd.Series(values[mask], dtype=object)
+        return picked.reset_index(drop=True)
+
+    corpus = pd.DataFrame(
+        {
+            "id": pick(ids_arr, kept).astype(str),
+            "title": pick(title, kept),
+            "abstract": pick(abstract, kept),
+            "date": pick(dates, kept).astype("datetime64[ns]"),
+            "date_precision": pick(precision.to_numpy(dtype=object), kept),
+            "authors": pick(authors, kept).astype(str),
+            "categories": pick(categories, kept).astype(str),
+            "url": pick(url_arr, kept).astype(str),
+            "source": pick(source, kept),
+        },
+        columns=list(CORPUS_COLUMNS),
+    )
+    corpus["date_precision"] = corpus["date_precision"].where(corpus["date"].notna(), None)
+
+    rejected = ~kept
+    rejects = pd.DataFrame(
+        {
+            "file": files.to_numpy()[rejected],
+            "line": raw["_line"].to_numpy()[rejected],
+            "field": field_of[rejected],
+            "reason": reason[rejected],
+            "id": ids_arr[rejected],
+            "title": raw["title"].to_numpy()[rejected],
+            "value": value[rejected],
+        },
+        columns=[*REJECT_COLUMNS, "id", "title", "value"],
+    ).astype({"line": "Int64"})
+    for column in ("file", "field", "reason", "id", "title", "value"):
+        rejects[column] = rejects[column].astype(str)
+
+    by_reason = Counter("duplicate" if r.startswith("duplicate of ") else r for r in rejects["reason"])
+    counts = {
+        "read": int(n),
+        "kept": int(kept.sum()),
+        "rejected": int(rejected.sum()),
+        "by_reason": {r: int(by_reason[r]) for r in REASONS if by_reason[r]},
+        "files": {str(f): int(c) for f, c in files.value_counts(sort=False).items()},
+    }
+    return corpus, rejects, counts
+
+
+def _text_value_plain(value) -> str:
+    return _text_value(value, " ")
+
+
+def _groups(positions, ids: list, keys: list):
+    """Connected groups of rows sharing an id or a non-empty title key (union-find)."""
+    parent = {int(p): int(p) for p in positions}
+
+    def find(p):
+        while parent[p] != p:
+            parent[p] = parent[parent[p]]
+            p = parent[p]
+        return p
+
+    first_of: dict = {}
+    for p, row_id, key in zip(positions, ids, keys, strict=True):
+        p = int(p)
+        for token in (("id", row_id), ("title", key)):
+            if not token[1]:
+                continue
+            if token in first_of:
+                a, b = find(p), find(first_of[token])
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                first_of[token] = p
+    groups: dict[int, list[int]] = {}
+    for p in parent:
+        groups.setdefault(find(p), []).append(p)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+# ---- public API ------------------------------------------------------------------------------------------
+OUTPUT_FORMATS = (".parquet", ".csv")
+
+
+def check_output_path(path) -> Path:
+    """The corpus output path, checked to end in .parquet or .csv."""
+    path = Path(path)
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise LandscapeError(f"corpus output {str(path)!r} must end in {' or '.join(OUTPUT_FORMATS)}")
+    return path
+
+
+def rejects_path(corpus_path) -> Path:
+    """Where the rejects file of a corpus goes: ``<stem>.rejects.csv`` beside it."""
+    corpus_path = Path(corpus_path)
+    return corpus_path.with_name(f"{corpus_path.stem}.rejects.csv")
+
+
+@dataclass
+class IngestResult:
+    """The clean corpus, the rejected rows (with file, line, field and reason) and the counts."""
+
+    corpus: pd.DataFrame
+    rejects: pd.DataFrame
+    counts: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        columns: dict | None = None,
+        min_abstract_chars: int = 50,
+        name: str = "<DataFrame>",
+    ) -> IngestResult:
+        """Ingest an in-memory DataFrame like a file (``line`` in rejects = 1-based row number)."""
+        _check_min_chars(min_abstract_chars)
+        frame = frame.reset_index(drop=True).copy()
+        if "_line" not in frame:
+            frame["_line"] = np.arange(1, len(frame) + 1)
+        mapped = map_columns(frame, columns, file=name)
+        return _finish(mapped, min_abstract_chars, [name])
+
+    def write(self, corpus_path) -> tuple[Path, Path]:
+        """Write the corpus (Parquet or CSV by extension) and ``<stem>.rejects.csv`` beside it."""
+        corpus_path = check_output_path(corpus_path)
+        corpus_path.parent.mkdir(parents=True, exist_ok=True)
+        if corpus_path.suffix.lower() == ".parquet":
+            self.corpus.to_parquet(corpus_path, index=False)
+        else:
+            out = self.corpus.copy()
+            out["date"] = out["date"].dt.strftime("%Y-%m-%d").fillna("")
+            out["date_precision"] = out["date_precision"].fillna("")
+            out.to_csv(corpus_path, index=False)
+        path = rejects_path(corpus_path)
+        self.rejects.to_csv(path, index=False)
+        return corpus_path, path
+
+    def summary(self) -> str:
+        """What was read, kept and rejected, as a few human-readable lines."""
+        c = self.counts
+        files = c.get("files", {})
+        lines = [
+            f"read {c['read']} rows from {len(files)} file{'s' if len(files) != 1 else ''}: "
+            f"kept {c['kept']}, rejected {c['rejected']}"
+        ]
+        if len(files) > 1:
+            lines += [f"  {name}: {rows} row{'s' if rows != 1 else ''}" for name, rows in files.items()]
+        for reason, count in c.get("by_reason", {}).items():
+            lines.append(f"  rejected, {reason}: {count}")
+        if len(self.corpus):
+            known = self.corpus["date"].notna()
+            if known.any():
+                precisions = self.corpus["date_precision"].value_counts()
+                lines.append(
+                    f"  dates {self.corpus['date'].min():%Y-%m-%d} .. {self.corpus['date'].max():%Y-%m-%d}"
+                    f" ({', '.join(f'{p}: {precisions.get(p, 0)}' for p in ('day', 'month', 'year'))};"
+                    f" no date: {int((~known).sum())})"
+                )
+            else:
+                lines.append("  no dates")
+        return "\n".join(lines)
+
+
+def _check_min_chars(min_abstract_chars) -> None:
+    if (
+        isinstance(min_abstract_chars, bool)
+        or not isinstance(min_abstract_chars, (int, np.integer))
+        or (min_abstract_chars < 0)
+    ):
+        raise LandscapeError(f"min_abstract_chars must be a non-negative integer, got {min_abstract_chars!r}")
+
+
+def _finish(mapped: pd.DataFrame, min_abstract_chars: int, names: list[str]) -> IngestResult:
+    if len(mapped) == 0:
+        raise CorpusError("no papers found", file=names[0] if len(names) == 1 else None)
+    corpus, rejects, counts = _prepare(mapped, min_abstract_chars)
+    if len(corpus) == 0:
+        why = ", ".join(f"{count} {reason}" for reason, count in counts["by_reason"].items())
+        raise CorpusError(
+            f"no usable papers: all {counts['rejected']} rows were rejected ({why})",
+            file=names[0] if len(names) == 1 else None,
+        )
+    return IngestResult(corpus, rejects, counts)
+
+
+def ingest(paths, *, columns: dict | None = None, min_abstract_chars: int = 50) -> IngestResult:
+    """Read, clean, validate and merge corpus files into one corpus.
+
+    Parameters
+    ----------
+    paths : one path or a list of paths (any format ``read_corpus`` reads; files are merged and
+        duplicates removed across them)
+    columns : extra column mapping ``{"my_abstract": "abstract"}``
+    min_abstract_chars : abstracts shorter than this (after cleaning) are rejected
+
+    Returns an ``IngestResult`` with ``corpus`` (``schema.CORPUS_COLUMNS``; ``date`` is
+    ``datetime64[ns]``, missing optional text is ``""``), ``rejects`` (file, line, field, reason, id,
+    title, value) and ``counts`` (read, kept, rejected, by_reason, files).
+    """
+    _check_min_chars(min_abstract_chars)
+    check_columns(columns)
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if not paths:
+        raise LandscapeError("no input files given")
+    frames = []
+    for path in paths:
+        frame = read_corpus(path, columns=columns)
+        if len(frame) == 0:
+            raise CorpusError("no papers in this file", file=path)
+        frames.append(frame)
+    mapped = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return _finish(mapped, min_abstract_chars, [str(p) for p in paths])
