@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.landscape-installed
 SAMPLE := landscape/data/hf_papers_sample.csv
 REPORTS ?= reports
+# Where torch's CPU wheel comes from; on hosts without a local wheel (e.g. GitHub runners) set
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu, or PyPI serves the multi-GB CUDA build.
+TORCH_INDEX ?=
 
 .PHONY: install report test lint bench clean-reports
 
@@ -14,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
@@ -30,3 +33,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/pipeline.py --sizes 20000 --bertopic --update 1000 --cold
+
+clean-reports:
+	rm -rf $(REPORTS)/*.html $(REPORTS)/notebooks $(REPORTS)/landscape

@@ -170,16 +170,71 @@ def build(
 
 
 @app.command()
+def update(
+    directory: Annotated[Path, typer.Argument(help="A saved landscape directory (updated in place).")],
+    inputs: Annotated[list[Path], typer.Argument(help="Corpus files with the new papers.")],
+    embeddings: Annotated[
+        Path | None, typer.Option("--embeddings", help="Precomputed embeddings of the new papers (.npy).")
+    ] = None,
+    taxonomy: Annotated[
+        Path | None, typer.Option("--taxonomy", help="The taxonomy YAML the landscape was built with.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Embedding model (default: the landscape's).")
+    ] = None,
+    column: Annotated[list[str] | None, typer.Option("--column", help="Map a column: SOURCE=TARGET.")] = None,
+    min_topic_size: Annotated[
+        int | None, typer.Option("--min-topic-size", help="Smallest new topic (default: scaled).")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="Where to embed and assign: local or ray.")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
+):
+    """Add new papers to a saved landscape: existing topic ids stay, new subjects become new topics."""
+    from landscape.update import update as run_update
+
+    land, record = run_update(
+        directory,
+        [str(p) for p in inputs],
+        embeddings=str(embeddings) if embeddings else None,
+        taxonomy=str(taxonomy) if taxonomy else None,
+        embedding_model=model,
+        columns=_parse_columns(column),
+        min_topic_size=min_topic_size,
+        engine=engine,
+        address=address,
+        cache_dir=False if no_cache else None,
+        log=lambda message: typer.echo(message, err=True),
+    )
+    typer.echo(
+        f"{record['added']} new papers ({record['skipped']} already in the landscape, "
+        f"{record['rejected']} rejected): {record['assigned_existing']} to existing topics, "
+        f"{record['assigned_new']} to {len(record['new_topics'])} new topic(s), "
+        f"{record['unassigned']} unassigned, in {record['timings']['total']:.1f} s"
+    )
+    for t in record["new_topics"]:
+        typer.echo(f"  new topic {t['topic']:>3}  {t['size']:>5}  {t['label']}  [{t['area']}]")
+    for g in record["grown"][:10]:
+        typer.echo(f"  grew {g['topic']:>3}  {g['before']:>5} -> {g['after']:<5}  {g['label']}")
+    typer.echo(f"landscape updated: {land.path} ({len(land.documents)} papers, {len(land.topics)} topics)")
+
+
+@app.command()
 def report(
     inputs: Annotated[
         list[Path] | None,
-        typer.Argument(help="Corpus file(s) to build from, or a saved landscape directory (default: the sample)."),
+        typer.Argument(help="Corpus file(s) or a saved landscape directory (default: the bundled sample)."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the HTML reports.")] = Path("reports"),
     random_state: Annotated[int, typer.Option("--random-state", help="Seed for the build.")] = 42,
     taxonomy: Annotated[Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML.")] = None,
     parameter: Annotated[
-        list[str] | None, typer.Option("--parameter", "-p", help="Notebook parameter NAME=VALUE (value read as YAML).")
+        list[str] | None,
+        typer.Option("--parameter", "-p", help="Notebook parameter NAME=VALUE (YAML value)."),
     ] = None,
     parameters_file: Annotated[
         Path | None, typer.Option("--parameters", "-y", help="YAML file of notebook parameters.")
@@ -188,10 +243,13 @@ def report(
         list[str] | None, typer.Option("--notebook", help="Run only this notebook (repeatable).")
     ] = None,
     timeout: Annotated[int, typer.Option("--timeout", help="Seconds one notebook cell may run.")] = 600,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Notebooks run at once (default: one per CPU core).")
+    ] = None,
     landscape_dir: Annotated[
         Path | None, typer.Option("--landscape-dir", help="Where to build (default: OUT/landscape).")
     ] = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build even if the inputs are unchanged.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build even with unchanged inputs.")] = False,
 ):
     """Build the landscape if needed, run every notebook and write HTML reports with an index page."""
     import time
@@ -200,7 +258,8 @@ def report(
     from landscape.report import report as run_report
 
     start = time.perf_counter()
-    sources = [str(p) for p in inputs] if inputs else [str(Path(__file__).parent / "data" / "hf_papers_sample.csv")]
+    sample = Path(__file__).parent / "data" / "hf_papers_sample.csv"
+    sources = [str(p) for p in inputs] if inputs else [str(sample)]
     result = run_report(
         sources if len(sources) > 1 else sources[0],
         out,
@@ -211,6 +270,7 @@ def report(
         landscape_dir=landscape_dir,
         rebuild=rebuild,
         timeout=timeout,
+        jobs=jobs,
         log=lambda message: typer.echo(message, err=True),
     )
     typer.echo(f"{len(result.runs)} reports in {time.perf_counter() - start:.1f} s: {result.index}")

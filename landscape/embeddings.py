@@ -231,6 +231,16 @@ def auto_precision(device: str = "cpu", flags: set[str] | None = None) -> str:
 # ---- precomputed embeddings ---------------------------------------------------------------------
 
 
+def precomputed_embeddings(embeddings, n_expected: int) -> np.ndarray:
+    """Precomputed embeddings given as an array or a file, checked to have one row per paper."""
+    if not isinstance(embeddings, np.ndarray):
+        return load_embeddings(embeddings, n_expected)
+    array = np.asarray(embeddings, dtype=np.float32)
+    if array.ndim != 2 or array.shape[0] != n_expected:
+        raise LandscapeError(f"precomputed embeddings have shape {array.shape} for {n_expected} papers")
+    return array
+
+
 def load_embeddings(path: str | os.PathLike, n_expected: int | None = None) -> np.ndarray:
     """Read precomputed embeddings (.npy, .parquet or .safetensors), one row per paper, as float32.
 

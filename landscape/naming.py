@@ -1,0 +1,486 @@
+"""Where topics are named: phrase extraction, c-TF-IDF keywords and short human-readable labels.
+
+Topic words come from BERTopic's class-based TF-IDF (c-TF-IDF): the documents of a topic are
+treated as one document, term frequencies are L1-normalised per topic (square-rooted to damp very
+frequent words) and weighted by ``log(1 + A / f)``, where ``A`` is the average number of words per
+topic and ``f`` a word's frequency over all topics. What differs from vanilla BERTopic is what
+counts as a "word":
+
+- candidates are 1–3-word phrases that never cross punctuation and never start or end with a stop
+  word; inside a phrase only the connector "of" is allowed ("mixture of experts", "chain of
+  thought");
+- English stop words, paper boilerplate ("propose", "results", "state-of-the-art", ...), numbers,
+  URLs, e-mail addresses and LaTeX never become topic words, and very generic words ("model",
+  "learning", "data", ...) only appear inside phrases ("diffusion models"), never alone;
+- plural and hyphenation variants share one feature ("language model" = "language models",
+  "mixture-of-experts" = "mixture of experts"); a keyword is shown in its most frequent written form.
+
+A label is the topic's best phrase: its top keyword, replaced by a longer phrase that contains it
+when that phrase is strong enough (see :func:`choose_label`). Labels are unique across topics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+# Paper boilerplate: words that say how a paper is written, not what it is about.
+BOILERPLATE = frozenset(
+    """
+    paper papers propose proposes proposed proposing proposal present presents presented presenting
+    introduce introduces introduced introducing method methods methodology result results resulting
+    discuss discusses discussed discussing describes described describing
+    approach approaches show shows showed shown showing novel state-of-the-art sota demonstrate
+    demonstrates demonstrated demonstrating based using use used uses utilize utilizes utilizing
+    leverage leverages leveraging existing performance performances outperform outperforms
+    outperformed outperforming achieve achieves achieved achieving significant significantly
+    effective effectively efficiently improve improves improved improving improvement improvements
+    experiment experiments experimental extensive extensively evaluate evaluates evaluated
+    evaluating conduct conducted comprehensive superior competitive respectively furthermore
+    moreover additionally however specifically particular particularly notably recent recently
+    new various variety different work works study studies studied paradigm framework frameworks
+    task tasks problem problems challenge challenges challenging issue issues address addresses
+    addressing solution solutions way ways number numbers large-scale wide widely range
+    available publicly code codes github https http www com org html pdf url
+    et al ie eg i.e e.g etc fig figure table section appendix abstract article
+    also able allow allows enable enables enabling provide provides providing obtain obtains
+    obtained make makes making aim aims aimed focus focuses key important crucial critical
+    promising remarkable impressive strong stronger better best good high higher low lower
+    substantial substantially prior previous previously current currently typically usually
+    often commonly generally general specific potential possible simple simply easy effectiveness
+    efficiency benefit benefits gain gains stage step steps setting settings scenario scenarios
+    aspect aspects component components module modules strategy strategies technique techniques
+    designed real-world recent-years years year release released
+    open-source source publicly-available experimentally empirically empirical theoretical
+    theoretically thorough investigate investigates investigated explore explores explored exploring
+    analyze analyzes analyse despite while via across towards toward et-al
+    given consider considers considered including include includes called termed named
+    """.split()
+)
+
+# Too generic to be a topic word on their own in an ML corpus, fine inside phrases.
+GENERIC = frozenset(
+    """
+    model models modeling modelling learning learn learns learned network networks neural data
+    training train trained dataset datasets benchmark benchmarks system systems algorithm
+    algorithms deep machine information feature features representation representations
+    application applications accuracy quality error errors input inputs output outputs
+    metric metrics process processing analysis analyses design baseline baselines parameter parameters
+    set sets function functions structure structures level levels type types form forms
+    state states space spaces value values time times image images text texts language languages
+    domain domains knowledge content context sample samples example examples
+    """.split()
+)
+
+# A phrase followed by some other word in this share of its occurrences is a modifier, not a label.
+MODIFIER_RATIO = 0.7
+
+# Words allowed inside (never at the edge of) a phrase.
+CONNECTORS = frozenset({"of"})
+
+# Words ending in "s" that are not plurals.
+_NOT_PLURAL = frozenset(
+    """
+    news lens series species physics mathematics robotics analytics semantics statistics dynamics
+    graphics kinematics linguistics ethics economics genetics genomics diabetes bias gas atlas
+    chaos corpus focus consensus status virus bus radius basis thesis hypothesis axis analysis
+    synthesis diagnosis prognosis class process access success loss less
+    """.split()
+)
+
+_URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
+_LATEX = re.compile(r"\$[^$]{0,400}\$|\\[A-Za-z]+")
+# Words (hyphenated compounds kept whole) and the punctuation that phrases may not cross.
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*|[.,;:!?()\[\]{}\"“”‘’|/]|\s[-–—]+\s")
+_BREAK = re.compile(r"[^A-Za-z0-9]+")
+_NUMBERLIKE = re.compile(r"^\d[\d.,]*(?:[a-z]{0,3}|%)$")
+_DIMENSION = re.compile(r"^[1-4]d$")  # 2D, 3D, 4D are topics, not numbers
+
+
+# Content words in scikit-learn's English stop-word list ("computer vision", "recommender system").
+_NOT_STOP = frozenset(
+    "computer system interest fire detail side back top bottom front full part move found thin thick".split()
+)
+
+
+@lru_cache(maxsize=8)
+def stop_words(extra: tuple[str, ...] = ()) -> frozenset:
+    """English stop words, paper boilerplate and any ``extra`` words (lower-case)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return (frozenset(ENGLISH_STOP_WORDS) - _NOT_STOP) | BOILERPLATE | {w.lower() for w in extra}
+
+
+def singular(word: str) -> str:
+    """A cheap singular form, only used to merge variants ("models" → "model")."""
+    if len(word) <= 3 or word in _NOT_PLURAL or word.endswith(("ss", "us", "is", "ics")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+class PhraseAnalyzer:
+    """Turns a text into candidate topic phrases (feature keys), for ``CountVectorizer(analyzer=...)``.
+
+    A key is the lower-case, singular, de-hyphenated form of a phrase, so that spelling variants
+    count as one feature. ``surfaces=True`` yields ``(key, written form)`` pairs instead.
+    """
+
+    def __init__(self, ngram_range=(1, 3), stop=frozenset()):
+        self.ngram_range = ngram_range
+        self.stop = stop
+        self._tokens: dict[str, tuple[str, tuple[str, ...]]] = {}  # token → (kind, key words)
+
+    def _token(self, token: str):
+        low = token.lower()
+        if low in CONNECTORS:
+            info = ("connector", (low,))
+        elif _BREAK.fullmatch(token) or low in self.stop or len(low) < 2 or low.endswith(("-based", "-art")):
+            info = ("break", ())
+        elif _NUMBERLIKE.match(low) and not _DIMENSION.match(low):
+            info = ("break", ())
+        else:
+            info = ("word", tuple(singular(part) for part in low.split("-") if part))
+        self._tokens[token] = info
+        return info
+
+    def phrases(self, text: str, surfaces: bool = False):
+        lo, hi = self.ngram_range
+        tokens = _TOKEN.findall(_LATEX.sub(" . ", _URL.sub(" . ", text)))
+        known = self._tokens.get
+        info = [known(t) or self._token(t) for t in tokens]
+        n = len(tokens)
+        for i in range(n):
+            kind, words = info[i]
+            if kind != "word":
+                continue
+            if lo == 1 and not (len(words) == 1 and words[0] in GENERIC):
+                yield (" ".join(words), tokens[i]) if surfaces else " ".join(words)
+            for j in range(i + 1, min(i + hi, n)):
+                kind_j, words_j = info[j]
+                if kind_j == "break":
+                    break
+                words += words_j
+                if len(set(words)) < len(words):
+                    break  # "language to language": longer phrases repeat too
+                if kind_j == "word" and j - i + 1 >= lo:
+                    key = " ".join(words)
+                    yield (key, " ".join(tokens[i : j + 1])) if surfaces else key
+
+    def __call__(self, text: str) -> list[str]:
+        return list(self.phrases(text))
+
+
+def count_matrix(docs, analyzer: PhraseAnalyzer, min_df: int = 1, vocab_docs=None):
+    """Documents × phrases count matrix and the phrase keys.
+
+    ``vocab_docs`` (indices) restricts vocabulary building to a subset, which bounds memory on very
+    large corpora; every document is then counted against that vocabulary.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, dtype="int32")
+    try:
+        if vocab_docs is None:
+            counts = vectorizer.fit_transform(docs)
+        else:
+            vectorizer.fit([docs[i] for i in vocab_docs])
+            counts = vectorizer.transform(docs)
+    except ValueError:  # no phrase in any document (or none frequent enough)
+        return sp.csr_matrix((len(docs), 0), dtype="int32"), np.array([], dtype=object)
+    return counts.tocsr(), vectorizer.get_feature_names_out()
+
+
+def class_tfidf(class_counts):
+    """BERTopic's c-TF-IDF with ``reduce_frequent_words``: sqrt(L1 tf) · log(1 + A / f)."""
+    import numpy as np
+    from sklearn.preprocessing import normalize
+
+    class_counts = class_counts.astype("float64")
+    freq = np.asarray(class_counts.sum(axis=0)).ravel()
+    avg_words = float(np.asarray(class_counts.sum(axis=1)).mean())
+    idf = np.log(1.0 + avg_words / np.maximum(freq, 1.0))
+    tf = normalize(class_counts, norm="l1", axis=1)
+    tf.data = np.sqrt(tf.data)
+    return tf.multiply(idf).tocsr()
+
+
+def fragments(vocab, totals, ratio: float = 0.8):
+    """Mask of phrases that are mostly part of one longer phrase ("large language" inside "large
+    language models", "reinforcement" inside "reinforcement learning", "answering" inside
+    "question answering"): when one extension accounts for ``ratio`` of a phrase's occurrences, the
+    phrase is a fragment and the extension is the term."""
+    import numpy as np
+
+    right: dict[str, int] = {}
+    left: dict[str, int] = {}
+    for key, total in zip(vocab, totals, strict=True):
+        words = key.split()
+        if len(words) < 2:
+            continue
+        head = words[:-1] if words[-2] not in CONNECTORS else words[:-2]
+        tail = words[1:] if words[1] not in CONNECTORS else words[2:]
+        for part, side in ((" ".join(head), right), (" ".join(tail), left)):
+            if side.get(part, 0) < total:
+                side[part] = total
+    longest = np.array([max(right.get(k, 0), left.get(k, 0)) for k in vocab], dtype=np.float64)
+    return longest >= ratio * np.maximum(np.asarray(totals, dtype=np.float64), 1.0)
+
+
+def topic_keywords(counts, vocab, labels, topic_ids, *, top_n: int = 10, candidates: int = 30, exclude=None):
+    """Top c-TF-IDF phrases per topic.
+
+    Returns ``{topic: [(key, score, doc_freq_in_topic), ...]}`` with up to ``candidates`` entries
+    (the first ``top_n`` are the topic's keywords; the rest are label candidates). Unassigned papers
+    (-1) form their own class for the IDF, as in BERTopic, but get no keywords. ``exclude`` is a
+    boolean mask of phrases that may not be keywords (fragments).
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    labels = np.asarray(labels)
+    classes = list(topic_ids) + ([-1] if (labels == -1).any() else [])
+    row_of = {t: i for i, t in enumerate(classes)}
+    rows = np.array([row_of.get(int(t), -1) for t in labels])
+    keep = rows >= 0
+    indicator = sp.csr_matrix(
+        (np.ones(keep.sum()), (rows[keep], np.flatnonzero(keep))), shape=(len(classes), len(labels))
+    )
+    scores = class_tfidf(indicator @ counts)
+    presence = counts.copy()
+    presence.data[:] = 1
+    doc_freq = (indicator @ presence).tocsr()
+    result = {}
+    for t in topic_ids:
+        r = row_of[t]
+        row = scores.getrow(r)
+        idx, val = row.indices, row.data
+        if exclude is not None:
+            ok = ~exclude[idx]
+            idx, val = idx[ok], val[ok]
+        order = np.lexsort((idx, -val))[: max(candidates, top_n)]
+        df_row = doc_freq.getrow(r).toarray().ravel()
+        result[t] = [(str(vocab[idx[k]]), float(val[k]), int(df_row[idx[k]])) for k in order]
+    return result
+
+
+def surface_forms(docs, keys, analyzer: PhraseAnalyzer) -> dict[str, Counter]:
+    """How each phrase key is written in ``docs``: ``{key: Counter(written form → count)}``."""
+    wanted = set(keys)
+    found: dict[str, Counter] = {k: Counter() for k in wanted}
+    for doc in docs:
+        for key, surface in analyzer.phrases(doc, surfaces=True):
+            if key in wanted:
+                found[key][surface] += 1
+    return found
+
+
+def display_keyword(key: str, forms: Counter) -> str:
+    """The most frequent written form, lower-cased ("language models")."""
+    if not forms:
+        return key
+    return _most_common(forms).lower()
+
+
+def display_label(key: str, forms: Counter) -> str:
+    """Title-style label keeping acronyms and inner capitals ("Mixture of Experts", "LLMs", "MoE")."""
+    written = _most_common(forms) if forms else key
+    variants: dict[str, Counter] = {}
+    for form, n in forms.items():
+        for word in form.split():
+            variants.setdefault(word.lower(), Counter())[word] += n
+    out = []
+    for word in written.split():
+        if word.lower() in CONNECTORS:
+            out.append(word.lower())
+            continue
+        best = _most_common(variants.get(word.lower(), Counter({word: 1})))
+        if any(c.isupper() for c in best[1:]):
+            out.append(best)  # acronym or inner capital: as the authors write it
+        else:
+            out.append("-".join(p[:1].upper() + p[1:] for p in best.split("-")))
+    return " ".join(out)
+
+
+def _most_common(counter: Counter) -> str:
+    # Ties broken alphabetically so labels never depend on document order.
+    return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def choose_label(
+    candidates,
+    *,
+    extensions=None,
+    min_doc_freq: int = 2,
+    phrase_ratio: float = 0.4,
+    extension_ratio: float = 0.5,
+    exclude=(),
+):
+    """Pick a topic's label key from its ranked ``(key, score, doc_freq)`` candidates.
+
+    1. Start from the best-scoring phrase found in at least ``min_doc_freq`` of the topic's papers.
+    2. Prefer a longer candidate containing it (e.g. "machine unlearning" over "unlearning") when
+       that phrase scores at least ``phrase_ratio`` × the shorter one.
+    3. Complete a phrase that mostly occurs inside a longer one in this topic ("architecture search"
+       → "neural architecture search"): ``extensions(key)`` gives the phrase's count in the topic
+       and ``[(longer key, count), ...]``; the most frequent longer phrase is taken when it accounts
+       for at least ``extension_ratio`` of the occurrences.
+
+    Keys in ``exclude`` (labels already taken) are skipped. Returns None when nothing is usable.
+    """
+    usable = [(k, s) for k, s, df in candidates if df >= min_doc_freq and k not in exclude]
+    if not usable:
+        usable = [(k, s) for k, s, _ in candidates if k not in exclude]
+    if not usable:
+        return None
+    key, score = usable[0]
+    while True:
+        words = key.split()
+        longer = [
+            (k, s)
+            for k, s in usable
+            if len(k.split()) > len(words) and _contains(k.split(), words) and s >= phrase_ratio * score
+        ]
+        if not longer:
+            break
+        key, score = max(longer, key=lambda ks: ks[1])
+    while extensions is not None:
+        own, longer = extensions(key)
+        longer = [(k, c) for k, c in longer if k not in exclude]
+        if not longer or own <= 0:
+            break
+        best, count = max(longer, key=lambda kc: (kc[1], kc[0]))
+        if count < extension_ratio * own:
+            break
+        key = best
+    return key
+
+
+def _contains(words, part) -> bool:
+    n = len(part)
+    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
+
+
+class TopicNamer:
+    """Keywords and labels for any grouping of one corpus (topics, or their parents).
+
+    ``fit(docs)`` counts candidate phrases once; ``name(labels)`` can then be called for several
+    groupings of the same documents.
+    """
+
+    # Written forms of a topic's phrases are read from at most this many of its papers.
+    SURFACE_DOCS = 200
+
+    def __init__(
+        self,
+        *,
+        ngram_range=(1, 3),
+        stop_words=None,
+        top_n_words=10,
+        min_df=2,
+        vocab_sample=None,
+        random_state=0,
+    ):
+        self.ngram_range = ngram_range
+        self.stop_words = stop_words
+        self.top_n_words = top_n_words
+        self.min_df = min_df
+        self.vocab_sample = vocab_sample
+        self.random_state = random_state
+
+    def fit(self, docs):
+        import numpy as np
+
+        self.docs_ = list(docs)
+        self.analyzer_ = PhraseAnalyzer(tuple(self.ngram_range), stop_words(tuple(self.stop_words or ())))
+        vocab_docs = None
+        if self.vocab_sample is not None and len(self.docs_) > self.vocab_sample:
+            rng = np.random.default_rng(self.random_state)
+            vocab_docs = np.sort(rng.choice(len(self.docs_), self.vocab_sample, replace=False))
+        min_df = min(self.min_df, max(1, len(self.docs_) // 10))
+        self.counts_, self.vocab_ = count_matrix(
+            self.docs_, self.analyzer_, min_df=min_df, vocab_docs=vocab_docs
+        )
+        self.column_ = {k: i for i, k in enumerate(self.vocab_)}
+        self.fragments_ = fragments(self.vocab_, np.asarray(self.counts_.sum(axis=0)).ravel())
+        # phrase column → columns of the one-word-longer phrases that contain it
+        # and the phrases usually followed by another word ("3d", "adversarial", "3d object"): modifiers,
+        # which make poor labels on their own
+        totals = np.asarray(self.counts_.sum(axis=0)).ravel()
+        followed = np.zeros(len(self.vocab_))
+        self.longer_: dict[int, list[int]] = {}
+        for col, key in enumerate(self.vocab_):
+            words = key.split()
+            if len(words) < 2:
+                continue
+            head = " ".join(words[:-1] if words[-2] not in CONNECTORS else words[:-2])
+            tail = " ".join(words[1:] if words[1] not in CONNECTORS else words[2:])
+            if head in self.column_:
+                followed[self.column_[head]] += totals[col]
+            for part in {head, tail}:
+                if part in self.column_:
+                    self.longer_.setdefault(self.column_[part], []).append(col)
+        modifiers = {str(k) for k in self.vocab_[followed >= MODIFIER_RATIO * np.maximum(totals, 1)]}
+        # the longest phrases cannot be looked up with one more word: judge them by their last words
+        # ("multimodal large language" ends like "large language", a modifier)
+        longest = self.ngram_range[1]
+        for key in self.vocab_:
+            words = key.split()
+            if len(words) >= longest and " ".join(words[1:]) in modifiers:
+                modifiers.add(str(key))
+        self.modifiers_ = modifiers
+        return self
+
+    def name(self, labels, topic_ids=None):
+        """``{topic: (keywords, label)}`` for the groups in ``labels`` (-1 = none).
+
+        Labels are unique: a topic whose best phrase is already another (larger, earlier) topic's
+        label gets its next best phrase.
+        """
+        import numpy as np
+
+        labels = np.asarray(labels)
+        if topic_ids is None:
+            topic_ids = sorted(int(t) for t in np.unique(labels) if t >= 0)
+        if not len(topic_ids):
+            return {}
+        ranked = topic_keywords(
+            self.counts_, self.vocab_, labels, topic_ids, top_n=self.top_n_words, exclude=self.fragments_
+        )
+        taken: set[str] = set()
+        chosen = {}
+        for t in topic_ids:
+            members = np.flatnonzero(labels == t)
+            in_topic = np.asarray(self.counts_[members].sum(axis=0)).ravel()
+
+            def extensions(key, in_topic=in_topic):
+                col = self.column_[key]
+                longer = [c for c in self.longer_.get(col, []) if not self.fragments_[c]]
+                return int(in_topic[col]), [(str(self.vocab_[c]), int(in_topic[c])) for c in longer]
+
+            chosen[t] = choose_label(
+                ranked[t],
+                extensions=extensions,
+                min_doc_freq=min(2, len(members)),
+                exclude=taken | self.modifiers_,
+            )
+            taken.add(chosen[t])
+        result = {}
+        for t in topic_ids:
+            keys = [k for k, _, _ in ranked[t][: self.top_n_words]]
+            wanted = sorted(set(keys) | ({chosen[t]} if chosen[t] else set()))
+            members = np.flatnonzero(labels == t)
+            cols = [self.column_[k] for k in wanted]
+            # Only papers that contain one of the phrases, and not too many of them.
+            has = members[self.counts_[members][:, cols].getnnz(axis=1) > 0][: self.SURFACE_DOCS]
+            forms = surface_forms((self.docs_[i] for i in has), wanted, self.analyzer_)
+            keywords = [display_keyword(k, forms[k]) for k in keys]
+            label = display_label(chosen[t], forms[chosen[t]]) if chosen[t] else f"Topic {t}"
+            result[t] = (keywords, label)
+        return result

@@ -1,0 +1,245 @@
+"""Research-area taxonomy: loading it from YAML and matching topics and papers to its areas.
+
+A taxonomy file (the bundled one is ``landscape/taxonomies/ai_ml.yaml``) looks like::
+
+    name: AI/ML research areas
+    areas:
+      - id: machine-unlearning
+        name: Machine Unlearning
+        description: Removing the influence of specific training data from a trained model ...
+        keywords: [unlearning, machine unlearning]      # optional
+
+Matching is by embedding similarity. Each area is embedded as ``"{name}: {description}"``. A paper
+is compared by its own embedding; a topic by the mean of its centroid's similarity and the
+similarity of the text ``"{label}: {keywords}"``. The best area wins when its cosine similarity
+reaches the threshold; otherwise the topic or paper stays ``"unassigned"`` rather than being forced
+into an area. The thresholds were calibrated on the dev corpus with all-MiniLM-L6-v2 (see
+``docs/topics.md``): papers whose title names an area's keyword score a median of about 0.45 with
+that area, unrelated texts (cooking, poetry, sport) stay below about 0.15.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from landscape.schema import LandscapeError
+
+BUNDLED = Path(__file__).parent / "taxonomies" / "ai_ml.yaml"
+UNASSIGNED = "unassigned"
+
+# Cosine similarity needed to carry an area (all-MiniLM-L6-v2; calibrated in docs/topics.md).
+TOPIC_THRESHOLD = 0.35
+PAPER_THRESHOLD = 0.30
+
+_FIELDS = ("id", "name", "description", "keywords")
+
+
+class TaxonomyError(LandscapeError):
+    """A taxonomy file that cannot be used; names the file, the line and the area."""
+
+    def __init__(self, message: str, *, file=None, line: int | None = None, area: str | None = None):
+        where = [str(file)] if file is not None else []
+        if line is not None:
+            where.append(f"line {line}")
+        if area is not None:
+            where.append(area)
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    name: str
+    description: str
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """What is embedded for matching."""
+        return f"{self.name}: {self.description}"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    name: str
+    areas: tuple[Area, ...]
+    source: str = "<memory>"
+
+    def __len__(self) -> int:
+        return len(self.areas)
+
+    @property
+    def names(self) -> list[str]:
+        return [a.name for a in self.areas]
+
+
+def load_taxonomy(path=None) -> Taxonomy:
+    """Read and validate a taxonomy YAML file (default: the bundled AI/ML taxonomy)."""
+    import yaml
+
+    path = Path(path) if path is not None else BUNDLED
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TaxonomyError("taxonomy file not found", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaxonomyError(f"cannot read taxonomy file: {exc}", file=path) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TaxonomyError(
+            f"not valid YAML: {problem}", file=path, line=mark.line + 1 if mark else None
+        ) from None
+    if not isinstance(data, dict) or "areas" not in data:
+        raise TaxonomyError("expected a mapping with an 'areas' list", file=path, line=1)
+    entries = data["areas"]
+    if not isinstance(entries, list) or not entries:
+        raise TaxonomyError("'areas' must be a non-empty list", file=path, line=_line_of_key(root, "areas"))
+    lines = _entry_lines(root)
+    areas, first_line = [], {}
+    for i, entry in enumerate(entries):
+        line = lines[i] if i < len(lines) else None
+        where = f"area #{i + 1}"
+        if not isinstance(entry, dict):
+            raise TaxonomyError(
+                "each area must be a mapping with id, name, description", file=path, line=line, area=where
+            )
+        if isinstance(entry.get("id"), str) and entry["id"].strip():
+            where = f"area #{i + 1} ('{entry['id']}')"
+        unknown = sorted(set(map(str, entry)) - set(_FIELDS))
+        if unknown:
+            raise TaxonomyError(
+                f"unknown field(s) {', '.join(unknown)} (allowed: {', '.join(_FIELDS)})",
+                file=path,
+                line=line,
+                area=where,
+            )
+        for field in ("id", "name", "description"):
+            value = entry.get(field)
+            if not isinstance(value, str) or not value.strip():
+                raise TaxonomyError(f"missing or empty field '{field}'", file=path, line=line, area=where)
+        area_id = entry["id"].strip()
+        if area_id in first_line:
+            raise TaxonomyError(
+                f"duplicate id '{area_id}' (already used at line {first_line[area_id]})",
+                file=path,
+                line=line,
+                area=where,
+            )
+        if area_id == UNASSIGNED:
+            raise TaxonomyError(
+                f"'{UNASSIGNED}' is reserved and cannot be an area id", file=path, line=line, area=where
+            )
+        first_line[area_id] = line
+        keywords = entry.get("keywords") or []
+        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+            raise TaxonomyError("'keywords' must be a list of strings", file=path, line=line, area=where)
+        areas.append(
+            Area(
+                area_id,
+                " ".join(entry["name"].split()),
+                " ".join(entry["description"].split()),
+                tuple(keywords),
+            )
+        )
+    names = [a.name.lower() for a in areas]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise TaxonomyError(
+                f"duplicate area name '{areas[i].name}'", file=path, line=lines[i], area=f"area #{i + 1}"
+            )
+    return Taxonomy(str(data.get("name") or path.stem), tuple(areas), str(path))
+
+
+def _line_of_key(root, key):
+    for k, v in getattr(root, "value", []):
+        if getattr(k, "value", None) == key:
+            return v.start_mark.line + 1
+    return None
+
+
+def _entry_lines(root) -> list[int]:
+    for k, v in getattr(root, "value", []):
+        if getattr(k, "value", None) == "areas" and isinstance(v.value, list):
+            return [item.start_mark.line + 1 for item in v.value]
+    return []
+
+
+def area_embeddings(taxonomy: Taxonomy, embed):
+    """Normalised embeddings of the areas' ``"name: description"`` texts, shape (n_areas, d)."""
+    return _normalise(embed([a.text for a in taxonomy.areas]))
+
+
+def match(similarities, taxonomy: Taxonomy, threshold: float) -> list[tuple[str, float]]:
+    """Best area per row of a (n, n_areas) similarity matrix; ``"unassigned"`` below ``threshold``.
+
+    The score is the best similarity either way, so users can see how close a miss was.
+    """
+    import numpy as np
+
+    sims = np.asarray(similarities, dtype=np.float64)
+    if sims.size == 0:
+        return [(UNASSIGNED, 0.0)] * len(sims)
+    best = sims.argmax(axis=1)
+    score = sims[np.arange(len(sims)), best]
+    return [
+        (taxonomy.areas[b].name if s >= threshold else UNASSIGNED, round(float(s), 4))
+        for b, s in zip(best, score, strict=True)
+    ]
+
+
+def topic_texts(topics) -> list[str]:
+    """``"label: keyword, keyword, ..."`` per topic row, embedded to compare topics with areas."""
+    return [
+        f"{label}: {', '.join(kw)}" for label, kw in zip(topics["label"], topics["keywords"], strict=True)
+    ]
+
+
+def assign_areas(
+    taxonomy: Taxonomy,
+    embed,
+    *,
+    topic_centroids=None,
+    topics=None,
+    paper_embeddings=None,
+    topic_threshold: float = TOPIC_THRESHOLD,
+    paper_threshold: float = PAPER_THRESHOLD,
+):
+    """Match topics and papers to research areas.
+
+    ``embed`` turns a list of texts into normalised embeddings (any ``Embedder.encode``; the same
+    model as the papers'). Topics are matched by their centroids and, when ``topics`` (a frame with
+    ``label`` and ``keywords``) is given, by the mean of the centroid similarity and the similarity of
+    their label-and-keywords text. Returns ``(topic_areas, paper_areas)``: lists of
+    ``(area name or "unassigned", score)``; a list is empty when its input is None.
+    """
+    import numpy as np
+
+    if len(taxonomy) == 0:
+        raise LandscapeError("the taxonomy has no areas")
+    areas = area_embeddings(taxonomy, embed)
+    topic_areas, paper_areas = [], []
+    if topic_centroids is not None or topics is not None:
+        parts = []
+        if topic_centroids is not None and len(topic_centroids):
+            parts.append(_normalise(topic_centroids) @ areas.T)
+        if topics is not None and len(topics):
+            parts.append(_normalise(embed(topic_texts(topics))) @ areas.T)
+        sims = np.mean(parts, axis=0) if parts else np.zeros((0, len(areas)))
+        topic_areas = match(sims, taxonomy, topic_threshold)
+    if paper_embeddings is not None:
+        paper_areas = match(_normalise(paper_embeddings) @ areas.T, taxonomy, paper_threshold)
+    return topic_areas, paper_areas
+
+
+def _normalise(vectors):
+    import numpy as np
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2:
+        raise LandscapeError(f"expected a 2-D array of embeddings, got shape {vectors.shape}")
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,412 @@
+"""The topic model: UMAP → HDBSCAN → c-TF-IDF (BERTopic's pipeline) with defaults for 100–100,000 papers.
+
+Steps of :meth:`TopicModel.fit`:
+
+1. **neighbours** – the k-nearest-neighbour graph of the embeddings (exact up to
+   ``EXACT_KNN_MAX`` papers, NN-descent above), computed once and shared by both UMAPs;
+2. **umap** – a ``n_components``-dimensional UMAP for clustering (``min_dist=0``) and a 2D UMAP
+   for the map (``min_dist=0.1``), both seeded with ``random_state`` (single-threaded, so
+   reproducible);
+3. **cluster** – HDBSCAN (``hdbscan`` or ``fast_hdbscan``, no prediction data) on the reduced
+   vectors, then, when there are more than ``nr_topics`` clusters, agglomerative merging of their
+   centroids down to ``nr_topics``;
+4. **outliers** – outlier reduction in embedding space (see below);
+5. **keywords** – c-TF-IDF keywords and labels (:mod:`landscape.naming`) on the final assignment;
+6. **hierarchy** – parents for the topics (:mod:`landscape.hierarchy`).
+
+Scaling rules for ``None`` parameters (n = number of papers), chosen on the dev corpus (see
+``docs/topics.md``):
+
+- ``min_cluster_size = clip(round(sqrt(n) / 2.5), 3, 100)``:
+  3 for 100 papers, 28 for 5,000, 89 for 50,000;
+- ``min_samples = max(2, min_cluster_size // 4)``: fewer HDBSCAN outliers than the library default
+  (``min_samples = min_cluster_size``) without merging distinct areas.
+
+Outlier reduction: every paper gets its cosine similarity to the nearest topic centroid (the
+normalised mean embedding of the topic's HDBSCAN members). HDBSCAN outliers are assigned to their
+nearest topic in order of decreasing similarity until at most ``outlier_target`` of all papers are
+unassigned. Papers less similar than ``MIN_SIMILARITY`` to every topic stay unassigned even when the
+target is not met: forcing them in would blur topics. ``transform`` assigns new papers with the same
+rule: the nearest centroid when its similarity reaches the similarity at which reduction stopped
+(``assign_threshold_``), else -1.
+"""
+
+from __future__ import annotations
+
+import time
+from math import sqrt
+
+from landscape.schema import LandscapeError
+
+CLUSTERERS = ("hdbscan", "fast_hdbscan")
+
+# Below this cosine similarity to every topic centroid, a paper is never forced into a topic.
+# (MiniLM abstract embeddings: the median paper-to-own-centroid similarity is about 0.6 and
+# unrelated ML papers score around 0.2–0.3.)
+MIN_SIMILARITY = 0.35
+
+# Exact k-NN (blocked matrix products) up to this many papers; NN-descent above.
+EXACT_KNN_MAX = 20_000
+
+# Vocabulary for topic words is built from at most this many papers (bounded memory), then every
+# paper is counted against it.
+VOCAB_SAMPLE = 30_000
+
+
+def default_min_cluster_size(n: int) -> int:
+    """4 · (n/100)^0.7 up to 10,000 papers (= 100), then growing more slowly: 100 · (n/10,000)^0.4."""
+    size = 4 * (n / 100) ** 0.7 if n <= 10_000 else 100 * (n / 10_000) ** 0.4
+    return int(min(500, max(4, round(size))))
+
+
+def default_min_samples(min_cluster_size: int) -> int:
+    return max(3, round(min_cluster_size / 4))
+
+
+def effective_n_neighbors(n_neighbors: int, n: int) -> int:
+    """``n_neighbors`` capped at ``round(sqrt(n))`` so that on small corpora (under 225 papers)
+    UMAP keeps topics of 3–5 papers apart instead of pulling them into their neighbours."""
+    return int(max(2, min(n_neighbors, round(sqrt(n)), n - 1)))
+
+
+def default_selection(n: int) -> str:
+    return "leaf" if n < 1000 else "eom"
+
+
+class TopicModel:
+    """BERTopic-style topic model with corpus-size-aware defaults and outlier reduction.
+
+    Parameters
+    ----------
+    min_cluster_size, min_samples : HDBSCAN parameters; None scales them to the corpus (module doc).
+    n_neighbors, n_components : UMAP neighbours (capped at n - 1) and clustering dimensions.
+    outlier_target : largest share of papers left unassigned after outlier reduction (0–1).
+    nr_topics : merge clusters down to at most this many topics (None: keep HDBSCAN's clusters).
+    top_n_words : keywords per topic.
+    ngram_range : phrase lengths for topic words.
+    random_state : int seed reaching every stochastic step.
+    clusterer : ``"hdbscan"`` or ``"fast_hdbscan"``.
+    stop_words : extra words that must never become topic words (added to English + boilerplate).
+    verbose : print stage timings.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_cluster_size=None,
+        min_samples=None,
+        n_neighbors=15,
+        n_components=5,
+        outlier_target=0.10,
+        nr_topics=None,
+        top_n_words=10,
+        ngram_range=(1, 3),
+        random_state=42,
+        clusterer="hdbscan",
+        stop_words=None,
+        verbose=False,
+    ):
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.outlier_target = outlier_target
+        self.nr_topics = nr_topics
+        self.top_n_words = top_n_words
+        self.ngram_range = ngram_range
+        self.random_state = random_state
+        self.clusterer = clusterer
+        self.stop_words = stop_words
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ parameters
+    def _resolve(self, n: int) -> dict:
+        def positive_int(name, value, minimum=1):
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise LandscapeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+            return value
+
+        if self.clusterer not in CLUSTERERS:
+            raise LandscapeError(f"clusterer must be one of {', '.join(CLUSTERERS)}; got {self.clusterer!r}")
+        mcs = default_min_cluster_size(n) if self.min_cluster_size is None else self.min_cluster_size
+        positive_int("min_cluster_size", mcs, 2)
+        ms = default_min_samples(mcs) if self.min_samples is None else self.min_samples
+        positive_int("min_samples", ms)
+        positive_int("n_neighbors", self.n_neighbors, 2)
+        positive_int("n_components", self.n_components, 2)
+        positive_int("top_n_words", self.top_n_words)
+        if self.nr_topics is not None:
+            positive_int("nr_topics", self.nr_topics)
+        if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
+            raise LandscapeError(f"random_state must be an int, got {self.random_state!r}")
+        target = self.outlier_target
+        if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 <= target <= 1:
+            raise LandscapeError(f"outlier_target must be a share between 0 and 1, got {target!r}")
+        ngram = tuple(self.ngram_range) if isinstance(self.ngram_range, (tuple, list)) else ()
+        if (
+            len(ngram) != 2
+            or not all(isinstance(v, int) for v in ngram)
+            or not 1 <= ngram[0] <= ngram[1] <= 3
+        ):
+            raise LandscapeError(
+                f"ngram_range must be (low, high) with 1 <= low <= high <= 3, got {self.ngram_range!r}"
+            )
+        stop = self.stop_words
+        if stop is not None and (isinstance(stop, str) or not all(isinstance(w, str) for w in stop)):
+            raise LandscapeError("stop_words must be a list of words (strings) or None")
+        return {
+            "min_cluster_size": mcs,
+            "min_samples": ms,
+            "n_neighbors": effective_n_neighbors(self.n_neighbors, n),
+            "n_components": self.n_components,
+            "outlier_target": float(target),
+            "min_similarity": MIN_SIMILARITY,
+            "nr_topics": self.nr_topics,
+            "top_n_words": self.top_n_words,
+            "ngram_range": list(ngram),
+            "random_state": self.random_state,
+            "clusterer": self.clusterer,
+            "stop_words": sorted(stop) if stop else [],
+            "cluster_selection_method": default_selection(n),
+            "umap_min_dist": 0.0,
+            "map_min_dist": 0.1,
+            "knn": "exact" if n <= EXACT_KNN_MAX else "nndescent",
+        }
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, docs, embeddings):
+        import numpy as np
+
+        docs = list(docs)
+        X = np.asarray(embeddings, dtype=np.float32)
+        if X.ndim != 2:
+            raise LandscapeError(f"embeddings must be a 2-D array (papers × dimensions), got shape {X.shape}")
+        if len(docs) != len(X):
+            raise LandscapeError(f"{len(docs)} documents but {len(X)} embedding rows")
+        if len(docs) < 10:
+            raise LandscapeError(f"a topic model needs at least 10 papers, got {len(docs)}")
+        if not np.isfinite(X).all():
+            raise LandscapeError("embeddings contain NaN or infinite values")
+        X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+        p = self._resolve(len(docs))
+        self.timings_ = {}
+
+        with self._stage("neighbours"):
+            knn = nearest_neighbours(
+                X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
+            )
+        with self._stage("umap"):
+            reduced = _umap(X, knn, p["n_components"], p["umap_min_dist"], p)
+        with self._stage("umap_2d"):
+            self.coords_ = _umap(X, knn, 2, p["map_min_dist"], p).astype(np.float32)
+        with self._stage("cluster"):
+            raw = _cluster(reduced, p)
+            raw = _merge_clusters(X, raw, p["nr_topics"])
+        self.hdbscan_n_clusters_ = int(raw.max() + 1) if raw.size else 0
+        with self._stage("outliers"):
+            final, self.assign_threshold_ = reduce_outliers(X, raw, p["outlier_target"], p["min_similarity"])
+        # Topic ids by final size (0 = largest); the HDBSCAN assignment uses the same ids.
+        ids = [t for t in np.unique(final) if t >= 0]
+        order = sorted(ids, key=lambda t: (-int((final == t).sum()), int(t)))
+        remap = np.full(int(max(ids, default=-1)) + 2, -1, dtype=np.int64)
+        for new, old in enumerate(order):
+            remap[old] = new
+        self.labels_ = remap[final].astype(np.int64)
+        self.hdbscan_labels_ = remap[raw].astype(np.int64)
+        n_topics = len(order)
+        self.centroids_ = _centroids(X, self.labels_, n_topics)
+        self.outlier_share_ = float((self.labels_ == -1).mean())
+        self.hdbscan_outlier_share_ = float((self.hdbscan_labels_ == -1).mean())
+
+        with self._stage("keywords"):
+            from landscape.naming import TopicNamer
+
+            namer = TopicNamer(
+                ngram_range=p["ngram_range"],
+                stop_words=p["stop_words"],
+                top_n_words=p["top_n_words"],
+                vocab_sample=VOCAB_SAMPLE,
+                random_state=p["random_state"],
+            ).fit(docs)
+            names = namer.name(self.labels_, list(range(n_topics)))
+        with self._stage("hierarchy"):
+            from landscape.hierarchy import group_topics
+
+            sizes = np.bincount(self.labels_[self.labels_ >= 0], minlength=n_topics)
+            parents = group_topics(self.centroids_, sizes)
+            doc_parent = parents[self.labels_] if n_topics else self.labels_
+            doc_parent = np.where(self.labels_ >= 0, doc_parent, -1)
+            parent_names = namer.name(doc_parent, sorted(set(parents.tolist())))
+
+        import pandas as pd
+
+        sims = X @ self.centroids_.T if n_topics else np.zeros((len(X), 0))
+        reps = []
+        for t in range(n_topics):
+            members = np.flatnonzero(self.labels_ == t)
+            best = members[np.lexsort((members, -sims[members, t]))][:5]
+            reps.append([int(i) for i in best])
+        self.topics_ = pd.DataFrame(
+            {
+                "topic": np.arange(n_topics, dtype=np.int64),
+                "label": [names[t][1] for t in range(n_topics)],
+                "size": sizes.astype(np.int64),
+                "keywords": [names[t][0] for t in range(n_topics)],
+                "parent": parents.astype(np.int64),
+                "parent_label": [parent_names[int(q)][1] for q in parents],
+                "representative_idx": reps,
+            }
+        )
+        p["n_topics"] = n_topics
+        p["hdbscan_n_clusters"] = self.hdbscan_n_clusters_
+        p["assign_threshold"] = round(float(self.assign_threshold_), 6)
+        self.params_ = p
+        return self
+
+    def transform(self, embeddings):
+        """Topic of new papers: the nearest centroid if similar enough (``assign_threshold_``), else -1."""
+        import numpy as np
+
+        if not hasattr(self, "centroids_"):
+            raise LandscapeError("this TopicModel is not fitted yet: call fit(docs, embeddings) first")
+        X = np.asarray(embeddings, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != self.centroids_.shape[1]:
+            raise LandscapeError(
+                f"embeddings must have shape (n, {self.centroids_.shape[1]}), got {getattr(X, 'shape', None)}"
+            )
+        if len(self.centroids_) == 0:
+            return np.full(len(X), -1, dtype=np.int64)
+        X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+        sims = X @ self.centroids_.T
+        best = sims.argmax(axis=1)
+        ok = sims[np.arange(len(X)), best] >= self.assign_threshold_
+        return np.where(ok, best, -1).astype(np.int64)
+
+    def _stage(self, name):
+        model = self
+
+        class _Stage:
+            def __enter__(self):
+                self.t0 = time.perf_counter()
+
+            def __exit__(self, *exc):
+                model.timings_[name] = round(time.perf_counter() - self.t0, 3)
+                if model.verbose and exc[0] is None:
+                    print(f"topics.{name}: {model.timings_[name]:.1f} s", flush=True)
+
+        return _Stage()
+
+
+# ---------------------------------------------------------------------- steps
+def nearest_neighbours(X, k: int, *, exact: bool, random_state: int):
+    """(indices, cosine distances) of each paper's ``k`` nearest neighbours, itself first."""
+    import numpy as np
+
+    if not exact:
+        from umap.umap_ import nearest_neighbors
+
+        idx, dist, _ = nearest_neighbors(
+            X, k, "cosine", {}, False, np.random.RandomState(random_state), low_memory=True, n_jobs=1
+        )
+        return idx, dist
+    n = len(X)
+    idx = np.empty((n, k), dtype=np.int32)
+    dist = np.empty((n, k), dtype=np.float32)
+    block = max(1, min(n, 50_000_000 // max(n, 1)))
+    for start in range(0, n, block):
+        sims = X[start : start + block] @ X.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, start + rows] = 2.0  # a paper is its own nearest neighbour
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        part_sims = np.take_along_axis(sims, part, axis=1)
+        order = np.lexsort((part, -part_sims), axis=1)
+        idx[start : start + block] = np.take_along_axis(part, order, axis=1)
+        top = np.take_along_axis(part_sims, order, axis=1)
+        top[:, 0] = 1.0
+        dist[start : start + block] = np.clip(1.0 - top, 0.0, 2.0)
+    return idx, dist
+
+
+def _umap(X, knn, n_components, min_dist, p):
+    import warnings
+
+    from umap import UMAP
+
+    with warnings.catch_warnings():
+        # We pass the k-NN graph without a search index: we never call UMAP.transform.
+        warnings.simplefilter("ignore")
+        model = UMAP(
+            n_neighbors=p["n_neighbors"],
+            n_components=n_components,
+            min_dist=min_dist,
+            metric="cosine",
+            precomputed_knn=knn,
+            random_state=p["random_state"],
+            init="spectral" if len(X) > n_components + 2 else "random",
+        )
+        return model.fit_transform(X)
+
+
+def _cluster(reduced, p):
+    import numpy as np
+
+    if p["clusterer"] == "fast_hdbscan":
+        from fast_hdbscan import HDBSCAN
+    else:
+        from hdbscan import HDBSCAN
+    model = HDBSCAN(
+        min_cluster_size=p["min_cluster_size"],
+        min_samples=p["min_samples"],
+        cluster_selection_method=p["cluster_selection_method"],
+    )
+    return np.asarray(model.fit_predict(reduced), dtype=np.int64)
+
+
+def _centroids(X, labels, k):
+    import numpy as np
+
+    centroids = np.zeros((k, X.shape[1]), dtype=np.float32)
+    for t in range(k):
+        mean = X[labels == t].mean(axis=0)
+        centroids[t] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    return centroids
+
+
+def _merge_clusters(X, labels, nr_topics):
+    """Merge clusters to at most ``nr_topics`` by average-linkage clustering of their centroids."""
+    import numpy as np
+
+    k = int(labels.max() + 1) if labels.size else 0
+    if nr_topics is None or k <= nr_topics:
+        return labels
+    from sklearn.cluster import AgglomerativeClustering
+
+    groups = AgglomerativeClustering(n_clusters=nr_topics, metric="cosine", linkage="average").fit_predict(
+        _centroids(X, labels, k)
+    )
+    return np.where(labels >= 0, groups[np.maximum(labels, 0)], -1).astype(np.int64)
+
+
+def reduce_outliers(X, labels, target: float, min_similarity: float):
+    """Assign HDBSCAN outliers to their nearest topic centroid until at most ``target`` remain.
+
+    Outliers go in order of decreasing similarity; none below ``min_similarity``. Returns the new
+    labels and the similarity threshold to use for new papers (where reduction stopped, or
+    ``min_similarity`` when nothing had to be reassigned).
+    """
+    import numpy as np
+
+    labels = labels.copy()
+    k = int(labels.max() + 1) if labels.size else 0
+    outliers = np.flatnonzero(labels == -1)
+    need = len(outliers) - int(np.floor(target * len(labels) + 1e-9))
+    if k == 0 or need <= 0:
+        return labels, float(min_similarity)
+    sims = X[outliers] @ _centroids(X, labels, k).T
+    best = sims.argmax(axis=1)
+    score = sims[np.arange(len(outliers)), best]
+    order = np.lexsort((outliers, -score))
+    order = order[score[order] >= min_similarity][:need]
+    labels[outliers[order]] = best[order]
+    threshold = float(score[order[-1]]) if len(order) else float(min_similarity)
+    return labels, max(threshold, float(min_similarity))

@@ -1,0 +1,85 @@
+"""The Ray engine (local mode) gives the same embeddings and topic assignments as the local engine."""
+
+import numpy as np
+import pytest
+
+from landscape.embeddings import Embedder
+from landscape.engine import LocalEngine, RayEngine, get_engine
+from landscape.schema import LandscapeError
+
+TEXTS = [
+    "Sparse attention for long documents. We reduce the quadratic cost of self-attention.",
+    "Surface code decoding with matching. Logical error rates fall below threshold.",
+    "Diffusion models for image synthesis. A denoising process generates images from noise.",
+    "Reinforcement learning from human feedback aligns language models with preferences.",
+    "Graph neural networks for molecules. Message passing predicts molecular properties.",
+    "Federated learning with differential privacy protects client data during training.",
+    "Diffusion models for image synthesis. A denoising process generates images from noise.",  # repeated
+    "Robot navigation with vision-language models follows spoken instructions indoors.",
+]
+
+
+@pytest.fixture(scope="module")
+def ray_engine():
+    pytest.importorskip("ray")
+    engine = RayEngine(num_cpus=2, workers=1, batch_size=4)
+    yield engine
+    engine.shutdown()
+
+
+def test_ray_assignments_equal_local(ray_engine):
+    rng = np.random.default_rng(0)
+    centroids = rng.normal(size=(6, 24)).astype(np.float32)
+    X = np.vstack([centroids[rng.integers(0, 6, 400)] + rng.normal(scale=0.9, size=(400, 24))])
+    local = LocalEngine().assign(X, centroids, 0.45)
+    remote = ray_engine.assign(X, centroids, 0.45)
+    assert (local == -1).any() and (local >= 0).any()  # both outcomes are exercised
+    assert np.array_equal(local, remote)
+
+
+def test_ray_embeddings_equal_local_and_fill_the_cache(ray_engine, tmp_path):
+    local = Embedder(cache_dir=False).encode(TEXTS)
+    embedder = Embedder(cache_dir=tmp_path)
+    remote = ray_engine.embed(embedder, TEXTS)
+    assert remote.shape == local.shape
+    assert np.allclose(remote, local, atol=1e-5)
+    assert embedder.last_stats_["n_encoded"] == 7 and embedder.last_stats_["engine"] == "ray"
+    # the driver's cache now has them: nothing goes to the cluster the second time
+    again = ray_engine.embed(Embedder(cache_dir=tmp_path), TEXTS)
+    assert np.allclose(again, remote, atol=1e-6)
+    assert ray_engine.describe()["device"] == "cpu"
+
+
+def test_engine_names_are_checked():
+    assert isinstance(get_engine("local"), LocalEngine)
+    with pytest.raises(LandscapeError, match="engine must be one of local, ray"):
+        get_engine("spark")
+    with pytest.raises(LandscapeError, match="only used with --engine ray"):
+        get_engine("local", address="auto")
+    with pytest.raises(LandscapeError, match="batch_size"):
+        RayEngine(batch_size=0)._ray()
+
+
+def test_fit_sample_fits_on_a_sample_and_assigns_the_rest(tmp_path):
+    from pathlib import Path
+
+    from landscape.build import build
+    from landscape.placement import nearest_centroid
+
+    sample = Path(__file__).resolve().parents[1] / "landscape" / "data" / "hf_papers_sample.csv"
+    land = build(sample, None, cache_dir=tmp_path, fit_sample=70, taxonomy=False)
+    docs = land.documents
+    assert land.meta["parameters"]["fit_sample"] == 70 and len(docs) == 100
+    # the 30 papers outside the sample follow the transform rule with the fitted centroids
+    rng_rows = np.sort(np.random.default_rng(42).choice(100, 70, replace=False))
+    rest = np.setdiff1d(np.arange(100), rng_rows)
+    threshold = land.meta["parameters"]["topic_model"]["assign_threshold"]
+    expected, _ = nearest_centroid(land.embeddings[rest], land.centroids, threshold)
+    assert np.array_equal(docs["topic"].to_numpy()[rest], expected)
+    sizes = docs.loc[docs["topic"] >= 0, "topic"].value_counts()
+    assert land.topics.set_index("topic")["size"].to_dict() == {
+        t: int(sizes[t]) for t in land.topics["topic"]
+    }
+    assert np.isfinite(docs[["x", "y"]].to_numpy()).all()
+    with pytest.raises(LandscapeError, match="fit_sample"):
+        build(sample, None, cache_dir=tmp_path, fit_sample=5)

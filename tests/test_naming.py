@@ -1,0 +1,166 @@
+"""Topic words and labels: phrases, stop words and boilerplate, c-TF-IDF, label choice and display."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from landscape.naming import (
+    BOILERPLATE,
+    PhraseAnalyzer,
+    TopicNamer,
+    choose_label,
+    class_tfidf,
+    display_label,
+    fragments,
+    singular,
+    stop_words,
+)
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return PhraseAnalyzer((1, 3), stop_words())
+
+
+def test_boilerplate_and_stop_words_never_become_phrases(analyzer):
+    text = (
+        "In this paper, we propose a novel state-of-the-art method based on existing approaches. "
+        "Results show that our proposed approach achieves better performance. Code is available at "
+        "https://github.com/foo/bar and www.example.org."
+    )
+    assert analyzer(text) == []
+
+
+def test_phrases_keep_connector_of_but_do_not_cross_punctuation(analyzer):
+    keys = analyzer("Sparse Mixture of Experts for translation. Generation, retrieval; speech")
+    assert "mixture of expert" in keys
+    assert "sparse mixture of" not in keys and "of expert" not in keys  # never start/end with "of"
+    assert "translation generation" not in keys  # a sentence boundary splits phrases
+    assert "generation retrieval" not in keys
+
+
+def test_spelling_variants_share_one_key(analyzer):
+    assert analyzer("Mixture-of-Experts") == ["mixture of expert"]
+    assert "mixture of expert" in analyzer("mixture of experts")
+    assert "language model" in analyzer("large language models") and "language model" in analyzer(
+        "Language Model"
+    )
+
+
+def test_generic_words_only_inside_phrases_and_numbers_urls_latex_dropped(analyzer):
+    keys = analyzer(
+        "diffusion models improve 3D scenes by 12.5% on 10k images $\\mathcal{O}(n^2)$ http://x.org/a"
+    )
+    assert "diffusion model" in keys and "3d scene" in keys and "3d" in keys
+    assert "model" not in keys and "image" not in keys  # generic alone
+    assert not any(ch.isdigit() and k not in ("3d", "3d scene") for k in keys for ch in k)
+    assert not any("mathcal" in k or "http" in k or "org" in k for k in keys)
+
+
+def test_surfaces_are_the_written_forms(analyzer):
+    pairs = list(analyzer.phrases("Mixture-of-Experts models", surfaces=True))
+    assert ("mixture of expert model", "Mixture-of-Experts models") in pairs
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        ("models", "model"),
+        ("strategies", "strategy"),
+        ("bias", "bias"),
+        ("analysis", "analysis"),
+        ("robotics", "robotics"),
+        ("gans", "gan"),
+        ("loss", "loss"),
+        ("news", "news"),
+    ],
+)
+def test_singular(word, expected):
+    assert singular(word) == expected
+
+
+def test_class_tfidf_matches_hand_computation():
+    counts = sp.csr_matrix(np.array([[4, 0, 1], [0, 2, 2]], dtype=float))
+    # tf: row-normalised then square-rooted; idf = log(1 + A / f), A = mean words per class = 4.5
+    tf = np.sqrt(np.array([[4 / 5, 0, 1 / 5], [0, 2 / 4, 2 / 4]]))
+    idf = np.log(1 + 4.5 / np.array([4, 2, 3]))
+    assert np.allclose(class_tfidf(counts).toarray(), tf * idf)
+
+
+def test_fragments_are_phrases_mostly_inside_one_longer_phrase():
+    vocab = np.array(
+        [
+            "large language",
+            "large language model",
+            "language model",
+            "reinforcement",
+            "reinforcement learning",
+            "speech",
+            "question answering",
+            "answering",
+        ]
+    )
+    totals = np.array([50, 48, 80, 30, 29, 40, 20, 21])
+    flagged = dict(zip(vocab, fragments(vocab, totals), strict=True))
+    assert flagged["large language"] and flagged["reinforcement"] and flagged["answering"]
+    assert not flagged["language model"] and not flagged["speech"] and not flagged["large language model"]
+
+
+def test_choose_label_prefers_a_strong_longer_phrase():
+    ranked = [("unlearning", 1.0, 5), ("forget", 0.6, 4), ("machine unlearning", 0.5, 4)]
+    assert choose_label(ranked) == "machine unlearning"
+    weak = [("unlearning", 1.0, 5), ("forget", 0.6, 4), ("machine unlearning", 0.1, 2)]
+    assert choose_label(weak) == "unlearning"
+    # a phrase found in a single paper is not a label when better-supported ones exist
+    rare = [("muse", 1.0, 1), ("unlearning", 0.9, 5)]
+    assert choose_label(rare) == "unlearning"
+    assert choose_label(ranked, exclude={"machine unlearning", "unlearning"}) == "forget"
+
+
+def test_display_label_keeps_acronyms_and_title_cases_the_rest():
+    assert display_label(
+        "mixture of expert", Counter({"mixture of experts": 3, "Mixture of Experts": 2})
+    ) == ("Mixture of Experts")
+    assert display_label("llm", Counter({"LLMs": 5, "llms": 1})) == "LLMs"
+    assert display_label(
+        "retrieval augmented generation", Counter({"retrieval-augmented generation": 4})
+    ) == ("Retrieval-Augmented Generation")
+
+
+def _corpus():
+    unlearning = [
+        f"Machine unlearning removes the influence of forgotten training data {i}. "
+        "We study machine unlearning for language models and evaluate forgetting quality."
+        for i in range(6)
+    ]
+    speech = [
+        f"Automatic speech recognition with noisy audio {i}. Speech recognition systems transcribe "
+        "spoken audio; we improve acoustic models for speech recognition."
+        for i in range(6)
+    ]
+    return unlearning + speech, np.array([0] * 6 + [1] * 6)
+
+
+def test_namer_labels_and_keywords_are_clean_and_unique():
+    docs, labels = _corpus()
+    names = TopicNamer(top_n_words=5).fit(docs).name(labels)
+    keywords0, label0 = names[0]
+    keywords1, label1 = names[1]
+    assert "unlearning" in label0.lower() and "speech" in label1.lower()
+    assert len(keywords0) == 5 and "machine unlearning" in keywords0
+    stops = stop_words()
+    for kw in keywords0 + keywords1:
+        assert not set(kw.split()) & (BOILERPLATE | {"model", "models"}) or len(kw.split()) > 1
+        assert kw.split()[0] not in stops and kw.split()[-1] not in stops
+    # the same papers as two groups still get two different labels
+    twin = TopicNamer().fit(docs + docs).name(np.concatenate([labels, labels + 2]))
+    assert len({label for _, label in twin.values()}) == 4
+
+
+def test_extra_stop_words_are_honoured():
+    docs, labels = _corpus()
+    names = TopicNamer(stop_words=["unlearning"]).fit(docs).name(labels)
+    assert all("unlearning" not in kw for kw in names[0][0])
+    assert "unlearning" not in names[0][1].lower()

@@ -1,0 +1,288 @@
+"""The topic model: parameters, determinism, outlier reduction, transform, and quality on real papers."""
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from landscape.naming import BOILERPLATE, GENERIC, stop_words
+from landscape.schema import LandscapeError
+from landscape.topics import (
+    MIN_SIMILARITY,
+    TopicModel,
+    default_min_cluster_size,
+    default_min_samples,
+    effective_n_neighbors,
+    reduce_outliers,
+)
+
+SAMPLE = "landscape/data/hf_papers_sample.csv"
+
+# ---- a synthetic corpus: four tight groups with their own phrases, plus scattered papers ----------
+GROUPS = [
+    ["machine unlearning", "forgetting requests", "retain sets", "influence removal", "certified deletion"],
+    ["speech recognition", "acoustic models", "spoken audio", "speaker adaptation", "noisy speech"],
+    ["graph neural networks", "message passing", "molecular graphs", "node classification", "graph pooling"],
+    ["diffusion models", "denoising steps", "image synthesis", "score matching", "noise schedules"],
+]
+
+
+def _synthetic(n_per=40, n_noise=12, dim=32, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = np.linalg.qr(rng.standard_normal((dim, dim)))[0][: len(GROUPS)]
+    X, docs, truth = [], [], []
+    for g, (center, phrases) in enumerate(zip(centers, GROUPS, strict=True)):
+        for i in range(n_per):
+            X.append(center + 0.12 * rng.standard_normal(dim))
+            a, b, c = rng.choice(phrases[1:], 3, replace=False)
+            docs.append(f"Paper {i} on {phrases[0]} with {a}. We analyse {b} and {c} for {phrases[0]}.")
+            truth.append(g)
+    for i in range(n_noise):
+        X.append(rng.standard_normal(dim))
+        docs.append(f"Miscellaneous note {i} about gardening, cooking and history.")
+        truth.append(-1)
+    X = np.asarray(X, dtype=np.float32)
+    return docs, X / np.linalg.norm(X, axis=1, keepdims=True), np.array(truth)
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return _synthetic()
+
+
+@pytest.fixture(scope="module")
+def synthetic_model(synthetic):
+    docs, X, _ = synthetic
+    return TopicModel(min_cluster_size=10, min_samples=5, random_state=7).fit(docs, X)
+
+
+def test_init_stores_arguments_verbatim():
+    m = TopicModel(min_cluster_size=7, ngram_range=[1, 2], stop_words=("foo",), nr_topics=5)
+    assert (
+        m.min_cluster_size == 7 and m.ngram_range == [1, 2] and m.stop_words == ("foo",) and m.nr_topics == 5
+    )
+    assert not hasattr(m, "labels_")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"clusterer": "kmeans"}, "clusterer must be one of hdbscan, fast_hdbscan"),
+        ({"outlier_target": 1.5}, "outlier_target"),
+        ({"min_cluster_size": 1}, "min_cluster_size"),
+        ({"min_samples": 0}, "min_samples"),
+        ({"ngram_range": (2, 1)}, "ngram_range"),
+        ({"ngram_range": (1, 4)}, "ngram_range"),
+        ({"nr_topics": 0}, "nr_topics"),
+        ({"random_state": None}, "random_state"),
+        ({"stop_words": "english"}, "stop_words"),
+    ],
+)
+def test_bad_parameters_fail_in_fit_with_a_clear_message(synthetic, kwargs, message):
+    docs, X, _ = synthetic
+    with pytest.raises(LandscapeError, match=re.escape(message)):
+        TopicModel(**kwargs).fit(docs, X)
+
+
+def test_bad_inputs(synthetic):
+    docs, X, _ = synthetic
+    with pytest.raises(LandscapeError, match="documents but"):
+        TopicModel().fit(docs[:-1], X)
+    with pytest.raises(LandscapeError, match="at least 10"):
+        TopicModel().fit(docs[:5], X[:5])
+    with pytest.raises(LandscapeError, match="NaN"):
+        TopicModel().fit(docs, np.where(np.arange(len(X))[:, None] == 3, np.nan, X))
+    with pytest.raises(LandscapeError, match="not fitted"):
+        TopicModel().transform(X)
+
+
+def test_scaling_rules():
+    sizes = (100, 1000, 5000, 10_000, 50_000, 10**6)
+    assert [default_min_cluster_size(n) for n in sizes] == [4, 20, 62, 100, 190, 500]
+    assert default_min_samples(4) == 3 and default_min_samples(62) == 16
+    assert effective_n_neighbors(15, 100) == 10 and effective_n_neighbors(15, 5000) == 15
+    assert effective_n_neighbors(15, 12) == 3
+
+
+def test_fitted_attributes(synthetic, synthetic_model):
+    docs, X, truth = synthetic
+    m = synthetic_model
+    n_topics = len(m.topics_)
+    assert n_topics == 4
+    assert m.labels_.dtype == np.int64 and m.labels_.shape == (len(docs),)
+    assert list(m.topics_.columns) == [
+        "topic",
+        "label",
+        "size",
+        "keywords",
+        "parent",
+        "parent_label",
+        "representative_idx",
+    ]
+    assert m.topics_["topic"].tolist() == list(range(n_topics))
+    assert m.topics_["size"].tolist() == [int((m.labels_ == t).sum()) for t in range(n_topics)]
+    assert m.topics_["size"].is_monotonic_decreasing  # ids by size
+    assert m.centroids_.shape == (n_topics, X.shape[1])
+    assert np.allclose(np.linalg.norm(m.centroids_, axis=1), 1, atol=1e-5)
+    assert m.coords_.shape == (len(docs), 2) and m.coords_.dtype == np.float32
+    for t, reps in enumerate(m.topics_["representative_idx"]):
+        assert 1 <= len(reps) <= 5 and all(m.labels_[i] == t for i in reps)
+    json.dumps(m.params_)  # JSON-serialisable record of what was used
+    assert m.params_["min_cluster_size"] == 10 and m.params_["n_topics"] == n_topics
+    assert set(m.timings_) >= {"umap", "umap_2d", "cluster", "outliers", "keywords", "hierarchy"}
+    # the four groups are recovered and named by their own words
+    for t in range(n_topics):
+        members = truth[(m.labels_ == t) & (truth >= 0)]  # (UMAP may pull scattered papers in)
+        group = np.bincount(members).argmax()
+        assert (members == group).all() and len(members) >= 36
+        label = m.topics_["label"][t].lower()
+        assert any(label in phrase or phrase in label for phrase in GROUPS[group]), (label, GROUPS[group])
+
+
+def test_reduce_outliers_goes_by_similarity_until_the_target_and_never_below_the_floor():
+    centers = np.eye(4, dtype=np.float32)[:2]
+    near_a = np.array([0.95, 0.31, 0, 0], dtype=np.float32)  # cos 0.95 to topic 0
+    mid_b = np.array([0.0, 0.6, 0.8, 0], dtype=np.float32)  # cos 0.6 to topic 1
+    far = np.array([0, 0, 0.6, 0.8], dtype=np.float32)  # cos 0 to both: unrelated
+    X = np.vstack([centers[0]] * 4 + [centers[1]] * 4 + [near_a, mid_b, far])
+    labels = np.array([0] * 4 + [1] * 4 + [-1, -1, -1])
+    # 3 outliers of 11; a target of 2/11 moves only the most similar one
+    out, threshold = reduce_outliers(X, labels, 2 / 11, MIN_SIMILARITY)
+    assert out[8:].tolist() == [0, -1, -1] and threshold == pytest.approx(0.95, abs=1e-6)
+    # target 0: the unrelated paper stays unassigned anyway
+    out, threshold = reduce_outliers(X, labels, 0.0, MIN_SIMILARITY)
+    assert out[8:].tolist() == [0, 1, -1] and threshold == pytest.approx(0.6, abs=1e-6)
+    assert np.array_equal(out[:8], labels[:8])  # members never move
+    # already under the target: nothing moves, new papers need the floor similarity
+    out, threshold = reduce_outliers(X, labels, 0.5, MIN_SIMILARITY)
+    assert np.array_equal(out, labels) and threshold == MIN_SIMILARITY
+
+
+def test_outlier_target_one_keeps_the_hdbscan_assignment(synthetic):
+    docs, X, _ = synthetic
+    keep = TopicModel(min_cluster_size=10, outlier_target=1.0, random_state=7).fit(docs, X)
+    assert np.array_equal(keep.labels_, keep.hdbscan_labels_)
+    assert keep.outlier_share_ == keep.hdbscan_outlier_share_
+
+
+def test_transform_assigns_to_fitted_topics(synthetic, synthetic_model):
+    docs, X, truth = synthetic
+    m = synthetic_model
+    assert (m.transform(X)[truth >= 0] == m.labels_[truth >= 0]).all()
+    # scattered papers that UMAP pulled into a topic are too dissimilar to be assigned afresh
+    assert (m.transform(X)[truth == -1] == -1).all()
+    far = np.random.default_rng(1).standard_normal((5, X.shape[1])).astype(np.float32)
+    assert (m.transform(far) == -1).all()
+    with pytest.raises(LandscapeError, match="shape"):
+        m.transform(X[:, :5])
+
+
+def test_nr_topics_merges_clusters(synthetic):
+    docs, X, _ = synthetic
+    m = TopicModel(min_cluster_size=10, min_samples=5, nr_topics=2, random_state=7).fit(docs, X)
+    assert len(m.topics_) == 2 and m.params_["nr_topics"] == 2
+    assert set(np.unique(m.hdbscan_labels_)) <= {-1, 0, 1}
+
+
+def test_no_clusters_gives_an_empty_landscape_not_a_crash(synthetic):
+    docs, X, _ = synthetic
+    rng = np.random.default_rng(3)
+    noise = rng.standard_normal((20, 16)).astype(np.float32)
+    m = TopicModel(min_cluster_size=15, random_state=1).fit(docs[:20], noise)
+    assert len(m.topics_) == 0 and (m.labels_ == -1).all() and m.centroids_.shape == (0, 16)
+    assert (m.transform(noise) == -1).all()
+
+
+# ---- the bundled sample with the real embedding model -------------------------------------------
+@pytest.fixture(scope="module")
+def sample():
+    from landscape.embeddings import Embedder, paper_text
+    from landscape.text import strip_urls
+
+    df = pd.read_csv(SAMPLE)
+    X = Embedder(cache_dir=False).encode(
+        [paper_text(t, a) for t, a in zip(df.title, df.abstract, strict=True)]
+    )
+    docs = [strip_urls(f"{t}. {a}") for t, a in zip(df.title, df.abstract, strict=True)]
+    return df, docs, X
+
+
+@pytest.fixture(scope="module")
+def sample_model(sample):
+    _, docs, X = sample
+    return TopicModel().fit(docs, X)
+
+
+@pytest.mark.slow
+def test_same_seed_same_topics(sample, sample_model):
+    _, docs, X = sample
+    again = TopicModel().fit(docs, X)
+    assert np.array_equal(again.labels_, sample_model.labels_)
+    assert np.array_equal(again.hdbscan_labels_, sample_model.hdbscan_labels_)
+    assert again.topics_["keywords"].tolist() == sample_model.topics_["keywords"].tolist()
+    assert again.topics_["label"].tolist() == sample_model.topics_["label"].tolist()
+    assert np.array_equal(again.coords_, sample_model.coords_)
+
+
+@pytest.mark.slow
+def test_sample_topics_are_clean_and_outliers_reduced(sample_model):
+    m = sample_model
+    assert 8 <= len(m.topics_) <= 15
+    assert m.outlier_share_ <= 0.10 < m.hdbscan_outlier_share_
+    core = m.hdbscan_labels_ >= 0
+    assert np.array_equal(m.labels_[core], m.hdbscan_labels_[core])  # reduction only moves outliers
+    banned = (stop_words() | BOILERPLATE | {"https", "github"}) - {"of"}
+    labels = m.topics_["label"].tolist()
+    assert len(set(labels)) == len(labels)
+    for label, keywords in zip(labels, m.topics_["keywords"], strict=True):
+        words = label.lower().replace("-", " ").split()
+        assert 1 <= len(label.split()) <= 3 and len(set(words)) == len(words), label
+        assert words[0] != "of" and words[-1] != "of"
+        assert len(keywords) == 10
+        for phrase in [label.lower(), *keywords]:
+            tokens = phrase.split()
+            assert not set(tokens) & banned, phrase
+            assert not (len(tokens) == 1 and tokens[0] in GENERIC), phrase
+            assert not re.search(r"\d{2,}|http|www", phrase), phrase
+    assert set(m.topics_["parent"]) == set(range(m.topics_["parent"].max() + 1))
+    assert m.topics_["parent_label"].str.len().min() > 0
+
+
+def _topic_of(m, idx):
+    labs = m.labels_[idx]
+    vals, counts = np.unique(labs[labs >= 0], return_counts=True)
+    return int(vals[counts.argmax()]), counts.max() / len(idx)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [42, 1, 2])
+def test_bundled_sample_finds_the_real_areas(sample, sample_model, seed):
+    df, docs, X = sample
+    m = sample_model if seed == 42 else TopicModel(random_state=seed).fit(docs, X)
+    titles = df["title"]
+    unlearning = np.flatnonzero(titles.str.contains("unlearning", case=False))
+    assert len(unlearning) == 5
+    t, share = _topic_of(m, unlearning)
+    assert share == 1.0 and "unlearning" in m.topics_["label"][t].lower()
+    found = {}
+    for name, pattern, label_pattern in [
+        ("moe", r"Mixture[- ]of[- ]Experts", r"expert|moe"),
+        ("rag", r"Retriev|RAG", r"retriev|rag"),
+        ("vlm", r"Vision[- &]?Language|Visual Language", r"vision|vlm|visual"),
+    ]:
+        idx = np.flatnonzero(titles.str.contains(pattern, regex=True))
+        t, share = _topic_of(m, idx)
+        assert share >= 0.5, (name, m.labels_[idx])
+        assert re.search(label_pattern, m.topics_["label"][t], re.I), (name, m.topics_["label"][t])
+        found[name] = t
+    assert len(set(found.values())) == 3  # each its own topic
+
+
+@pytest.mark.slow
+def test_transform_on_real_papers(sample, sample_model):
+    _, _, X = sample
+    m = sample_model
+    assigned = m.labels_ >= 0
+    assert (m.transform(X)[assigned] == m.labels_[assigned]).mean() >= 0.75
