@@ -321,6 +321,7 @@ def choose_label(
     phrase_ratio: float = 0.4,
     extension_ratio: float = 0.5,
     exclude=(),
+    multiword: bool = False,
 ):
     """Pick a topic's label key from its ranked ``(key, score, doc_freq)`` candidates.
 
@@ -332,11 +333,15 @@ def choose_label(
        and ``[(longer key, count), ...]``; the most frequent longer phrase is taken when it accounts
        for at least ``extension_ratio`` of the occurrences.
 
-    Keys in ``exclude`` (labels already taken) are skipped. Returns None when nothing is usable.
+    Keys in ``exclude`` (labels already taken) are skipped; ``multiword`` starts from the best phrase
+    of two or more words when there is one (for broad groups, whose best single words are vague).
+    Returns None when nothing is usable.
     """
     usable = [(k, s) for k, s, df in candidates if df >= min_doc_freq and k not in exclude]
     if not usable:
         usable = [(k, s) for k, s, _ in candidates if k not in exclude]
+    if multiword and any(" " in k for k, _ in usable):
+        usable = [(k, s) for k, s in usable if " " in k]
     if not usable:
         return None
     key, score = usable[0]
@@ -437,11 +442,11 @@ class TopicNamer:
         self.modifiers_ = modifiers
         return self
 
-    def name(self, labels, topic_ids=None):
+    def name(self, labels, topic_ids=None, *, multiword: bool = False):
         """``{topic: (keywords, label)}`` for the groups in ``labels`` (-1 = none).
 
         Labels are unique: a topic whose best phrase is already another (larger, earlier) topic's
-        label gets its next best phrase.
+        label gets its next best phrase. ``multiword`` prefers labels of two or more words (parents).
         """
         import numpy as np
 
@@ -469,6 +474,7 @@ class TopicNamer:
                 extensions=extensions,
                 min_doc_freq=min(2, len(members)),
                 exclude=taken | self.modifiers_,
+                multiword=multiword,
             )
             taken.add(chosen[t])
         result = {}

@@ -73,6 +73,4 @@ def require(module: str, extra: str | None = None, package: str | None = None):
         return importlib.import_module(module)
     except ImportError as exc:
         hint = f"pip install 'landscape[{extra}]'" if extra else f"pip install {package or module}"
-        raise MissingDependencyError(
-            f"this feature needs the '{package or module}' package: {hint}"
-        ) from exc
+        raise MissingDependencyError(f"this feature needs the '{package or module}' package: {hint}") from exc

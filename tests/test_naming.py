@@ -164,3 +164,28 @@ def test_extra_stop_words_are_honoured():
     names = TopicNamer(stop_words=["unlearning"]).fit(docs).name(labels)
     assert all("unlearning" not in kw for kw in names[0][0])
     assert "unlearning" not in names[0][1].lower()
+
+
+def test_choose_label_completes_phrases_and_prefers_phrases_for_broad_groups():
+    ranked = [("architecture search", 1.0, 5), ("pruning", 0.8, 5)]
+    completes = lambda key: (10, [("neural architecture search", 8), ("architecture search space", 1)])  # noqa: E731
+    assert choose_label(ranked, extensions=completes) == "neural architecture search"
+    rarely = lambda key: (10, [("neural architecture search", 3)])  # noqa: E731
+    assert choose_label(ranked, extensions=rarely) == "architecture search"
+    broad = [("object", 1.0, 50), ("video", 0.9, 40), ("object detection", 0.3, 30)]
+    assert choose_label(broad) == "object"
+    assert choose_label(broad, multiword=True) == "object detection"
+
+
+def test_modifiers_do_not_become_labels():
+    docs = [
+        f"Adversarial {w} fool classifiers {i}. Adversarial {v} and robust training defend networks."
+        for i, (w, v) in enumerate(
+            [("examples", "training"), ("attacks", "examples"), ("perturbations", "attacks")] * 3
+        )
+    ]
+    docs += [f"Speech recognition of spoken audio {i}. Acoustic speech models." for i in range(9)]
+    namer = TopicNamer().fit(docs)
+    assert "adversarial" in namer.modifiers_
+    _, label = namer.name(np.array([0] * 9 + [1] * 9))[0]
+    assert label.lower() != "adversarial" and "adversarial" in label.lower()
