@@ -104,7 +104,8 @@ def build(
     embedding_model : sentence-transformers model name or local path (default: bundled MiniLM)
     embeddings : precomputed embeddings (array, or a .npy/.parquet/.safetensors path), one row per
         kept paper in corpus order
-    cache_dir : embedding cache directory (None: default location, False: no cache)
+    cache_dir : cache directory for embeddings, and UMAP layouts in its ``layouts/`` folder (None:
+        default location, False: no cache); with both cached a rebuild only re-clusters
     topic_params : extra ``TopicModel`` arguments
     engine, address : ``"local"`` or ``"ray"`` (with a cluster address) for embedding and for assigning
         papers outside the fitting sample (``landscape.engine``)
@@ -116,6 +117,7 @@ def build(
     import pandas as pd
 
     from landscape import embeddings as emb_mod
+    from landscape.embedding_cache import default_cache_dir
     from landscape.engine import get_engine
     from landscape.ingest import IngestResult, ingest
     from landscape.store import Landscape
@@ -158,7 +160,8 @@ def build(
 
     with timer.stage("topics"):
         docs = [strip_urls(f"{t}. {a}") for t, a in zip(corpus["title"], corpus["abstract"], strict=True)]
-        model = TopicModel(random_state=random_state, **(topic_params or {}))
+        layouts = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / "layouts"
+        model = TopicModel(random_state=random_state, **{"layout_cache": layouts, **(topic_params or {})})
         fit_idx = _fit_rows(len(docs), fit_sample, random_state)
         if fit_idx is None:
             model.fit(docs, vectors)
@@ -216,6 +219,7 @@ def build(
         "parameters": {
             "topic_model": model.params_,
             "fit_sample": None if fit_idx is None else len(fit_idx),
+            "layouts_from_cache": list(getattr(model, "layouts_cached_", [])),
             "engine": runner.name,
             "min_abstract_chars": min_abstract_chars,
             "columns": columns or {},

@@ -247,8 +247,8 @@ def landscape_map(
         height=height,
         hovermode="closest",
         dragmode="pan",
-        xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},
+        xaxis={"visible": False, **_core_range(xs)},
+        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1, **_core_range(ys)},
         legend={
             "title": {"text": "Topic" if color_by == "topic" else "Research area"},
             "itemsizing": "constant",
@@ -264,6 +264,21 @@ def landscape_map(
         },
     )
     return fig
+
+
+def _core_range(values, tail: float = 0.002, pad: float = 0.05) -> dict:
+    """Initial axis range around the bulk of the papers: a few far-off islands (UMAP places small
+    disconnected groups far away) would otherwise squeeze the map into a corner. Zooming out or a
+    double-click on the autoscale button shows everything."""
+    import numpy as np
+
+    values = np.asarray(values, dtype="float64")
+    values = values[np.isfinite(values)]
+    if len(values) < 1000:
+        return {}
+    low, high = np.quantile(values, [tail, 1 - tail])
+    span = max(high - low, 1e-9)
+    return {"range": [float(low - pad * span), float(high + pad * span)]}
 
 
 def _topic_labels(docs, topic_ids, xs, ys, topics, label_topics):

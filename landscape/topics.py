@@ -112,6 +112,8 @@ class TopicModel:
     random_state : int seed reaching every stochastic step (both UMAPs, NN-descent, HDBSCAN).
     clusterer : ``"hdbscan"`` (default) or ``"fast_hdbscan"`` (run in its reproducible mode).
     stop_words : extra words that must never become topic words (added to English + boilerplate).
+    layout_cache : directory where the UMAP layouts are kept (:mod:`landscape.layout_cache`), so a
+        refit on the same embeddings with other clustering parameters skips them; None: no cache.
     verbose : print stage timings.
 
     Attributes
@@ -123,6 +125,7 @@ class TopicModel:
     centroids_ : (n_topics, d) normalised mean embedding of each topic's papers.
     coords_ : (n, 2) float32 map coordinates (2D UMAP of the embeddings).
     outlier_share_, hdbscan_outlier_share_ : unassigned share after / before reduction.
+    layouts_cached_ : which layouts (``"umap"``, ``"umap_2d"``) were read from ``layout_cache``.
     assign_threshold_ : similarity a paper needs to its nearest centroid in :meth:`transform`.
     timings_ : seconds per stage; params_ : the resolved parameters (JSON-serialisable).
     """
@@ -141,6 +144,7 @@ class TopicModel:
         random_state=42,
         clusterer="hdbscan",
         stop_words=None,
+        layout_cache=None,
         verbose=False,
     ):
         self.min_cluster_size = min_cluster_size
@@ -154,6 +158,7 @@ class TopicModel:
         self.random_state = random_state
         self.clusterer = clusterer
         self.stop_words = stop_words
+        self.layout_cache = layout_cache
         self.verbose = verbose
 
     # ------------------------------------------------------------------ parameters
@@ -229,14 +234,7 @@ class TopicModel:
         p = self._resolve(len(docs))
         self.timings_ = {}
 
-        with self._stage("neighbours"):
-            knn = nearest_neighbours(
-                X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
-            )
-        with self._stage("umap"):
-            reduced = _umap(X, knn, p["n_components"], p["umap_min_dist"], p)
-        with self._stage("umap_2d"):
-            self.coords_ = _umap(X, knn, 2, p["map_min_dist"], p).astype(np.float32)
+        reduced, self.coords_ = self._layouts(X, p)
         with self._stage("cluster"):
             raw = _cluster(reduced, p)
             raw = _merge_clusters(X, raw, p["nr_topics"])
@@ -300,6 +298,47 @@ class TopicModel:
         p["assign_threshold"] = round(float(self.assign_threshold_), 6)
         self.params_ = p
         return self
+
+    def _layouts(self, X, p):
+        """5-D clustering layout and 2-D map, read from ``layout_cache`` when it has them."""
+        import numpy as np
+
+        cache = keys = None
+        found = {}
+        if self.layout_cache is not None:
+            from landscape.layout_cache import LayoutCache, embeddings_digest
+
+            with self._stage("layout_cache"):
+                cache = LayoutCache(self.layout_cache)
+                digest = embeddings_digest(X)
+                common = {k: p[k] for k in ("n_neighbors", "knn", "random_state")}
+                dims = {"umap": p["n_components"], "umap_2d": 2}
+                min_dist = {"umap": p["umap_min_dist"], "umap_2d": p["map_min_dist"]}
+                keys = {
+                    name: cache.key(digest, n_components=dims[name], min_dist=min_dist[name], **common)
+                    for name in dims
+                }
+                for name, key in keys.items():
+                    array = cache.get(key, (len(X), dims[name]))
+                    if array is not None:
+                        found[name] = array
+        self.layouts_cached_ = sorted(found)
+        if len(found) < 2:
+            with self._stage("neighbours"):
+                knn = nearest_neighbours(
+                    X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
+                )
+            for name, n_dims, dist in (
+                ("umap", p["n_components"], p["umap_min_dist"]),
+                ("umap_2d", 2, p["map_min_dist"]),
+            ):
+                if name in found:
+                    continue
+                with self._stage(name):
+                    found[name] = _umap(X, knn, n_dims, dist, p).astype(np.float32)
+                if cache is not None:
+                    cache.put(keys[name], found[name])
+        return found["umap"], found["umap_2d"].astype(np.float32)
 
     def transform(self, embeddings):
         """Topic of new papers: the nearest centroid if similar enough (``assign_threshold_``), else -1."""

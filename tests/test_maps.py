@@ -177,3 +177,16 @@ def test_hostile_constants_are_really_hostile():
     """Guard: the fixture's strings are the markup the other tests expect to neutralise."""
     for text in (HOSTILE_TITLE, HOSTILE_IMG, HOSTILE_LABEL, HOSTILE_AREA):
         assert re.search(r"<(script|img)", text)
+
+
+def test_initial_view_frames_the_bulk_not_far_off_islands():
+    land = synthetic_landscape(n=3000, n_topics=10, seed=4)
+    docs = land.documents
+    far = docs.index[:3]
+    docs.loc[far, "x"] = docs["x"].max() + 50 * (docs["x"].max() - docs["x"].min())
+    fig = landscape_map(land)
+    low, high = fig.layout.xaxis.range
+    inside = docs["x"].between(low, high).mean()
+    assert inside > 0.99 and not docs.loc[far, "x"].between(low, high).any()
+    assert fig.layout.yaxis.range[0] <= docs["y"].quantile(0.01)
+    assert landscape_map(synthetic_landscape(n=100, n_topics=5, seed=4)).layout.xaxis.range is None
