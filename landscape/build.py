@@ -10,6 +10,12 @@ from pathlib import Path
 
 from landscape.schema import LandscapeError
 
+# Larger corpora are fitted on a seeded random sample and the rest assigned (``fit_sample="auto"``):
+# past about 150,000 papers UMAP's time and memory grow faster than the gain from more papers
+# (measured cost on the dev corpus: docs/ARCHITECTURE.md, "Large corpora").
+AUTO_FIT_THRESHOLD = 150_000
+AUTO_FIT_SAMPLE = 100_000
+
 # Packages whose versions go into every saved landscape and report.
 VERSIONED_PACKAGES = (
     "landscape",
@@ -90,7 +96,7 @@ def build(
     log=None,
     engine="local",
     address: str | None = None,
-    fit_sample: int | None = None,
+    fit_sample: int | str | None = "auto",
 ):
     """Build a topic landscape from corpus files (or an ingested corpus DataFrame).
 
@@ -111,7 +117,8 @@ def build(
         papers outside the fitting sample (``landscape.engine``)
     fit_sample : when the corpus has more papers than this, the topic model is fitted on a seeded
         random sample of this size and the other papers are assigned to its topics (nearest
-        centroid rule) and placed on the map by their nearest sampled papers; None: fit on all
+        centroid rule) and placed on the map by their nearest sampled papers; None: fit on all;
+        ``"auto"``: a sample of ``AUTO_FIT_SAMPLE`` papers for corpora over ``AUTO_FIT_THRESHOLD``
     """
     import numpy as np
     import pandas as pd
@@ -127,10 +134,10 @@ def build(
     log = log or (lambda message: None)
     timer = _Timer(log)
     runner = get_engine(engine, address=address)
-    if fit_sample is not None and (
+    if fit_sample not in (None, "auto") and (
         isinstance(fit_sample, bool) or not isinstance(fit_sample, int) or fit_sample < 10
     ):
-        raise LandscapeError(f"fit_sample must be an integer >= 10 or None, got {fit_sample!r}")
+        raise LandscapeError(f"fit_sample must be an integer >= 10, 'auto' or None, got {fit_sample!r}")
 
     with timer.stage("ingest"):
         if isinstance(inputs, pd.DataFrame):
@@ -242,6 +249,8 @@ def _fit_rows(n: int, fit_sample, random_state):
     """Sorted rows to fit the topic model on (a seeded random sample), or None to fit on all."""
     import numpy as np
 
+    if fit_sample == "auto":
+        fit_sample = AUTO_FIT_SAMPLE if n > AUTO_FIT_THRESHOLD else None
     if fit_sample is None or n <= fit_sample:
         return None
     return np.sort(np.random.default_rng(random_state).choice(n, fit_sample, replace=False))

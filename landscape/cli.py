@@ -137,13 +137,46 @@ def build(
     min_cluster_size: Annotated[
         int | None, typer.Option("--min-cluster-size", help="Smallest topic (default: scaled).")
     ] = None,
+    min_samples: Annotated[
+        int | None, typer.Option("--min-samples", help="HDBSCAN min_samples (default: scaled).")
+    ] = None,
     nr_topics: Annotated[int | None, typer.Option("--nr-topics", help="Merge topics to this count.")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
+    clusterer: Annotated[
+        str | None, typer.Option("--clusterer", help="hdbscan (default) or fast_hdbscan.")
+    ] = None,
+    fit_sample: Annotated[
+        str,
+        typer.Option(
+            "--fit-sample",
+            help="Fit topics on a random sample of N papers and assign the rest: N, 'auto' "
+            "(100,000 above 150,000 papers) or 'all'.",
+        ),
+    ] = "auto",
+    engine: Annotated[
+        str, typer.Option("--engine", help="Where to embed and assign: local or ray.")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the embedding and layout caches.")
+    ] = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
     from landscape.build import build as run_build
 
-    topic_params = {"min_cluster_size": min_cluster_size, "nr_topics": nr_topics}
+    if fit_sample in ("auto", "all"):
+        sample = None if fit_sample == "all" else "auto"
+    elif fit_sample.isdigit():
+        sample = int(fit_sample)
+    else:
+        raise LandscapeError(f"--fit-sample must be a number of papers, 'auto' or 'all'; got {fit_sample!r}")
+    topic_params = {
+        "min_cluster_size": min_cluster_size,
+        "min_samples": min_samples,
+        "nr_topics": nr_topics,
+        "clusterer": clusterer,
+    }
     topic_params = {k: v for k, v in topic_params.items() if v is not None}
     land = run_build(
         [str(p) for p in inputs],
@@ -155,6 +188,9 @@ def build(
         cache_dir=False if no_cache else None,
         columns=_parse_columns(column),
         topic_params=topic_params,
+        fit_sample=sample,
+        engine=engine,
+        address=address,
         log=lambda message: typer.echo(message, err=True),
     )
     counts = land.meta["counts"]

@@ -83,3 +83,37 @@ def test_fit_sample_fits_on_a_sample_and_assigns_the_rest(tmp_path):
     assert np.isfinite(docs[["x", "y"]].to_numpy()).all()
     with pytest.raises(LandscapeError, match="fit_sample"):
         build(sample, None, cache_dir=tmp_path, fit_sample=5)
+
+
+def test_auto_fit_sample_only_samples_large_corpora():
+    from landscape.build import AUTO_FIT_SAMPLE, AUTO_FIT_THRESHOLD, _fit_rows
+
+    assert _fit_rows(AUTO_FIT_THRESHOLD, "auto", 0) is None
+    rows = _fit_rows(AUTO_FIT_THRESHOLD + 1, "auto", 0)
+    assert len(rows) == AUTO_FIT_SAMPLE == len(np.unique(rows))
+    assert np.array_equal(rows, _fit_rows(AUTO_FIT_THRESHOLD + 1, "auto", 0)), "seeded"
+    assert _fit_rows(10**6, None, 0) is None
+
+
+def test_build_cli_refuses_a_bad_fit_sample(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "landscape.cli",
+            "build",
+            "x.csv",
+            "-o",
+            str(tmp_path / "o"),
+            "--fit-sample",
+            "half",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "--fit-sample must be a number of papers, 'auto' or 'all'" in proc.stderr
+    assert "Traceback" not in proc.stderr
