@@ -260,6 +260,21 @@ def update(
 
 
 @app.command()
+def distill(
+    out: Annotated[Path, typer.Argument(help="Directory to write the static model to.")],
+    base: Annotated[
+        str, typer.Option("--base", help="Sentence-transformers model to distill from (local).")
+    ] = "all-MiniLM-L6-v2",
+    dims: Annotated[int, typer.Option("--dims", help="Vector length after PCA.")] = 256,
+):
+    """Distill a fast static embedding model (model2vec) from a local model; use it with --model."""
+    from landscape.static_model import distill_static_model
+
+    path = distill_static_model(out, base, pca_dims=dims)
+    typer.echo(f"static model written to {path}; build with: landscape build CORPUS --model {path} -o DIR")
+
+
+@app.command()
 def report(
     inputs: Annotated[
         list[Path] | None,

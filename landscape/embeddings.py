@@ -8,9 +8,9 @@ Texts are deduplicated, looked up in the :mod:`landscape.embedding_cache`, and o
 encoded, longest first in batches of similar length (less padding); every finished batch is written to
 the cache at once, so an interrupted run resumes where it stopped.
 
-A model is reached through a small backend protocol (:class:`EmbeddingBackend`), so another kind of
-model (e.g. a static ``model2vec`` model) only needs a backend class and a line in
-:func:`_backend_kind`. An object implementing the protocol can also be passed as ``model``.
+A model is reached through a small backend protocol (:class:`EmbeddingBackend`): sentence-transformers
+models, and static ``model2vec`` models distilled locally (:mod:`landscape.static_model`, much
+faster, lower quality). An object implementing the protocol can also be passed as ``model``.
 """
 
 from __future__ import annotations
@@ -116,7 +116,15 @@ def _hub_snapshot(name: str) -> tuple[str, Path]:
 
 def _backend_kind(path: Path) -> str:
     """Which backend loads the model directory at ``path``."""
-    # A model2vec static model (config.json with "model_type": "model2vec") would be recognised here.
+    config = path / "config.json"
+    if config.is_file():
+        import json
+
+        try:
+            if json.loads(config.read_text(encoding="utf-8")).get("model_type") == "model2vec":
+                return "model2vec"
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            pass  # not ours to judge: sentence-transformers reports a broken config when loading
     if any(
         (path / name).is_file()
         for name in ("modules.json", "config_sentence_transformers.json", "config.json")
@@ -189,7 +197,14 @@ class SentenceTransformerBackend:
         return out.float().cpu().numpy()
 
 
-_BACKENDS = {"sentence-transformers": SentenceTransformerBackend}
+def _static_backend(spec: ModelSpec, **kwargs):
+    from landscape.static_model import StaticModelBackend
+
+    return StaticModelBackend(spec, **kwargs)
+
+
+_static_backend.precisions = ("fp32",)
+_BACKENDS = {"sentence-transformers": SentenceTransformerBackend, "model2vec": _static_backend}
 
 
 # ---- precision ----------------------------------------------------------------------------------
