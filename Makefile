@@ -32,8 +32,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check landscape tests bench
 
 bench: $(STAMP)
-	$(BIN)/python bench/quality.py
-	$(BIN)/python bench/pipeline.py --sizes 20000 --bertopic --update 1000 --cold
+	$(BIN)/python bench/quality.py $(if $(DEV_EMBEDDINGS),--embeddings-dir $(DEV_EMBEDDINGS))
+	$(BIN)/python bench/pipeline.py --sizes 20000 92705 --bertopic --update 1000 --cold $(if $(DEV_EMBEDDINGS),--embeddings-dir $(DEV_EMBEDDINGS))
 
 clean-reports:
 	rm -rf $(REPORTS)/*.html $(REPORTS)/notebooks $(REPORTS)/landscape

@@ -1,11 +1,18 @@
-"""Pipeline benchmark: our build vs vanilla BERTopic on the same embeddings, and `landscape update` speed.
+"""Pipeline benchmark: our build vs vanilla BERTopic on the same embeddings, rebuilds, and `update` speed.
 
-Uses the dev corpus (``../shared/data/papers_dev.parquet``) and, for speed, precomputed MiniLM
-embeddings of it (``--embeddings-dir``: ``perm.npy`` + ``chunk_NNNN.npy`` of 2,048 rows each, rows
-``perm[2048 i : 2048 (i + 1)]``). Results go to ``bench/results/pipeline-<time>.json``.
+Uses the dev corpus (``../shared/data/papers_dev.parquet``) in a fixed random order. Embeddings come
+from ``--embeddings-dir`` (``perm.npy`` + ``chunk_NNNN.npy`` of 2,048 rows each, rows
+``perm[2048 i : 2048 (i + 1)]``) when it covers the papers asked for, else from
+``landscape.embeddings.Embedder`` and its cache (slow the first time: about 28 papers/s on 2 cores).
+Results go to ``bench/results/pipeline-<time>.json`` and a table is printed.
 
-    python bench/pipeline.py --sizes 20000 --bertopic          # ours vs BERTopic() on 20k papers
-    python bench/pipeline.py --sizes 2000 --update 1000         # small run + update timing
+For each size: our build without any cache (``fresh``), then a rebuild with the embeddings and UMAP
+layouts cached and other clustering parameters (``rebuild``: min_cluster_size x 1.5). With
+``--cold``, the MiniLM speed measured by the cold ``update`` gives an estimate of a cold build
+(embedding every paper, then the fresh build).
+
+    python bench/pipeline.py --sizes 20000 92705 --bertopic --update 1000 --cold   # make bench
+    python bench/pipeline.py --sizes 2000 --update 1000                             # quick look
 """
 
 from __future__ import annotations
@@ -33,18 +40,31 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def load_dev(embeddings_dir: Path, n: int, offset: int = 0):
-    """``n`` dev-corpus papers (rows ``perm[offset : offset + n]``) and their precomputed embeddings."""
-    perm = np.load(embeddings_dir / "perm.npy", allow_pickle=False)
-    chunks = sorted(embeddings_dir.glob("chunk_*.npy"))
-    have = len(chunks) * 2048
-    if offset + n > have:
-        raise SystemExit(f"only {have} precomputed embeddings in {embeddings_dir}; asked for {offset + n}")
-    first, last = offset // 2048, (offset + n - 1) // 2048
-    vectors = np.vstack([np.load(chunks[i], allow_pickle=False) for i in range(first, last + 1)])
-    vectors = vectors[offset - first * 2048 : offset - first * 2048 + n]
-    frame = pd.read_parquet(DEV).iloc[perm[offset : offset + n]].reset_index(drop=True)
-    return frame, vectors.astype(np.float32)
+PERMUTATION_SEED = 20240601
+
+
+def load_dev(embeddings_dir: Path | None, n: int, offset: int = 0):
+    """``n`` dev-corpus papers (rows ``perm[offset : offset + n]``) and their embeddings."""
+    raw = pd.read_parquet(DEV)
+    have_dir = embeddings_dir is not None and (embeddings_dir / "perm.npy").exists()
+    if have_dir:
+        perm = np.load(embeddings_dir / "perm.npy", allow_pickle=False)
+    else:
+        perm = np.random.default_rng(PERMUTATION_SEED).permutation(len(raw))
+    n = min(n, len(perm) - offset)
+    frame = raw.iloc[perm[offset : offset + n]].reset_index(drop=True)
+    chunks = sorted(embeddings_dir.glob("chunk_*.npy")) if have_dir else []
+    rows_available = sum(len(np.load(c, mmap_mode="r")) for c in chunks)
+    if offset + n <= rows_available:
+        first, last = offset // 2048, (offset + n - 1) // 2048
+        vectors = np.vstack([np.load(chunks[i], allow_pickle=False) for i in range(first, last + 1)])
+        vectors = vectors[offset - first * 2048 : offset - first * 2048 + n]
+        return frame, vectors.astype(np.float32)
+    from landscape.embeddings import Embedder, paper_text
+
+    print(f"embedding {n:,} papers with the bundled MiniLM (cached for next time)…", flush=True)
+    texts = [paper_text(t, a) for t, a in zip(frame["title"], frame["abstract"], strict=True)]
+    return frame, Embedder().encode(texts)
 
 
 def reference_labels(frame) -> np.ndarray:
@@ -70,14 +90,16 @@ def aligned(frame, vectors, corpus):
     return vectors[[row_of[i] for i in corpus["id"]]]
 
 
-def run_ours(frame, vectors, out_dir, seed):
+def run_ours(frame, vectors, out_dir, seed, cache_dir=False, topic_params=None):
     from landscape.build import build
     from landscape.ingest import IngestResult
 
     corpus = IngestResult.from_frame(frame).corpus
     emb = aligned(frame, vectors, corpus)
     t0 = time.perf_counter()
-    land = build(frame, out_dir, embeddings=emb, random_state=seed)
+    land = build(
+        frame, out_dir, embeddings=emb, random_state=seed, cache_dir=cache_dir, topic_params=topic_params
+    )
     wall = time.perf_counter() - t0
     ref = reference_labels(frame.set_index("id").loc[land.documents["id"]].reset_index())
     return land, {
@@ -87,6 +109,8 @@ def run_ours(frame, vectors, out_dir, seed):
         "outlier_share": round(land.meta["counts"]["outlier_share"], 4),
         "nmi_primary_category": nmi(land.documents["topic"], ref),
         "peak_rss_mb": round(peak_rss_mb()),
+        "layouts_from_cache": land.meta["parameters"].get("layouts_from_cache", []),
+        "min_cluster_size": land.meta["parameters"]["topic_model"]["min_cluster_size"],
     }
 
 
@@ -137,6 +161,7 @@ def run_update(base_dir, new_frame, new_vectors, cold: bool):
         "new_topics": len(record["new_topics"]),
         "unassigned": record["unassigned"],
         "timings": record["timings"],
+        "docs_per_s": record.get("embedding", {}).get("docs_per_s"),
     }
 
 
@@ -149,7 +174,7 @@ def help_time() -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embeddings-dir", type=Path, default=Path("/work/cache/dev_emb"))
+    parser.add_argument("--embeddings-dir", type=Path, default=None, help="precomputed chunks + perm.npy")
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000], help="corpus sizes for our build")
     parser.add_argument("--bertopic", action="store_true", help="also run vanilla BERTopic on the first size")
     parser.add_argument("--update", type=int, default=0, help="then time an update with this many new papers")
@@ -168,9 +193,16 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     for i, n in enumerate(args.sizes):
         frame, vectors = load_dev(args.embeddings_dir, n)
-        land, ours = run_ours(frame, vectors, work / f"ours-{n}", args.seed)
+        n = len(frame)
+        cache = work / f"cache-{n}"
+        land, ours = run_ours(frame, vectors, work / f"ours-{n}", args.seed, cache_dir=cache)
         run = {"papers": n, "ours": ours}
         print(json.dumps(run), flush=True)
+        bigger = {"min_cluster_size": round(ours["min_cluster_size"] * 1.5)}
+        _, run["rebuild"] = run_ours(
+            frame, vectors, work / f"re-{n}", args.seed, cache_dir=cache, topic_params=bigger
+        )
+        print(json.dumps({"rebuild": run["rebuild"]}), flush=True)
         if args.bertopic and i == 0:
             run["bertopic"] = run_bertopic(frame, vectors, args.seed)
             print(json.dumps(run["bertopic"]), flush=True)
@@ -181,11 +213,108 @@ def main(argv=None) -> int:
                 run["update"].append(run_update(land.path, new_frame, new_vectors, cold=True))
             print(json.dumps(run["update"]), flush=True)
         result["runs"].append(run)
+    speed = next(
+        (
+            u.get("docs_per_s")
+            for r in result["runs"]
+            for u in r.get("update", [])
+            if u["embeddings"].startswith("cold")
+        ),
+        None,
+    )
+    for run in result["runs"]:
+        if speed:
+            run["cold_build_estimate_s"] = round(run["papers"] / speed + run["ours"]["wall_s"])
+    result["cold_embedding_docs_per_s"] = speed
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"pipeline-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))
     print(f"written {path}")
     return 0
+
+
+STAGES = (
+    "topics.neighbours",
+    "topics.umap",
+    "topics.umap_2d",
+    "topics.cluster",
+    "topics.keywords",
+    "areas",
+    "evaluate",
+)
+
+
+def table(result) -> str:
+    """The printed summary: one row per run, seconds per stage, peak RSS, topics, outliers, NMI."""
+    head = [
+        "papers",
+        "run",
+        "wall s",
+        *[s.split(".")[-1] for s in STAGES],
+        "peak MB",
+        "topics",
+        "unassigned",
+        "NMI",
+    ]
+    rows = []
+    for run in result["runs"]:
+        for name in ("ours", "rebuild", "bertopic"):
+            r = run.get(name)
+            if not r:
+                continue
+            stages = [r["stages"].get(s, "") for s in STAGES]
+            stages = [
+                f"{v:.1f}" if isinstance(v, float | int) else ("-" if name != "bertopic" else "")
+                for v in stages
+            ]
+            label = {"ours": "ours (fresh)", "rebuild": "ours rebuild (cached)", "bertopic": "BERTopic()"}[
+                name
+            ]
+            rows.append(
+                [
+                    f"{run['papers']:,}",
+                    label,
+                    f"{r['wall_s']:.1f}",
+                    *stages,
+                    str(r["peak_rss_mb"]),
+                    str(r["topics"]),
+                    f"{r['outlier_share']:.1%}",
+                    f"{r['nmi_primary_category']:.3f}",
+                ]
+            )
+        for u in run.get("update", []):
+            rows.append(
+                [
+                    f"+{u['added']:,}",
+                    f"update ({u['embeddings']})",
+                    f"{u['wall_s']:.1f}",
+                    *[""] * len(STAGES),
+                    "",
+                    f"+{u['new_topics']} new",
+                    "",
+                    "",
+                ]
+            )
+        if run.get("cold_build_estimate_s"):
+            rows.append(
+                [
+                    f"{run['papers']:,}",
+                    "cold build (estimate)",
+                    f"{run['cold_build_estimate_s']:.0f}",
+                    *[""] * len(STAGES),
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
+    lines = ["  ".join(str(x).rjust(w) for x, w in zip(line, widths, strict=True)) for line in [head, *rows]]
+    extra = f"landscape --help: {result['landscape_help_s']} s"
+    if result.get("cold_embedding_docs_per_s"):
+        extra += f"; cold MiniLM embedding: {result['cold_embedding_docs_per_s']} papers/s"
+    return "\n".join([*lines, extra])
 
 
 if __name__ == "__main__":

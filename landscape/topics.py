@@ -60,6 +60,7 @@ from math import sqrt
 from landscape.schema import LandscapeError
 
 CLUSTERERS = ("hdbscan", "fast_hdbscan")
+ACCELERATORS = ("auto", "cpu", "cuml")
 
 # Below this cosine similarity to every topic centroid, a paper is never forced into a topic
 # (50,000 dev papers: members' similarity to their own centroid has median 0.68, 1% quantile 0.37).
@@ -111,6 +112,9 @@ class TopicModel:
     ngram_range : phrase lengths for topic words, at most (1, 3).
     random_state : int seed reaching every stochastic step (both UMAPs, NN-descent, HDBSCAN).
     clusterer : ``"hdbscan"`` (default) or ``"fast_hdbscan"`` (run in its reproducible mode).
+    accelerator : ``"auto"`` runs UMAP and HDBSCAN on the GPU with RAPIDS cuML when it is importable
+        (GPU machines), else on the CPU; ``"cpu"`` never uses cuML; ``"cuml"`` requires it. cuML's
+        results are close to, not identical with, the CPU libraries' for the same seed.
     stop_words : extra words that must never become topic words (added to English + boilerplate).
     layout_cache : directory where the UMAP layouts are kept (:mod:`landscape.layout_cache`), so a
         refit on the same embeddings with other clustering parameters skips them; None: no cache.
@@ -143,6 +147,7 @@ class TopicModel:
         ngram_range=(1, 3),
         random_state=42,
         clusterer="hdbscan",
+        accelerator="auto",
         stop_words=None,
         layout_cache=None,
         verbose=False,
@@ -157,6 +162,7 @@ class TopicModel:
         self.ngram_range = ngram_range
         self.random_state = random_state
         self.clusterer = clusterer
+        self.accelerator = accelerator
         self.stop_words = stop_words
         self.layout_cache = layout_cache
         self.verbose = verbose
@@ -168,6 +174,10 @@ class TopicModel:
                 raise LandscapeError(f"{name} must be an integer >= {minimum}, got {value!r}")
             return value
 
+        if self.accelerator not in ACCELERATORS:
+            raise LandscapeError(
+                f"accelerator must be one of {', '.join(ACCELERATORS)}; got {self.accelerator!r}"
+            )
         if self.clusterer not in CLUSTERERS:
             raise LandscapeError(f"clusterer must be one of {', '.join(CLUSTERERS)}; got {self.clusterer!r}")
         mcs = default_min_cluster_size(n) if self.min_cluster_size is None else self.min_cluster_size
@@ -208,6 +218,7 @@ class TopicModel:
             "ngram_range": list(ngram),
             "random_state": self.random_state,
             "clusterer": self.clusterer,
+            "accelerator": _resolve_accelerator(self.accelerator),
             "stop_words": sorted(stop) if stop else [],
             "cluster_selection_method": default_selection(n),
             "max_cluster_size": default_max_cluster_size(n),
@@ -311,7 +322,7 @@ class TopicModel:
             with self._stage("layout_cache"):
                 cache = LayoutCache(self.layout_cache)
                 digest = embeddings_digest(X)
-                common = {k: p[k] for k in ("n_neighbors", "knn", "random_state")}
+                common = {k: p[k] for k in ("n_neighbors", "knn", "random_state", "accelerator")}
                 dims = {"umap": p["n_components"], "umap_2d": 2}
                 min_dist = {"umap": p["umap_min_dist"], "umap_2d": p["map_min_dist"]}
                 keys = {
@@ -324,10 +335,12 @@ class TopicModel:
                         found[name] = array
         self.layouts_cached_ = sorted(found)
         if len(found) < 2:
-            with self._stage("neighbours"):
-                knn = nearest_neighbours(
-                    X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
-                )
+            knn = None  # cuML builds its own k-NN graph on the GPU
+            if p["accelerator"] != "cuml":
+                with self._stage("neighbours"):
+                    knn = nearest_neighbours(
+                        X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
+                    )
             for name, n_dims, dist in (
                 ("umap", p["n_components"], p["umap_min_dist"]),
                 ("umap_2d", 2, p["map_min_dist"]),
@@ -404,8 +417,35 @@ def nearest_neighbours(X, k: int, *, exact: bool, random_state: int):
     return idx, dist
 
 
+def _resolve_accelerator(accelerator: str) -> str:
+    """``"cuml"`` or ``"cpu"``: what ``accelerator`` means on this machine."""
+    if accelerator == "cpu":
+        return "cpu"
+    try:
+        import cuml  # noqa: F401
+    except ImportError as exc:
+        if accelerator == "cuml":
+            raise LandscapeError(
+                "accelerator='cuml' needs RAPIDS cuML on a GPU machine: see https://docs.rapids.ai/install"
+            ) from exc
+        return "cpu"
+    return "cuml"
+
+
 def _umap(X, knn, n_components, min_dist, p):
     import warnings
+
+    if p["accelerator"] == "cuml":
+        from cuml.manifold import UMAP as CumlUMAP
+
+        model = CumlUMAP(
+            n_neighbors=p["n_neighbors"],
+            n_components=n_components,
+            min_dist=min_dist,
+            metric="cosine",
+            random_state=p["random_state"],
+        )
+        return _to_numpy(model.fit_transform(X))
 
     from umap import UMAP
 
@@ -424,8 +464,25 @@ def _umap(X, knn, n_components, min_dist, p):
         return model.fit_transform(X)
 
 
+def _to_numpy(array):
+    import numpy as np
+
+    return np.asarray(array.get() if hasattr(array, "get") else array)
+
+
 def _cluster(reduced, p):
     import numpy as np
+
+    if p["accelerator"] == "cuml":
+        from cuml.cluster.hdbscan import HDBSCAN as CumlHDBSCAN
+
+        model = CumlHDBSCAN(
+            min_cluster_size=p["min_cluster_size"],
+            min_samples=p["min_samples"],
+            cluster_selection_method=p["cluster_selection_method"],
+            max_cluster_size=p["max_cluster_size"],
+        )
+        return np.asarray(_to_numpy(model.fit_predict(reduced)), dtype=np.int64)
 
     if p["clusterer"] == "fast_hdbscan":
         from fast_hdbscan import HDBSCAN

@@ -1,0 +1,81 @@
+"""cuML is used for UMAP and HDBSCAN when importable (GPU machines) and never required.
+
+No GPU here: a stand-in ``cuml`` package (wrapping umap-learn and hdbscan, recording its calls)
+checks the dispatch, the parameters cuML receives and the error without it."""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+from test_topics import _synthetic
+
+from landscape.schema import LandscapeError
+from landscape.topics import TopicModel
+
+
+@pytest.fixture
+def fake_cuml(monkeypatch):
+    import hdbscan
+    import umap
+
+    calls = []
+
+    class UMAP:
+        def __init__(self, **kwargs):
+            calls.append(("umap", kwargs))
+            self.model = umap.UMAP(**kwargs)
+
+        def fit_transform(self, X):
+            return self.model.fit_transform(X)
+
+    class HDBSCAN:
+        def __init__(self, **kwargs):
+            calls.append(("hdbscan", kwargs))
+            self.model = hdbscan.HDBSCAN(**kwargs)
+
+        def fit_predict(self, X):
+            return self.model.fit_predict(X)
+
+    cuml = types.ModuleType("cuml")
+    manifold = types.ModuleType("cuml.manifold")
+    cluster = types.ModuleType("cuml.cluster")
+    cluster_hdbscan = types.ModuleType("cuml.cluster.hdbscan")
+    manifold.UMAP, cluster_hdbscan.HDBSCAN = UMAP, HDBSCAN
+    cuml.manifold, cuml.cluster, cluster.hdbscan = manifold, cluster, cluster_hdbscan
+    for name, module in [
+        ("cuml", cuml),
+        ("cuml.manifold", manifold),
+        ("cuml.cluster", cluster),
+        ("cuml.cluster.hdbscan", cluster_hdbscan),
+    ]:
+        monkeypatch.setitem(sys.modules, name, module)
+    return calls
+
+
+def test_cuml_is_used_automatically_when_importable(fake_cuml):
+    docs, X, truth = _synthetic()
+    model = TopicModel(min_cluster_size=10, random_state=3).fit(docs, X)
+    kinds = [kind for kind, _ in fake_cuml]
+    assert kinds == ["umap", "umap", "hdbscan"]
+    assert fake_cuml[0][1]["random_state"] == 3 and fake_cuml[0][1]["metric"] == "cosine"
+    assert {fake_cuml[0][1]["n_components"], fake_cuml[1][1]["n_components"]} == {5, 2}
+    assert fake_cuml[2][1]["min_cluster_size"] == 10
+    assert model.params_["accelerator"] == "cuml" and "neighbours" not in model.timings_
+    assert len(model.topics_) >= 3 and model.coords_.shape == (len(docs), 2)
+
+
+def test_cpu_accelerator_never_touches_cuml(fake_cuml):
+    docs, X, _ = _synthetic()
+    model = TopicModel(min_cluster_size=10, random_state=3, accelerator="cpu").fit(docs, X)
+    assert fake_cuml == [] and model.params_["accelerator"] == "cpu"
+
+
+def test_without_cuml_auto_means_cpu_and_cuml_is_refused(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cuml", None)  # import cuml -> ImportError
+    docs, X, _ = _synthetic()
+    assert TopicModel(min_cluster_size=10).fit(docs, X).params_["accelerator"] == "cpu"
+    with pytest.raises(LandscapeError, match="RAPIDS cuML"):
+        TopicModel(accelerator="cuml").fit(docs, X)
+    with pytest.raises(LandscapeError, match="accelerator must be one of auto, cpu, cuml"):
+        TopicModel(accelerator="gpu").fit(docs, np.asarray(X))
