@@ -106,6 +106,13 @@ def evaluate(
         typer.echo(format_quality(quality, name=str(directory)))
 
 
+# Options shared by build and update.
+EngineOption = Annotated[str, typer.Option("--engine", help="Where to embed and assign: local or ray.")]
+AddressOption = Annotated[
+    str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
+]
+
+
 def _parse_columns(pairs: list[str] | None) -> dict | None:
     """`--column SRC=DST` options into a mapping."""
     if not pairs:
@@ -152,12 +159,8 @@ def build(
             "(100,000 above 150,000 papers) or 'all'.",
         ),
     ] = "auto",
-    engine: Annotated[
-        str, typer.Option("--engine", help="Where to embed and assign: local or ray.")
-    ] = "local",
-    address: Annotated[
-        str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
-    ] = None,
+    engine: EngineOption = "local",
+    address: AddressOption = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the embedding and layout caches.")
     ] = False,
@@ -222,12 +225,8 @@ def update(
     min_topic_size: Annotated[
         int | None, typer.Option("--min-topic-size", help="Smallest new topic (default: scaled).")
     ] = None,
-    engine: Annotated[
-        str, typer.Option("--engine", help="Where to embed and assign: local or ray.")
-    ] = "local",
-    address: Annotated[
-        str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
-    ] = None,
+    engine: EngineOption = "local",
+    address: AddressOption = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
 ):
     """Add new papers to a saved landscape: existing topic ids stay, new subjects become new topics."""

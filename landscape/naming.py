@@ -357,7 +357,13 @@ def choose_label(
         key, score = max(longer, key=lambda ks: ks[1])
     while extensions is not None:
         own, longer = extensions(key)
-        longer = [(k, c) for k, c in longer if k not in exclude]
+        words = key.split()
+        # only strictly longer phrases that contain the key: the loop always ends
+        longer = [
+            (k, c)
+            for k, c in longer
+            if k not in exclude and len(k.split()) > len(words) and _contains(k.split(), words)
+        ]
         if not longer or own <= 0:
             break
         best, count = max(longer, key=lambda kc: (kc[1], kc[0]))

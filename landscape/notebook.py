@@ -446,6 +446,16 @@ def summary(land):
     )
 
 
+def quality_panel(land):
+    """The quality panel: the numbers recorded when the landscape was built (computed when an older
+    landscape lacks them), as an escaped table (:func:`landscape.evaluate.quality_table`)."""
+    from landscape.evaluate import quality_table
+
+    table = quality_table(land).rename(columns={"shown": "value", "value": "number"})
+    caption = "Topic quality, measured when the landscape was built"
+    return frame_table(table, caption=caption, columns=["metric", "value", "note"])
+
+
 def topic_card(land, topic: int):
     """One topic at a glance: label, papers (and share of the corpus), area, parent, keywords."""
     row = land.topic(int(topic))

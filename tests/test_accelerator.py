@@ -21,21 +21,17 @@ def fake_cuml(monkeypatch):
 
     calls = []
 
-    class UMAP:
-        def __init__(self, **kwargs):
-            calls.append(("umap", kwargs))
-            self.model = umap.UMAP(**kwargs)
+    def recorder(kind, real, method):
+        """A class that records its arguments and runs the CPU library behind ``method``."""
 
-        def fit_transform(self, X):
-            return self.model.fit_transform(X)
+        def init(self, **kwargs):
+            calls.append((kind, kwargs))
+            self.model = real(**kwargs)
 
-    class HDBSCAN:
-        def __init__(self, **kwargs):
-            calls.append(("hdbscan", kwargs))
-            self.model = hdbscan.HDBSCAN(**kwargs)
+        return type(kind, (), {"__init__": init, method: lambda self, X: getattr(self.model, method)(X)})
 
-        def fit_predict(self, X):
-            return self.model.fit_predict(X)
+    UMAP = recorder("umap", umap.UMAP, "fit_transform")
+    HDBSCAN = recorder("hdbscan", hdbscan.HDBSCAN, "fit_predict")
 
     cuml = types.ModuleType("cuml")
     manifold = types.ModuleType("cuml.manifold")

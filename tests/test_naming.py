@@ -188,4 +188,5 @@ def test_modifiers_do_not_become_labels():
     namer = TopicNamer().fit(docs)
     assert "adversarial" in namer.modifiers_
     _, label = namer.name(np.array([0] * 9 + [1] * 9))[0]
-    assert label.lower() != "adversarial" and "adversarial" in label.lower()
+    # a modifier alone says nothing ("Adversarial"): the label is a phrase of the topic instead
+    assert label.lower() != "adversarial" and len(label.split()) >= 2

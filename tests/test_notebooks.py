@@ -103,6 +103,7 @@ def test_map_notebook_shows_map_table_and_hierarchy(executed, land):
     html = "\n".join(_html_outputs(executed["landscape_map"]))
     assert "landscape-map" in html and "-search" in html
     assert "landscape-table" in html and "treemap" in html
+    assert "Topic quality, measured when the landscape was built" in html
     assert HOSTILE_LABEL not in html and "&lt;img src=y onerror=" in html
 
 
@@ -202,6 +203,26 @@ def test_tables_and_headings_show_hostile_text_as_text(land):
         nb.heading("x", 7)
     card = nb.topic_card(land, 3).data
     assert "Topic 3: &lt;img" in card and "<img" not in card
+
+
+def test_quality_panel_reads_the_recorded_numbers(land):
+    import copy
+
+    quality = {
+        "papers": 300,
+        "topics": 12,
+        "outlier_share": 0.05,
+        "npmi": 0.1234,
+        "diversity": 0.9,
+        "top_n": 10,
+        "sizes": {"min": 3, "median": 8.0, "max": 40, "largest_share": 0.2, "gini": 0.3},
+        "stability": {"seeds": [1, 2], "ari": 0.7777},
+    }
+    recorded = copy.copy(land)
+    recorded.meta = {**(land.meta or {}), "quality": quality}
+    html = nb.quality_panel(recorded).data
+    for text in ("Topic quality, measured", "0.123", "0.900", "5.0%", "20.0%", "0.778", "top 10 keywords"):
+        assert text in html, text
 
 
 def test_frame_and_growth_tables_format_values():
