@@ -322,6 +322,7 @@ def choose_label(
     extension_ratio: float = 0.5,
     exclude=(),
     multiword: bool = False,
+    modifiers=(),
 ):
     """Pick a topic's label key from its ranked ``(key, score, doc_freq)`` candidates.
 
@@ -335,16 +336,30 @@ def choose_label(
 
     Keys in ``exclude`` (labels already taken) are skipped; ``multiword`` starts from the best phrase
     of two or more words when there is one (for broad groups, whose best single words are vague).
-    Returns None when nothing is usable.
+    ``modifiers`` (words that mostly modify others, e.g. "diffusion", "adversarial") never label a
+    topic alone; when one is the topic's best word, its most frequent longer phrase in the topic
+    ("diffusion models") is the starting point instead of the next word. Returns None when nothing
+    is usable.
     """
-    usable = [(k, s) for k, s, df in candidates if df >= min_doc_freq and k not in exclude]
+    blocked = set(exclude) | set(modifiers)
+    usable = [(k, s) for k, s, df in candidates if df >= min_doc_freq and k not in blocked]
     if not usable:
-        usable = [(k, s) for k, s, _ in candidates if k not in exclude]
+        usable = [(k, s) for k, s, _ in candidates if k not in blocked]
     if multiword and any(" " in k for k, _ in usable):
         usable = [(k, s) for k, s in usable if " " in k]
     if not usable:
         return None
     key, score = usable[0]
+    lead = next(((k, s) for k, s, df in candidates if df >= min_doc_freq and k not in exclude), None)
+    if lead and lead[0] in modifiers and extensions is not None:
+        lead_words = lead[0].split()
+        phrases = [
+            (k, c)
+            for k, c in extensions(lead[0])[1]
+            if k not in blocked and len(k.split()) > len(lead_words) and _contains(k.split(), lead_words)
+        ]
+        if phrases:
+            key, score = max(phrases, key=lambda kc: (kc[1], kc[0]))[0], lead[1]
     while True:
         words = key.split()
         longer = [
@@ -479,8 +494,9 @@ class TopicNamer:
                 ranked[t],
                 extensions=extensions,
                 min_doc_freq=min(2, len(members)),
-                exclude=taken | self.modifiers_,
+                exclude=taken,
                 multiword=multiword,
+                modifiers=self.modifiers_,
             )
             taken.add(chosen[t])
         result = {}

@@ -190,3 +190,14 @@ def test_modifiers_do_not_become_labels():
     _, label = namer.name(np.array([0] * 9 + [1] * 9))[0]
     # a modifier alone says nothing ("Adversarial"): the label is a phrase of the topic instead
     assert label.lower() != "adversarial" and len(label.split()) >= 2
+
+
+def test_a_leading_modifier_names_the_topic_through_its_phrase():
+    ranked = [("diffusion", 1.0, 40), ("vaes", 0.9, 30), ("diffusion models", 0.5, 25)]
+    phrases = lambda key: (40, [("diffusion models", 25), ("diffusion model", 12)])  # noqa: E731
+    assert choose_label(ranked, extensions=phrases, modifiers={"diffusion"}) == "diffusion models"
+    # without a longer phrase the next usable word is taken; a taken phrase is skipped
+    assert choose_label(ranked, extensions=lambda key: (40, []), modifiers={"diffusion"}) == "vaes"
+    taken = {"diffusion models"}
+    label = choose_label(ranked, extensions=phrases, modifiers={"diffusion"}, exclude=taken)
+    assert label == "diffusion model"
