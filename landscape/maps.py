@@ -95,7 +95,8 @@ def landscape_map(
     ----------
     land : a :class:`~landscape.store.Landscape` (``documents`` with ``x, y, topic``; ``topics``)
     color_by : ``"topic"`` or ``"area"``: the colouring shown first (buttons switch it)
-    label_topics : how many of the largest topics get a label on the map (None: all)
+    label_topics : at most this many labels, largest topics first; a label that would overlap a
+        larger topic's at the initial view is left out (None: no limit)
     title : figure title (default: the landscape's name and paper count)
     height : figure height in pixels
 
@@ -239,7 +240,7 @@ def landscape_map(
         for trace, (color, group, show) in zip(fig.data, area_mode, strict=True):
             trace.update(marker_color=color, legendgroup=group, showlegend=show)
 
-    fig.update_layout(annotations=_topic_labels(docs, topic_ids, xs, ys, topics, label_topics))
+    fig.update_layout(annotations=_topic_labels(docs, topic_ids, xs, ys, topics, label_topics, height))
     name = land.name if hasattr(land, "name") else "landscape"
     fig.update_layout(
         title={"text": _esc(title or f"{name}: {len(docs):,} papers, {len(topics)} topics"), "x": 0.01},
@@ -281,25 +282,48 @@ def _core_range(values, tail: float = 0.002, pad: float = 0.05) -> dict:
     return {"range": [float(low - pad * span), float(high + pad * span)]}
 
 
-def _topic_labels(docs, topic_ids, xs, ys, topics, label_topics):
-    """Annotations at the median position of the largest topics' papers."""
+# For placing labels without overlap at the initial view: an assumed plot area (the figure is
+# responsive; a legend takes the right side) and the size of an 11 px label.
+_PLOT_PX = (900, 620)
+_CHAR_PX, _LABEL_PX = 6.3, 17
+
+
+def _topic_labels(docs, topic_ids, xs, ys, topics, label_topics, height: int = 720):
+    """Annotations at the median position of the largest topics' papers.
+
+    Largest topics first; a label that would overlap one already placed (at the initial view) is
+    left out, so dense maps keep readable labels; the topic stays in the legend and hover text.
+    """
     import numpy as np
 
     if label_topics == 0 or topics.empty:
         return []
     order = topics.sort_values(["size", "topic"], ascending=[False, True], kind="stable")
-    if label_topics is not None:
-        order = order.head(int(label_topics))
-    notes = []
+    span = []
+    for values in (xs, ys):
+        bounds = _core_range(values).get("range") or [float(np.nanmin(values)), float(np.nanmax(values))]
+        span.append(max(bounds[1] - bounds[0], 1e-9))
+    plot_h = max(200, height - 100)
+    per_px = max(span[0] / _PLOT_PX[0], span[1] / min(_PLOT_PX[1], plot_h))
+    placed, notes = [], []
     for row in order.itertuples(index=False):
+        if label_topics is not None and len(notes) >= int(label_topics):
+            break
         members = topic_ids == int(row.topic)
         if not members.any():
             continue
+        x, y = float(np.median(xs[members])), float(np.median(ys[members]))
+        text = _short(row.label, 28)
+        half_w = (len(text) * _CHAR_PX + 6) * per_px / 2
+        half_h = _LABEL_PX * per_px / 2
+        if any(abs(x - px) < half_w + pw and abs(y - py) < half_h + ph for px, py, pw, ph in placed):
+            continue
+        placed.append((x, y, half_w, half_h))
         notes.append(
             {
-                "x": float(np.median(xs[members])),
-                "y": float(np.median(ys[members])),
-                "text": _esc(_short(row.label, 28)),
+                "x": x,
+                "y": y,
+                "text": _esc(text),
                 "showarrow": False,
                 "font": {"size": 11, "color": "#222222"},
                 "bgcolor": "rgba(255,255,255,0.65)",

@@ -190,3 +190,19 @@ def test_initial_view_frames_the_bulk_not_far_off_islands():
     assert inside > 0.99 and not docs.loc[far, "x"].between(low, high).any()
     assert fig.layout.yaxis.range[0] <= docs["y"].quantile(0.01)
     assert landscape_map(synthetic_landscape(n=100, n_topics=5, seed=4)).layout.xaxis.range is None
+
+
+def test_labels_of_topics_on_top_of_each_other_are_not_stacked():
+    land = synthetic_landscape(n=3000, n_topics=6, seed=5)
+    docs = land.documents
+    big, small = land.topics.sort_values("size", ascending=False)["topic"].iloc[:2]
+    at = docs["topic"] == big
+    docs.loc[docs["topic"] == small, ["x", "y"]] = docs.loc[at, ["x", "y"]].median().to_numpy()
+    notes = landscape_map(land, label_topics=None).layout.annotations
+    texts = [n.text for n in notes]
+    label = land.topics.set_index("topic")["label"]
+    assert label[big] in texts and label[small] not in texts
+    assert len(notes) == len(land.topics) - 1
+    for i, a in enumerate(notes):  # no two labels share a spot
+        for b in notes[i + 1 :]:
+            assert (a.x, a.y) != (b.x, b.y)
