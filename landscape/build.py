@@ -121,12 +121,11 @@ def build(
         ``"auto"``: a sample of ``AUTO_FIT_SAMPLE`` papers for corpora over ``AUTO_FIT_THRESHOLD``
     """
     import numpy as np
-    import pandas as pd
 
     from landscape import embeddings as emb_mod
     from landscape.embedding_cache import default_cache_dir
     from landscape.engine import get_engine
-    from landscape.ingest import IngestResult, ingest
+    from landscape.ingest import ingest_inputs
     from landscape.store import Landscape
     from landscape.text import strip_urls
     from landscape.topics import TopicModel
@@ -140,13 +139,7 @@ def build(
         raise LandscapeError(f"fit_sample must be an integer >= 10, 'auto' or None, got {fit_sample!r}")
 
     with timer.stage("ingest"):
-        if isinstance(inputs, pd.DataFrame):
-            result = IngestResult.from_frame(inputs, min_abstract_chars=min_abstract_chars)
-            sources = ["<DataFrame>"]
-        else:
-            paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-            result = ingest(paths, columns=columns, min_abstract_chars=min_abstract_chars)
-            sources = [str(p) for p in paths]
+        result, sources = ingest_inputs(inputs, columns=columns, min_abstract_chars=min_abstract_chars)
         corpus = result.corpus.reset_index(drop=True)
     if len(corpus) < 10:
         raise LandscapeError(f"{len(corpus)} usable papers: a landscape needs at least 10")

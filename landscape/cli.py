@@ -32,13 +32,21 @@ def _root():
 # (each command: parse, call one package function, print; keep heavy imports inside the function)
 
 
+# Options shared by several commands.
+ColumnOption = Annotated[list[str] | None, typer.Option("--column", help="Map a column: SOURCE=TARGET.")]
+EngineOption = Annotated[str, typer.Option("--engine", help="Where to embed and assign: local or ray.")]
+AddressOption = Annotated[
+    str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
+]
+
+
 @app.command("ingest")
 def ingest_command(
     inputs: Annotated[
         list[Path], typer.Argument(help="Corpus files (CSV, JSONL, JSON, Parquet, HF page .txt, .bib, .ris).")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Corpus file to write (.parquet or .csv).")],
-    column: Annotated[list[str] | None, typer.Option("--column", help="Map a column: SOURCE=TARGET.")] = None,
+    column: ColumnOption = None,
     min_abstract_chars: Annotated[
         int, typer.Option("--min-abstract-chars", help="Reject abstracts shorter than this.")
     ] = 50,
@@ -106,13 +114,6 @@ def evaluate(
         typer.echo(format_quality(quality, name=str(directory)))
 
 
-# Options shared by build and update.
-EngineOption = Annotated[str, typer.Option("--engine", help="Where to embed and assign: local or ray.")]
-AddressOption = Annotated[
-    str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
-]
-
-
 def _parse_columns(pairs: list[str] | None) -> dict | None:
     """`--column SRC=DST` options into a mapping."""
     if not pairs:
@@ -140,7 +141,7 @@ def build(
     embeddings: Annotated[
         Path | None, typer.Option("--embeddings", help="Precomputed embeddings (.npy).")
     ] = None,
-    column: Annotated[list[str] | None, typer.Option("--column", help="Map a column: SOURCE=TARGET.")] = None,
+    column: ColumnOption = None,
     min_cluster_size: Annotated[
         int | None, typer.Option("--min-cluster-size", help="Smallest topic (default: scaled).")
     ] = None,
@@ -221,7 +222,7 @@ def update(
     model: Annotated[
         str | None, typer.Option("--model", help="Embedding model (default: the landscape's).")
     ] = None,
-    column: Annotated[list[str] | None, typer.Option("--column", help="Map a column: SOURCE=TARGET.")] = None,
+    column: ColumnOption = None,
     min_topic_size: Annotated[
         int | None, typer.Option("--min-topic-size", help="Smallest new topic (default: scaled).")
     ] = None,

@@ -27,6 +27,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from landscape.schema import LandscapeError, require
+from landscape.static_model import StaticModelBackend
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -197,14 +198,7 @@ class SentenceTransformerBackend:
         return out.float().cpu().numpy()
 
 
-def _static_backend(spec: ModelSpec, **kwargs):
-    from landscape.static_model import StaticModelBackend
-
-    return StaticModelBackend(spec, **kwargs)
-
-
-_static_backend.precisions = ("fp32",)
-_BACKENDS = {"sentence-transformers": SentenceTransformerBackend, "model2vec": _static_backend}
+_BACKENDS = {"sentence-transformers": SentenceTransformerBackend, "model2vec": StaticModelBackend}
 
 
 # ---- precision ----------------------------------------------------------------------------------

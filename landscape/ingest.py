@@ -511,6 +511,18 @@ def _finish(mapped: pd.DataFrame, min_abstract_chars: int, names: list[str]) -> 
     return IngestResult(corpus, rejects, counts)
 
 
+def ingest_inputs(inputs, *, columns: dict | None = None, min_abstract_chars: int = 50):
+    """Ingest what ``build`` and ``update`` accept: a DataFrame, one path or several paths.
+
+    Returns ``(IngestResult, source names)``.
+    """
+    if isinstance(inputs, pd.DataFrame):
+        result = IngestResult.from_frame(inputs, columns=columns, min_abstract_chars=min_abstract_chars)
+        return result, ["<DataFrame>"]
+    paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    return ingest(paths, columns=columns, min_abstract_chars=min_abstract_chars), [str(p) for p in paths]
+
+
 def ingest(paths, *, columns: dict | None = None, min_abstract_chars: int = 50) -> IngestResult:
     """Read, clean, validate and merge corpus files into one corpus.
 

@@ -39,9 +39,10 @@ class LayoutCache:
         self.directory = Path(directory)
 
     def key(self, digest: str, **params) -> str:
-        import umap
+        from importlib.metadata import version
 
-        spec = {"schema": SCHEMA_VERSION, "umap": umap.__version__, "embeddings": digest, **params}
+        # the installed version, without importing umap (seconds of numba start-up on a cache hit)
+        spec = {"schema": SCHEMA_VERSION, "umap": version("umap-learn"), "embeddings": digest, **params}
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
 
     def _path(self, key: str) -> Path:

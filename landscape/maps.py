@@ -240,7 +240,9 @@ def landscape_map(
         for trace, (color, group, show) in zip(fig.data, area_mode, strict=True):
             trace.update(marker_color=color, legendgroup=group, showlegend=show)
 
-    fig.update_layout(annotations=_topic_labels(docs, topic_ids, xs, ys, topics, label_topics, height))
+    x_view, y_view = _core_range(xs), _core_range(ys)
+    notes = _topic_labels(topic_ids, xs, ys, topics, label_topics, (x_view, y_view), height)
+    fig.update_layout(annotations=notes)
     name = land.name if hasattr(land, "name") else "landscape"
     fig.update_layout(
         title={"text": _esc(title or f"{name}: {len(docs):,} papers, {len(topics)} topics"), "x": 0.01},
@@ -248,8 +250,8 @@ def landscape_map(
         height=height,
         hovermode="closest",
         dragmode="pan",
-        xaxis={"visible": False, **_core_range(xs)},
-        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1, **_core_range(ys)},
+        xaxis={"visible": False, **x_view},
+        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1, **y_view},
         legend={
             "title": {"text": "Topic" if color_by == "topic" else "Research area"},
             "itemsizing": "constant",
@@ -288,7 +290,7 @@ _PLOT_PX = (900, 620)
 _CHAR_PX, _LABEL_PX = 6.3, 17
 
 
-def _topic_labels(docs, topic_ids, xs, ys, topics, label_topics, height: int = 720):
+def _topic_labels(topic_ids, xs, ys, topics, label_topics, views, height: int = 720):
     """Annotations at the median position of the largest topics' papers.
 
     Largest topics first; a label that would overlap one already placed (at the initial view) is
@@ -300,8 +302,8 @@ def _topic_labels(docs, topic_ids, xs, ys, topics, label_topics, height: int = 7
         return []
     order = topics.sort_values(["size", "topic"], ascending=[False, True], kind="stable")
     span = []
-    for values in (xs, ys):
-        bounds = _core_range(values).get("range") or [float(np.nanmin(values)), float(np.nanmax(values))]
+    for values, view in zip((xs, ys), views, strict=True):
+        bounds = view.get("range") or [float(np.nanmin(values)), float(np.nanmax(values))]
         span.append(max(bounds[1] - bounds[0], 1e-9))
     plot_h = max(200, height - 100)
     per_px = max(span[0] / _PLOT_PX[0], span[1] / min(_PLOT_PX[1], plot_h))

@@ -352,33 +352,18 @@ def choose_label(
     key, score = usable[0]
     lead = next(((k, s) for k, s, df in candidates if df >= min_doc_freq and k not in exclude), None)
     if lead and lead[0] in modifiers and extensions is not None:
-        lead_words = lead[0].split()
-        phrases = [
-            (k, c)
-            for k, c in extensions(lead[0])[1]
-            if k not in blocked and len(k.split()) > len(lead_words) and _contains(k.split(), lead_words)
-        ]
+        phrases = [(k, c) for k, c in extensions(lead[0])[1] if k not in blocked and _extends(k, lead[0])]
         if phrases:
             key, score = max(phrases, key=lambda kc: (kc[1], kc[0]))[0], lead[1]
     while True:
-        words = key.split()
-        longer = [
-            (k, s)
-            for k, s in usable
-            if len(k.split()) > len(words) and _contains(k.split(), words) and s >= phrase_ratio * score
-        ]
+        longer = [(k, s) for k, s in usable if _extends(k, key) and s >= phrase_ratio * score]
         if not longer:
             break
         key, score = max(longer, key=lambda ks: ks[1])
     while extensions is not None:
         own, longer = extensions(key)
-        words = key.split()
         # only strictly longer phrases that contain the key: the loop always ends
-        longer = [
-            (k, c)
-            for k, c in longer
-            if k not in exclude and len(k.split()) > len(words) and _contains(k.split(), words)
-        ]
+        longer = [(k, c) for k, c in longer if k not in exclude and _extends(k, key)]
         if not longer or own <= 0:
             break
         best, count = max(longer, key=lambda kc: (kc[1], kc[0]))
@@ -386,6 +371,13 @@ def choose_label(
             break
         key = best
     return key
+
+
+def _extends(phrase: str, key: str) -> bool:
+    """Whether ``phrase`` has more words than ``key`` and contains it ("neural architecture search"
+    extends "architecture search")."""
+    words, part = phrase.split(), key.split()
+    return len(words) > len(part) and _contains(words, part)
 
 
 def _contains(words, part) -> bool:

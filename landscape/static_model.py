@@ -36,7 +36,6 @@ def distill_static_model(
     if spec.kind != "sentence-transformers":
         raise LandscapeError(f"{base_model} is not a sentence-transformers model: nothing to distill from")
     set_offline()
-    require("model2vec", extra="static")
     distill = require("model2vec.distill", extra="static").distill
     model = distill(model_name=str(spec.path), pca_dims=pca_dims)
     out = Path(out_dir)

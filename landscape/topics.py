@@ -314,6 +314,8 @@ class TopicModel:
         """5-D clustering layout and 2-D map, read from ``layout_cache`` when it has them."""
         import numpy as np
 
+        # layout name -> (dimensions, UMAP min_dist)
+        specs = {"umap": (p["n_components"], p["umap_min_dist"]), "umap_2d": (2, p["map_min_dist"])}
         cache = keys = None
         found = {}
         if self.layout_cache is not None:
@@ -323,14 +325,12 @@ class TopicModel:
                 cache = LayoutCache(self.layout_cache)
                 digest = embeddings_digest(X)
                 common = {k: p[k] for k in ("n_neighbors", "knn", "random_state", "accelerator")}
-                dims = {"umap": p["n_components"], "umap_2d": 2}
-                min_dist = {"umap": p["umap_min_dist"], "umap_2d": p["map_min_dist"]}
                 keys = {
-                    name: cache.key(digest, n_components=dims[name], min_dist=min_dist[name], **common)
-                    for name in dims
+                    name: cache.key(digest, n_components=dims, min_dist=dist, **common)
+                    for name, (dims, dist) in specs.items()
                 }
                 for name, key in keys.items():
-                    array = cache.get(key, (len(X), dims[name]))
+                    array = cache.get(key, (len(X), specs[name][0]))
                     if array is not None:
                         found[name] = array
         self.layouts_cached_ = sorted(found)
@@ -341,14 +341,11 @@ class TopicModel:
                     knn = nearest_neighbours(
                         X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
                     )
-            for name, n_dims, dist in (
-                ("umap", p["n_components"], p["umap_min_dist"]),
-                ("umap_2d", 2, p["map_min_dist"]),
-            ):
+            for name, (dims, dist) in specs.items():
                 if name in found:
                     continue
                 with self._stage(name):
-                    found[name] = _umap(X, knn, n_dims, dist, p).astype(np.float32)
+                    found[name] = _umap(X, knn, dims, dist, p).astype(np.float32)
                 if cache is not None:
                     cache.put(keys[name], found[name])
         return found["umap"], found["umap_2d"].astype(np.float32)

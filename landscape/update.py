@@ -80,7 +80,7 @@ def update(
 
     from landscape import embeddings as emb_mod
     from landscape.engine import get_engine
-    from landscape.ingest import IngestResult, ingest
+    from landscape.ingest import ingest_inputs
     from landscape.placement import knn_place
     from landscape.store import Landscape
 
@@ -117,13 +117,7 @@ def update(
 
     # 1. ingest, and drop what the landscape already has
     t0 = time.perf_counter()
-    if isinstance(inputs, pd.DataFrame):
-        result = IngestResult.from_frame(inputs, columns=columns, min_abstract_chars=min_abstract_chars)
-        sources = ["<DataFrame>"]
-    else:
-        paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-        result = ingest(paths, columns=columns, min_abstract_chars=min_abstract_chars)
-        sources = [str(p) for p in paths]
+    result, sources = ingest_inputs(inputs, columns=columns, min_abstract_chars=min_abstract_chars)
     corpus = result.corpus.reset_index(drop=True)
     present = _already_present(land.documents, corpus)
     skipped = _present_rejects(corpus[present], land.documents, sources, inputs, columns)
