@@ -1,6 +1,6 @@
 """Topic quality benchmark: our TopicModel defaults vs vanilla BERTopic vs LDA on the dev corpus.
 
-    python bench/quality.py [--sizes 2000 10000 50000] [--seeds 0 1 2] [--large-seeds 0]
+    python bench/quality.py [--sizes 2000 10000 50000] [--seeds 0 1 2 3 4] [--large-seeds 0]
                             [--embeddings-dir /work/cache/dev_emb] [--methods ours bertopic lda]
 
 Samples: the first N rows of a fixed random permutation of ``../shared/data/papers_dev.parquet``
@@ -367,7 +367,7 @@ def format_checks(checks) -> str:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 50000])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--large-size", type=int, default=50000, help="sizes from here use --large-seeds")
     parser.add_argument("--large-seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
