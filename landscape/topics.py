@@ -31,8 +31,8 @@ the bundled 100-paper sample:
   5,000). A tighter cap, n / 10, splits natural topics of 10–20% (a random 2,000-paper sample has
   17% cs.CL papers) into fragments and sends their borders to the outlier pool: at 2,000 papers
   HDBSCAN left 36% unassigned instead of 29% and NMI fell to 0.26–0.27 in 4 of 10 seeds (mean 0.288
-  against 0.305 with n / 5; vanilla BERTopic 0.252). At 1,000, 5,000, 10,000 and 50,000 papers no
-  topic reached 10%, so either cap gives the same topics.
+  against 0.305 with n / 5; vanilla BERTopic 0.252). At 1,000, 5,000, 10,000, 50,000 and 92,705
+  papers no HDBSCAN cluster reached n / 10, so either cap gives the same topics there.
 - cluster selection: ``"leaf"`` under 1,000 papers (``"eom"`` puts 300 papers into 4 topics),
   ``"eom"`` above.
 - ``n_neighbors`` is capped at ``sqrt(n)``: 10 for the 100-paper sample, where 15 merged its 3–5

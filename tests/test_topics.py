@@ -186,6 +186,30 @@ def test_nr_topics_merges_clusters(synthetic):
     assert set(np.unique(m.hdbscan_labels_)) <= {-1, 0, 1}
 
 
+def test_a_large_natural_topic_is_not_split():
+    """1,000 papers in 8 groups of 7–18%: every group is one topic of its own. (A cap of n/10 on
+    HDBSCAN cluster size split the 180-paper group into three topics.)"""
+    sizes = [180, 150, 130, 120, 110, 100, 90, 70]
+    words = ["unlearning", "speech", "graphs", "diffusion", "robots", "retrieval", "quantization", "proteins"]
+    rng = np.random.default_rng(0)
+    centers = np.linalg.qr(rng.standard_normal((32, 32)))[0][: len(sizes)]
+    X, docs, truth = [], [], []
+    for g, (size, word) in enumerate(zip(sizes, words, strict=True)):
+        X.extend(centers[g] + 0.12 * rng.standard_normal((size, 32)))
+        docs += [f"Paper {i} on {word}, with more {word}." for i in range(size)]
+        truth += [g] * size
+    X.extend(rng.standard_normal((50, 32)))
+    docs += [f"Note {i} about gardening." for i in range(50)]
+    truth += [-1] * 50
+    X, truth = np.asarray(X, dtype=np.float32), np.array(truth)
+    m = TopicModel(random_state=0).fit(docs, X)
+    assert m.params_["max_cluster_size"] == 200
+    assert len(m.topics_) == len(sizes)
+    for g in range(len(sizes)):
+        topics = np.unique(m.labels_[truth == g])
+        assert len(topics) == 1 and topics[0] >= 0, (g, np.bincount(m.labels_[truth == g] + 1))
+
+
 def test_no_clusters_gives_an_empty_landscape_not_a_crash(synthetic):
     docs, X, _ = synthetic
     rng = np.random.default_rng(3)
