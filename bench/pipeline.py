@@ -40,26 +40,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-PERMUTATION_SEED = 20240601
-
-
 def load_dev(embeddings_dir: Path | None, n: int, offset: int = 0):
     """``n`` dev-corpus papers (rows ``perm[offset : offset + n]``) and their embeddings."""
+    from quality import permutation, precomputed_rows  # the quality bench's sample order and chunks
+
     raw = pd.read_parquet(DEV)
     have_dir = embeddings_dir is not None and (embeddings_dir / "perm.npy").exists()
-    if have_dir:
-        perm = np.load(embeddings_dir / "perm.npy", allow_pickle=False)
-    else:
-        perm = np.random.default_rng(PERMUTATION_SEED).permutation(len(raw))
+    perm = permutation(len(raw), embeddings_dir if have_dir else None)
     n = min(n, len(perm) - offset)
     frame = raw.iloc[perm[offset : offset + n]].reset_index(drop=True)
-    chunks = sorted(embeddings_dir.glob("chunk_*.npy")) if have_dir else []
-    rows_available = sum(len(np.load(c, mmap_mode="r")) for c in chunks)
-    if offset + n <= rows_available:
-        first, last = offset // 2048, (offset + n - 1) // 2048
-        vectors = np.vstack([np.load(chunks[i], allow_pickle=False) for i in range(first, last + 1)])
-        vectors = vectors[offset - first * 2048 : offset - first * 2048 + n]
-        return frame, vectors.astype(np.float32)
+    vectors = precomputed_rows(embeddings_dir, offset + n) if have_dir else np.zeros((0, 0), np.float32)
+    if len(vectors) >= offset + n:
+        return frame, vectors[offset : offset + n]
     from landscape.embeddings import Embedder, paper_text
 
     print(f"embedding {n:,} papers with the bundled MiniLM (cached for next time)…", flush=True)

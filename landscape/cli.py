@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from landscape.schema import LandscapeError
+from landscape.static_model import DEFAULT_DIMS
 
 app = typer.Typer(
     name="landscape",
@@ -265,7 +266,7 @@ def distill(
     base: Annotated[
         str, typer.Option("--base", help="Sentence-transformers model to distill from (local).")
     ] = "all-MiniLM-L6-v2",
-    dims: Annotated[int, typer.Option("--dims", help="Vector length after PCA.")] = 256,
+    dims: Annotated[int, typer.Option("--dims", help="Vector length after PCA.")] = DEFAULT_DIMS,
 ):
     """Distill a fast static embedding model (model2vec) from a local model; use it with --model."""
     from landscape.static_model import distill_static_model

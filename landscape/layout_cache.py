@@ -60,7 +60,7 @@ class LayoutCache:
         if array.shape != tuple(shape) or not np.isfinite(array).all():
             warnings.warn(f"damaged cached layout {path}; recomputing it", stacklevel=2)
             return None
-        return array
+        return array.astype(np.float32, copy=False)
 
     def put(self, key: str, array: np.ndarray) -> None:
         try:

@@ -451,9 +451,8 @@ def quality_panel(land):
     landscape lacks them), as an escaped table (:func:`landscape.evaluate.quality_table`)."""
     from landscape.evaluate import quality_table
 
-    table = quality_table(land).rename(columns={"shown": "value", "value": "number"})
-    caption = "Topic quality, measured when the landscape was built"
-    return frame_table(table, caption=caption, columns=["metric", "value", "note"])
+    table = quality_table(land)[["metric", "shown", "note"]].rename(columns={"shown": "value"})
+    return frame_table(table, caption="Topic quality, measured when the landscape was built")
 
 
 def topic_card(land, topic: int):

@@ -352,7 +352,7 @@ class TopicModel:
                     found[name] = _umap(X, knn, dims, dist, p).astype(np.float32)
                 if cache is not None:
                     cache.put(keys[name], found[name])
-        return found["umap"], found["umap_2d"].astype(np.float32)
+        return found["umap"], found["umap_2d"]
 
     def transform(self, embeddings):
         """Topic of new papers: the nearest centroid if similar enough (``assign_threshold_``), else -1."""
