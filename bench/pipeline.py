@@ -3,7 +3,7 @@
 Uses the dev corpus (``../shared/data/papers_dev.parquet``) in a fixed random order. Embeddings come
 from ``--embeddings-dir`` (``perm.npy`` + ``chunk_NNNN.npy`` of 2,048 rows each, rows
 ``perm[2048 i : 2048 (i + 1)]``) when it covers the papers asked for, else from
-``landscape.embeddings.Embedder`` and its cache (slow the first time: about 28 papers/s on 2 cores).
+``landscape.embed.embedder.Embedder`` and its cache (slow the first time: about 28 papers/s on 2 cores).
 Results go to ``bench/results/pipeline-<time>.json`` and a table is printed.
 
 For each size: our build without any cache (``fresh``), then a rebuild with the embeddings and UMAP
@@ -52,7 +52,7 @@ def load_dev(embeddings_dir: Path | None, n: int, offset: int = 0):
     vectors = precomputed_rows(embeddings_dir, offset + n) if have_dir else np.zeros((0, 0), np.float32)
     if len(vectors) >= offset + n:
         return frame, vectors[offset : offset + n]
-    from landscape.embeddings import Embedder, paper_text
+    from landscape.embed.embedder import Embedder, paper_text
 
     print(f"embedding {n:,} papers with the bundled MiniLM (cached for next time)…", flush=True)
     texts = [paper_text(t, a) for t, a in zip(frame["title"], frame["abstract"], strict=True)]
@@ -83,8 +83,8 @@ def aligned(frame, vectors, corpus):
 
 
 def run_ours(frame, vectors, out_dir, seed, cache_dir=False, topic_params=None):
-    from landscape.build import build
-    from landscape.ingest import IngestResult
+    from landscape.corpus.ingest import IngestResult
+    from landscape.pipeline.build import build
 
     corpus = IngestResult.from_frame(frame).corpus
     emb = aligned(frame, vectors, corpus)
@@ -131,8 +131,8 @@ def run_update(base_dir, new_frame, new_vectors, cold: bool):
     """Time `update` with 1,000-ish new papers: precomputed/cached embeddings, or cold (model)."""
     import shutil
 
-    from landscape.ingest import IngestResult
-    from landscape.update import update
+    from landscape.corpus.ingest import IngestResult
+    from landscape.pipeline.update import update
 
     target = Path(tempfile.mkdtemp(prefix="bench-update-")) / "land"
     shutil.copytree(base_dir, target)

@@ -11,7 +11,7 @@ fit takes minutes per method on a small machine).
 
 Methods (same texts ``title. abstract`` with URLs removed, same all-MiniLM-L6-v2 embeddings):
 
-- ``ours``: ``landscape.topics.TopicModel(random_state=seed)`` with its defaults;
+- ``ours``: ``landscape.model.topics.TopicModel(random_state=seed)`` with its defaults;
 - ``bertopic``: ``BERTopic()`` library defaults, except that its UMAP (otherwise identical to the
   default one) gets ``random_state=seed`` so seeds mean something;
 - ``lda``: scikit-learn ``LatentDirichletAllocation`` (defaults, ``random_state=seed``) on a
@@ -20,14 +20,14 @@ Methods (same texts ``title. abstract`` with URLs removed, same all-MiniLM-L6-v2
 
 Labels: ``primary_category``, else the first of ``categories``; papers with neither are left out of
 NMI/ARI only. NMI and ARI count unassigned papers as one cluster (``nmi_assigned``: assigned papers
-only). NPMI and diversity: ``landscape.evaluate`` on the sample's texts, top-10 keywords (for
+only). NPMI and diversity: ``landscape.analysis.evaluate`` on the sample's texts, top-10 keywords (for
 BERTopic on its own preprocessed texts, where its words come from). ``npmi_content`` is a
 diagnostic: NPMI after dropping keywords that are English stop words. Stability: the mean ARI
 between the assignments of the different seeds.
 
 Embeddings: ``--embeddings-dir`` holds ``perm.npy`` and ``chunk_0000.npy``, ``chunk_0001.npy``, ...
 (float32 rows of ``perm[0:2048]``, ``perm[2048:4096]``, ...). Without it, or for rows it does not
-have when ``--embed-missing`` is given, ``landscape.embeddings.Embedder`` computes them (cached).
+have when ``--embed-missing`` is given, ``landscape.embed.embedder.Embedder`` computes them (cached).
 Writes ``bench/results/quality-<timestamp>.json``.
 """
 
@@ -112,7 +112,7 @@ def precomputed_rows(embeddings_dir: Path, n: int):
 
 
 def embed(texts, cache_dir):
-    from landscape.embeddings import Embedder
+    from landscape.embed.embedder import Embedder
 
     return Embedder("all-MiniLM-L6-v2", cache_dir=cache_dir).encode(list(texts))
 
@@ -131,11 +131,11 @@ def sample_embeddings(corpus, rows, embeddings_dir, embed_missing, cache_dir):
         )
         return None
     missing = rows[len(have) :]
-    from landscape.embeddings import paper_text
+    from landscape.embed.embedder import paper_text
 
     titles, abstracts = corpus["title"].iloc[missing], corpus["abstract"].iloc[missing]
     texts = [paper_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
-    log(f"  embedding {len(texts)} papers with landscape.embeddings.Embedder")
+    log(f"  embedding {len(texts)} papers with landscape.embed.embedder.Embedder")
     new = np.asarray(embed(texts, cache_dir), dtype=np.float32)
     return np.concatenate([have, new]) if len(have) else new
 
@@ -144,7 +144,7 @@ def sample_embeddings(corpus, rows, embeddings_dir, embed_missing, cache_dir):
 def fit_ours(docs, embeddings, seed):
     import numpy as np
 
-    from landscape.topics import TopicModel
+    from landscape.model.topics import TopicModel
 
     model = TopicModel(random_state=seed).fit(docs, embeddings)
     keywords = [list(k) for k in model.topics_["keywords"]]
@@ -189,7 +189,7 @@ def fit_lda(docs, n_topics, seed):
 def run_one(method, docs, embeddings, reference, seed, n_topics_for_lda):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from landscape.evaluate import npmi_coherence, quality_metrics
+    from landscape.analysis.evaluate import npmi_coherence, quality_metrics
 
     t0 = time.perf_counter()
     if method == "ours":
@@ -248,7 +248,7 @@ def summarise(rows, labels_by_run):
 
     import numpy as np
 
-    from landscape.evaluate import stability
+    from landscape.analysis.evaluate import stability
 
     out = []
     keys = sorted({(r["n"], r["method"]) for r in rows}, key=lambda k: (k[0], METHODS.index(k[1])))
@@ -385,7 +385,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    from landscape.text import strip_urls
+    from landscape.corpus.text import strip_urls
 
     args = parse_args(argv)
     corpus = load_corpus(args.data)
@@ -436,7 +436,7 @@ def main(argv=None) -> int:
     print("\nTargets for our defaults (issue 6):")
     print(format_checks(checks))
 
-    from landscape.build import package_versions
+    from landscape.pipeline.build import package_versions
 
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -444,7 +444,9 @@ def main(argv=None) -> int:
     record = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": str(args.data),
-        "embeddings": str(args.embeddings_dir) if args.embeddings_dir else "landscape.embeddings.Embedder",
+        "embeddings": str(args.embeddings_dir)
+        if args.embeddings_dir
+        else "landscape.embed.embedder.Embedder",
         "sizes": sorted(args.sizes),
         "seeds": args.seeds,
         "large_seeds": args.large_seeds,

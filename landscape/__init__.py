@@ -14,12 +14,12 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "CorpusError": "landscape.schema",
     "LandscapeError": "landscape.schema",
-    "ingest": "landscape.ingest",
-    "read_corpus": "landscape.ingest",
-    "Embedder": "landscape.embeddings",
-    "TopicModel": "landscape.topics",
-    "load_taxonomy": "landscape.taxonomy",
-    "build": "landscape.build",
+    "ingest": "landscape.corpus.ingest",
+    "read_corpus": "landscape.corpus.ingest",
+    "Embedder": "landscape.embed.embedder",
+    "TopicModel": "landscape.model.topics",
+    "load_taxonomy": "landscape.model.taxonomy",
+    "build": "landscape.pipeline.build",
     "Landscape": "landscape.store",
 }
 

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
+from landscape.embed.static import DEFAULT_DIMS
 from landscape.schema import LandscapeError
-from landscape.static_model import DEFAULT_DIMS
 
 app = typer.Typer(
     name="landscape",
@@ -53,7 +53,7 @@ def ingest_command(
     ] = 50,
 ):
     """Read, clean and validate corpus files; write the corpus and a rejects file beside it."""
-    from landscape.ingest import check_output_path, ingest
+    from landscape.corpus.ingest import check_output_path, ingest
 
     check_output_path(out)  # before reading a large corpus
     columns = _parse_columns(column)
@@ -77,8 +77,8 @@ def trends(
     """Emerging and fading topics, growth verdicts and bursts of a saved landscape."""
     import json
 
+    from landscape.analysis.trends import format_summary, summary_records, trend_summary
     from landscape.store import Landscape
-    from landscape.trends import format_summary, summary_records, trend_summary
 
     land = Landscape.load(directory, embeddings=False)
     summary = trend_summary(land, freq=freq, window=window, s=s, gamma=gamma)
@@ -105,8 +105,8 @@ def evaluate(
     """Topic quality of a saved landscape: coherence, diversity, outliers, sizes, NMI/ARI vs labels."""
     import json
 
-    from landscape.evaluate import evaluate as run_evaluate
-    from landscape.evaluate import format_quality
+    from landscape.analysis.evaluate import evaluate as run_evaluate
+    from landscape.analysis.evaluate import format_quality
 
     quality = run_evaluate(directory, labels, stability_seed=stability_seed, top_n=top_n)
     if as_json:
@@ -168,7 +168,7 @@ def build(
     ] = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
-    from landscape.build import build as run_build
+    from landscape.pipeline.build import build as run_build
 
     if fit_sample in ("auto", "all"):
         sample = None if fit_sample == "all" else "auto"
@@ -232,7 +232,7 @@ def update(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
 ):
     """Add new papers to a saved landscape: existing topic ids stay, new subjects become new topics."""
-    from landscape.update import update as run_update
+    from landscape.pipeline.update import update as run_update
 
     land, record = run_update(
         directory,
@@ -269,7 +269,7 @@ def distill(
     dims: Annotated[int, typer.Option("--dims", help="Vector length after PCA.")] = DEFAULT_DIMS,
 ):
     """Distill a fast static embedding model (model2vec) from a local model; use it with --model."""
-    from landscape.static_model import distill_static_model
+    from landscape.embed.static import distill_static_model
 
     path = distill_static_model(out, base, pca_dims=dims)
     typer.echo(f"static model written to {path}; build with: landscape build CORPUS --model {path} -o DIR")
@@ -306,8 +306,8 @@ def report(
     """Build the landscape if needed, run every notebook and write HTML reports with an index page."""
     import time
 
-    from landscape.report import parse_parameters
-    from landscape.report import report as run_report
+    from landscape.present.report import parse_parameters
+    from landscape.present.report import report as run_report
 
     start = time.perf_counter()
     sample = Path(__file__).parent / "data" / "hf_papers_sample.csv"

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from test_topics import _synthetic
 
+from landscape.model.topics import TopicModel
 from landscape.schema import LandscapeError
-from landscape.topics import TopicModel
 
 
 @pytest.fixture

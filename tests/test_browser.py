@@ -298,7 +298,7 @@ def test_map_of_92k_papers_loads_and_stays_usable(browser, tmp_path):
     and load time at full scale (the layout does not change either)."""
     if not DEV_DATA.exists():
         pytest.skip(f"{DEV_DATA} not found")
-    from landscape.maps import save_map
+    from landscape.present.maps import save_map
 
     real = pd.read_parquet(DEV_DATA, columns=["id", "title", "date"])
     land = synthetic_landscape(n=len(real), n_topics=150, seed=1)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape.build import build
 from landscape.cli import main
+from landscape.pipeline.build import build
 from landscape.store import Landscape
 
 SAMPLE = Path(__file__).resolve().parents[1] / "landscape" / "data" / "hf_papers_sample.csv"

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from landscape.bursts import P1_CAP, Burst, burst_states, find_bursts, rates
+from landscape.analysis.bursts import P1_CAP, Burst, burst_states, find_bursts, rates
 from landscape.schema import LandscapeError
 
 

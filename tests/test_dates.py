@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape.dates import (
+from landscape.corpus.dates import (
     apply_precision,
     arxiv_ids,
     arxiv_month,

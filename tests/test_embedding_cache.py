@@ -9,14 +9,14 @@ import zlib
 import numpy as np
 import pytest
 
-from landscape.embedding_cache import (
+from landscape.embed.cache import (
     FILE_NAME,
     EmbeddingCache,
     EmbeddingCacheWarning,
     default_cache_dir,
     text_key,
 )
-from landscape.embeddings import Embedder
+from landscape.embed.embedder import Embedder
 from landscape.schema import LandscapeError
 
 DIM = 8

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape import embeddings as emb_mod
-from landscape.embedding_cache import FILE_NAME
-from landscape.embeddings import (
+from landscape.embed import embedder as emb_mod
+from landscape.embed.cache import FILE_NAME
+from landscape.embed.embedder import (
     BUNDLED_MODEL_ID,
     Embedder,
     SentenceTransformerBackend,
@@ -55,7 +55,7 @@ def sample():
 
 def test_importing_the_module_loads_no_heavy_library():
     code = (
-        "import sys, landscape.embeddings, landscape.embedding_cache; "
+        "import sys, landscape.embed.embedder, landscape.embed.cache; "
         "print(sorted({'torch', 'sentence_transformers', 'transformers'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
@@ -261,7 +261,7 @@ socket.socket.connect = refuse("connect")
 socket.socket.connect_ex = refuse("connect_ex")
 socket.create_connection = refuse("create_connection")
 socket.getaddrinfo = refuse("getaddrinfo")
-from landscape.embeddings import Embedder
+from landscape.embed.embedder import Embedder
 emb = Embedder(cache_dir=sys.argv[1])
 out = emb.encode(["Machine unlearning removes the influence of training data.", "Speech recognition."])
 import os

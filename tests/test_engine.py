@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from landscape.embeddings import Embedder
-from landscape.engine import LocalEngine, RayEngine, get_engine
+from landscape.embed.embedder import Embedder
+from landscape.pipeline.engine import LocalEngine, RayEngine, get_engine
 from landscape.schema import LandscapeError
 
 TEXTS = [
@@ -63,8 +63,8 @@ def test_engine_names_are_checked():
 def test_fit_sample_fits_on_a_sample_and_assigns_the_rest(tmp_path):
     from pathlib import Path
 
-    from landscape.build import build
-    from landscape.placement import nearest_centroid
+    from landscape.model.placement import nearest_centroid
+    from landscape.pipeline.build import build
 
     sample = Path(__file__).resolve().parents[1] / "landscape" / "data" / "hf_papers_sample.csv"
     land = build(sample, None, cache_dir=tmp_path, fit_sample=70, taxonomy=False)
@@ -86,7 +86,7 @@ def test_fit_sample_fits_on_a_sample_and_assigns_the_rest(tmp_path):
 
 
 def test_auto_fit_sample_only_samples_large_corpora():
-    from landscape.build import AUTO_FIT_SAMPLE, AUTO_FIT_THRESHOLD, _fit_rows
+    from landscape.pipeline.build import AUTO_FIT_SAMPLE, AUTO_FIT_THRESHOLD, _fit_rows
 
     assert _fit_rows(AUTO_FIT_THRESHOLD, "auto", 0) is None
     rows = _fit_rows(AUTO_FIT_THRESHOLD + 1, "auto", 0)

@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape.cli import main
-from landscape.evaluate import (
+from landscape.analysis.evaluate import (
     evaluate,
     format_quality,
     gini,
@@ -25,6 +24,7 @@ from landscape.evaluate import (
     topic_diversity,
     topic_npmi,
 )
+from landscape.cli import main
 from landscape.schema import LandscapeError
 from landscape.store import Landscape
 
@@ -323,7 +323,7 @@ def test_evaluate_refuses_topics_missing_from_table(tmp_path):
 
 
 class _FakeTopicModel:
-    """Stands in for landscape.topics.TopicModel: clusters by the largest embedding dimension."""
+    """Stands in for landscape.model.topics.TopicModel: clusters by the largest embedding dimension."""
 
     calls = []
 
@@ -341,9 +341,9 @@ class _FakeTopicModel:
 
 
 def test_stability_refits_with_saved_parameters_and_another_seed(tmp_path, monkeypatch):
-    import landscape.topics
+    import landscape.model.topics
 
-    monkeypatch.setattr(landscape.topics, "TopicModel", _FakeTopicModel)
+    monkeypatch.setattr(landscape.model.topics, "TopicModel", _FakeTopicModel)
     _FakeTopicModel.calls.clear()
     q = evaluate(_tiny_landscape(tmp_path), stability_seed=5)
     # saved parameters reach the model (derived ones like n_topics are dropped), with the new seed

@@ -172,7 +172,7 @@ def test_unknown_output_format_is_refused():
 
 def test_fetched_corpus_goes_through_ingest_unchanged(tmp_path):
     """What `landscape build` reads: ids, dates, precisions and categories survive ingest."""
-    ingest = pytest.importorskip("landscape.ingest")
+    ingest = pytest.importorskip("landscape.corpus.ingest")
     corpus, _ = merge_corpora([openalex_frame(), hf_frame(), arxiv_frame()])
     path = write_corpus(corpus, tmp_path / "corpus.parquet")
     result = ingest.ingest([path])

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape import figures, trends
+from landscape.analysis import trends
+from landscape.present import figures
 
 EVIL = '<img src=x onerror="alert(1)"> & <b>GANs</b>'
 

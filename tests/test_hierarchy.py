@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from landscape.hierarchy import default_n_parents, group_topics
+from landscape.model.hierarchy import default_n_parents, group_topics
 from landscape.schema import LandscapeError
 
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from landscape.cli import main
-from landscape.ingest import IngestResult, ingest, read_corpus, rejects_path
+from landscape.corpus.ingest import IngestResult, ingest, read_corpus, rejects_path
+from landscape.corpus.text import title_id
 from landscape.schema import CORPUS_COLUMNS, CorpusError, LandscapeError
-from landscape.text import title_id
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "ingest"

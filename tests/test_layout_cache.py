@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from test_topics import _synthetic
 
-from landscape.topics import TopicModel
+from landscape.model.topics import TopicModel
 
 
 @pytest.fixture(scope="module")

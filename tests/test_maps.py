@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "data" / "report"))
 from report_fixtures import HOSTILE_AREA, HOSTILE_IMG, HOSTILE_LABEL, HOSTILE_TITLE, synthetic_landscape  # noqa: E402
 
-from landscape.maps import (  # noqa: E402
+from landscape.present.maps import (  # noqa: E402
     MAP_META_KEY,
     hierarchy_figure,
     landscape_map,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from landscape.naming import (
+from landscape.model.naming import (
     BOILERPLATE,
     PhraseAnalyzer,
     TopicNamer,

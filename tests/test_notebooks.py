@@ -19,8 +19,8 @@ from report_fixtures import (  # noqa: E402
     synthetic_report,
 )
 
-import landscape.notebook as nb  # noqa: E402
-from landscape.report import NOTEBOOKS, notebook_dir, notebook_parameters  # noqa: E402
+import landscape.present.notebook as nb  # noqa: E402
+from landscape.present.report import NOTEBOOKS, notebook_dir, notebook_parameters  # noqa: E402
 from landscape.schema import LandscapeError  # noqa: E402
 
 NAMES = [name for name, _, _ in NOTEBOOKS]
@@ -108,7 +108,7 @@ def test_map_notebook_shows_map_table_and_hierarchy(executed, land):
 
 
 def test_deep_dive_takes_topic_and_query(tmp_path_factory, tmp_path):
-    from landscape.report import run_notebook
+    from landscape.present.report import run_notebook
 
     folder = synthetic_report(tmp_path_factory)
     path = notebook_dir() / "topic_deep_dive.ipynb"
@@ -125,7 +125,7 @@ def test_default_parameters_find_the_sample_from_the_notebooks_folder(tmp_path, 
     """With no parameters the notebook reads ../landscape/data/hf_papers_sample.csv relative to its
     own folder (as in JupyterLab) and reuses a build of it from the cache; seeded here so that no
     build runs."""
-    from landscape.report import run_notebook
+    from landscape.present.report import run_notebook
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("LANDSCAPE_BUILD_DIR", str(cache))
@@ -297,7 +297,7 @@ def test_open_landscape_from_a_directory(tmp_path, land):
 
 
 def test_build_is_reused_while_inputs_stay_the_same(tmp_path, monkeypatch):
-    import landscape.build
+    import landscape.pipeline.build
 
     calls = []
 
@@ -307,7 +307,7 @@ def test_build_is_reused_while_inputs_stay_the_same(tmp_path, monkeypatch):
         made.save(out_dir)
         return made
 
-    monkeypatch.setattr(landscape.build, "build", fake_build)
+    monkeypatch.setattr(landscape.pipeline.build, "build", fake_build)
     corpus = tmp_path / "corpus.csv"
     shutil.copy(SAMPLE, corpus)
     work = tmp_path / "work"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from landscape.ingest import read_corpus
-from landscape.readers import detect_format, read_file
+from landscape.corpus.ingest import read_corpus
+from landscape.corpus.readers import detect_format, read_file
 from landscape.schema import CorpusError
 
 DATA = Path(__file__).parent / "data" / "ingest"

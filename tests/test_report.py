@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent / "data" / "report"))
 from report_fixtures import SAMPLE, hostile_report, sample_report, synthetic_report  # noqa: E402
 
 from landscape.cli import main  # noqa: E402
-from landscape.report import (  # noqa: E402
+from landscape.present.report import (  # noqa: E402
     NOTEBOOKS,
     ReportError,
     _kernel_manager_class,
@@ -59,7 +59,9 @@ def test_pages_are_offline_without_code_and_with_escaped_text(synthetic, name):
     assert not re.search(r"<link[^>]+href=\"https?:", html), "no external stylesheet"
     for cdn in ("require.js", "require.min.js", "cdnjs.cloudflare.com", "mathjax/2", "unpkg.com", "mermaid"):
         assert cdn not in html.lower(), cdn
-    assert "import landscape.notebook" not in html and "nb.setup()" not in html, "code cells are left out"
+    assert "import landscape.present.notebook" not in html and "nb.setup()" not in html, (
+        "code cells are left out"
+    )
     assert "Plotly.newPlot(" in html
     for raw in HOSTILE_RAW:
         assert raw not in html, raw
@@ -164,7 +166,7 @@ def test_cell_timeout_is_a_clear_error(tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from landscape.report import run_notebook
+    from landscape.present.report import run_notebook
 
     slow = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("import time\ntime.sleep(30)")])
     slow.cells[0].metadata["tags"] = ["parameters"]

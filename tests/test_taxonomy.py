@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape.taxonomy import (
+from landscape.model.taxonomy import (
     BUNDLED,
     UNASSIGNED,
     Area,
@@ -157,7 +157,7 @@ def test_assign_areas_with_any_embed_callable():
 
 @pytest.fixture(scope="module")
 def embed():
-    from landscape.embeddings import Embedder
+    from landscape.embed.embedder import Embedder
 
     return Embedder(cache_dir=False).encode
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from landscape.text import (
+from landscape.corpus.text import (
     clean_series,
     clean_text,
     latex_to_text,

@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape.naming import BOILERPLATE, GENERIC, stop_words
-from landscape.schema import LandscapeError
-from landscape.topics import (
+from landscape.model.naming import BOILERPLATE, GENERIC, stop_words
+from landscape.model.topics import (
     MIN_SIMILARITY,
     TopicModel,
     default_min_cluster_size,
@@ -17,6 +16,7 @@ from landscape.topics import (
     effective_n_neighbors,
     reduce_outliers,
 )
+from landscape.schema import LandscapeError
 
 SAMPLE = "landscape/data/hf_papers_sample.csv"
 
@@ -222,8 +222,8 @@ def test_no_clusters_gives_an_empty_landscape_not_a_crash(synthetic):
 # ---- the bundled sample with the real embedding model -------------------------------------------
 @pytest.fixture(scope="module")
 def sample():
-    from landscape.embeddings import Embedder, paper_text
-    from landscape.text import strip_urls
+    from landscape.corpus.text import strip_urls
+    from landscape.embed.embedder import Embedder, paper_text
 
     df = pd.read_csv(SAMPLE)
     X = Embedder(cache_dir=False).encode(

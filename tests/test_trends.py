@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape import trends
+from landscape.analysis import trends
 from landscape.schema import LandscapeError
 
 LABELS = {0: "rising topic", 1: "flat topic", 2: "falling topic", 3: "new topic", -1: None}

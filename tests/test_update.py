@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape.build import build
 from landscape.cli import main
-from landscape.placement import knn_place, nearest_centroid
+from landscape.model.placement import knn_place, nearest_centroid
+from landscape.pipeline.build import build
+from landscape.pipeline.update import ALREADY_PRESENT, propose_topics, update
 from landscape.schema import LandscapeError
 from landscape.store import Landscape
-from landscape.update import ALREADY_PRESENT, propose_topics, update
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "landscape" / "data" / "hf_papers_sample.csv"

@@ -66,7 +66,7 @@ def records_to_frame(records: list[dict]):
     """
     import pandas as pd
 
-    from landscape.text import clean_series
+    from landscape.corpus.text import clean_series
 
     columns = list(CORPUS_COLUMNS) + [c for c in EXTRA_COLUMNS if any(c in r for r in records)]
     frame = pd.DataFrame.from_records(records, columns=columns)
@@ -88,7 +88,7 @@ def _group_keys(frame) -> list[str]:
     A title joins the arXiv group of the one arXiv id it is seen with; titles shared by two different
     arXiv ids stay apart (they are different arXiv records).
     """
-    from landscape.text import normalise_title
+    from landscape.corpus.text import normalise_title
 
     # plain lists: iterating Arrow-backed string columns element by element is slow
     row_ids = frame["id"].tolist()

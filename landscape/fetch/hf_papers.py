@@ -126,8 +126,8 @@ def read_hf_papers_page(path):
     (:func:`~landscape.fetch.corpus.merge_corpora`) a page row takes the arXiv id of the same title.
     Rows without a title or an abstract are kept; ``landscape build`` rejects them with the reason.
     """
-    from landscape.readers import read_hf_page
-    from landscape.text import clean_text, title_id
+    from landscape.corpus.readers import read_hf_page
+    from landscape.corpus.text import clean_text, title_id
 
     raw = read_hf_page(path)
     records = [

@@ -134,7 +134,7 @@ def synthetic_report(tmp_path_factory):
     """Reports of the synthetic hostile landscape: ``folder/landscape`` and ``folder/reports``."""
 
     def make(folder):
-        from landscape.report import report
+        from landscape.present.report import report
 
         synthetic_landscape().save(folder / "landscape")
         report(folder / "landscape", folder / "reports")
@@ -170,7 +170,7 @@ def sample_report(tmp_path_factory):
 
 def hostile_report(tmp_path_factory):
     def make(folder):
-        from landscape.report import report
+        from landscape.present.report import report
 
         corpus = hostile_corpus(folder / "hostile.csv")
         report(corpus, folder / "reports")

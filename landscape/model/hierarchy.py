@@ -8,7 +8,7 @@ dev sample: 28 of 51 topics in one parent and three single-topic parents, agains
 parent with Ward). By default a
 landscape with ``k`` topics gets ``round(sqrt(k))`` parents (at least 2 when there are 2 or more
 topics). Parent ids are ordered by the number of papers they hold (0 = largest). Parent labels are
-made by :class:`landscape.naming.TopicNamer` from the merged papers of each parent.
+made by :class:`landscape.model.naming.TopicNamer` from the merged papers of each parent.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def build(
         default location, False: no cache); with both cached a rebuild only re-clusters
     topic_params : extra ``TopicModel`` arguments
     engine, address : ``"local"`` or ``"ray"`` (with a cluster address) for embedding and for assigning
-        papers outside the fitting sample (``landscape.engine``)
+        papers outside the fitting sample (``landscape.pipeline.engine``)
     fit_sample : when the corpus has more papers than this, the topic model is fitted on a seeded
         random sample of this size and the other papers are assigned to its topics (nearest
         centroid rule) and placed on the map by their nearest sampled papers; None: fit on all;
@@ -122,13 +122,13 @@ def build(
     """
     import numpy as np
 
-    from landscape import embeddings as emb_mod
-    from landscape.embedding_cache import default_cache_dir
-    from landscape.engine import get_engine
-    from landscape.ingest import ingest_inputs
+    from landscape.corpus.ingest import ingest_inputs
+    from landscape.corpus.text import strip_urls
+    from landscape.embed import embedder as emb_mod
+    from landscape.embed.cache import default_cache_dir
+    from landscape.model.topics import TopicModel
+    from landscape.pipeline.engine import get_engine
     from landscape.store import Landscape
-    from landscape.text import strip_urls
-    from landscape.topics import TopicModel
 
     log = log or (lambda message: None)
     timer = _Timer(log)
@@ -194,7 +194,7 @@ def build(
     documents["y"] = coords[:, 1].astype("float32")
 
     with timer.stage("evaluate"):
-        from landscape.evaluate import quality_metrics
+        from landscape.analysis.evaluate import quality_metrics
 
         quality = quality_metrics(docs, labels, list(topics["keywords"]))
 
@@ -254,7 +254,7 @@ def _fit_and_assign(model, docs, vectors, fit_idx, runner, timer):
     rows refer to the whole corpus."""
     import numpy as np
 
-    from landscape.placement import knn_place
+    from landscape.model.placement import knn_place
 
     n = len(docs)
     with timer.stage("topics.fit_sample"):
@@ -282,7 +282,7 @@ def _match_areas(taxonomy, embedder, model, vectors):
     topic_ids = list(model.topics_["topic"])
     if taxonomy is False:
         return {t: ("unassigned", 0.0) for t in topic_ids}, ["unassigned"] * len(vectors), None
-    from landscape.taxonomy import assign_areas, load_taxonomy
+    from landscape.model.taxonomy import assign_areas, load_taxonomy
 
     tax = taxonomy if hasattr(taxonomy, "areas") else load_taxonomy(taxonomy)
     topic_result, paper_result = assign_areas(

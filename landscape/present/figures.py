@@ -1,6 +1,6 @@
 """Plotly figures of a landscape, with one colour scheme shared by every figure.
 
-Figures are functions of the tidy frames that :mod:`landscape.trends` returns; they never compute
+Figures are functions of the tidy frames that :mod:`landscape.analysis.trends` returns; they never compute
 statistics themselves. Labels come from paper text, which is untrusted: plotly renders a subset of
 HTML in trace names, tick labels and hover text, so every label is passed through ``html.escape``
 before it reaches a figure.
@@ -159,7 +159,7 @@ def _hex_rgba(color: str, alpha: float) -> str:
 def shares_area_figure(shares, top: int = 10, colors=None, title: str | None = None):
     """Stacked area of the ``top`` largest topics' shares per bin; the rest stacked as "other".
 
-    ``shares`` is a frame from :func:`landscape.trends.topic_shares`. Unassigned papers keep their
+    ``shares`` is a frame from :func:`landscape.analysis.trends.topic_shares`. Unassigned papers keep their
     own grey band, so the stack reaches 100% in every bin with papers.
     """
     import numpy as np
@@ -331,7 +331,7 @@ def shares_heatmap(shares, top: int = 30, title: str | None = None):
 def burst_timeline(bursts, top: int | None = 30, colors=None, title: str | None = None):
     """Gantt-like timeline: one bar per burst from its first bin's start to its last bin's end.
 
-    ``bursts`` is a frame from :func:`landscape.trends.bursts`; with ``top``, only the strongest
+    ``bursts`` is a frame from :func:`landscape.analysis.trends.bursts`; with ``top``, only the strongest
     bursts are drawn.
     """
     import plotly.graph_objects as go

@@ -9,11 +9,11 @@ Steps of :func:`update`:
    ``assign_threshold`` (the rule of ``TopicModel.transform``), so existing ids never change;
 4. **new topics**: the papers that fit no topic are clustered with HDBSCAN; a cluster becomes a new
    topic (ids continue after the largest existing id) when at least ``min_topic_size`` of its papers
-   reach the assignment threshold to its own centroid; it is named with :mod:`landscape.naming`
+   reach the assignment threshold to its own centroid; it is named with :mod:`landscape.model.naming`
    against a sample of the existing topics (so its words are what sets it apart);
 5. **map**: each new paper is placed at the weighted mean position of its most similar existing
-   papers (:func:`landscape.placement.knn_place`);
-6. **areas** for the new papers and new topics (:mod:`landscape.taxonomy`);
+   papers (:func:`landscape.model.placement.knn_place`);
+6. **areas** for the new papers and new topics (:mod:`landscape.model.taxonomy`);
 7. **save**: documents, embeddings, centroids (recomputed for the topics that grew), topic sizes, and
    an entry in ``landscape.json["updates"]`` saying what changed.
 
@@ -69,7 +69,7 @@ def update(
     taxonomy : taxonomy YAML path (default: the bundled one when the landscape was built with it);
         ``False`` leaves new papers' areas ``"unassigned"``
     min_topic_size : smallest new topic (default: the landscape's ``min_cluster_size``, capped at 10)
-    engine, address : ``"local"`` or ``"ray"`` for embedding and assignment (see ``landscape.engine``)
+    engine, address : ``"local"`` or ``"ray"`` for embedding and assignment (``pipeline.engine``)
     k_neighbors : existing papers that place a new paper on the map
 
     Returns ``(landscape, record)``: the updated :class:`~landscape.store.Landscape` and the entry
@@ -78,10 +78,10 @@ def update(
     import numpy as np
     import pandas as pd
 
-    from landscape import embeddings as emb_mod
-    from landscape.engine import get_engine
-    from landscape.ingest import ingest_inputs
-    from landscape.placement import knn_place
+    from landscape.corpus.ingest import ingest_inputs
+    from landscape.embed import embedder as emb_mod
+    from landscape.model.placement import knn_place
+    from landscape.pipeline.engine import get_engine
     from landscape.store import Landscape
 
     log = log or (lambda message: None)
@@ -217,7 +217,7 @@ def update(
     meta = dict(land.meta)
     meta["updates"] = [*land.meta.get("updates", []), record]
     meta["counts"] = _counts(meta.get("counts", {}), documents, topics)
-    from landscape.build import _date_range, corpus_hash
+    from landscape.pipeline.build import _date_range, corpus_hash
 
     meta["corpus_hash"] = corpus_hash(documents)
     meta["date_range"] = _date_range(documents)
@@ -244,7 +244,7 @@ def _min_topic_size(value, topic_params) -> int:
 
 
 def _landscape_model(meta) -> str:
-    from landscape.embeddings import DEFAULT_MODEL
+    from landscape.embed.embedder import DEFAULT_MODEL
 
     model = meta.get("embedding_model")
     if model in (None, "precomputed"):
@@ -264,7 +264,7 @@ def _unit(vectors):
 
 def _already_present(documents, corpus):
     """Mask of new papers whose id or normalised title is already in the landscape."""
-    from landscape.text import title_keys
+    from landscape.corpus.text import title_keys
 
     ids = set(documents["id"].astype(str))
     keys = set(title_keys(documents["title"])) - {""}
@@ -276,7 +276,7 @@ def _present_rejects(dups, documents, sources, inputs, columns):
     """Rejects rows for papers already in the landscape: file, line, field (id or title), reason."""
     import pandas as pd
 
-    from landscape.text import title_keys
+    from landscape.corpus.text import title_keys
 
     cols = ["file", "line", "field", "reason", "id", "title", "value"]
     if dups.empty:
@@ -308,8 +308,8 @@ def _input_lines(inputs, columns, dups) -> dict:
     """``{title key: (file, line)}`` of the skipped papers in the input files (first occurrence)."""
     import pandas as pd
 
-    from landscape.ingest import read_corpus
-    from landscape.text import title_keys
+    from landscape.corpus.ingest import read_corpus
+    from landscape.corpus.text import title_keys
 
     if isinstance(inputs, pd.DataFrame):
         return {}
@@ -376,8 +376,8 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
     import numpy as np
     import pandas as pd
 
-    from landscape.naming import TopicNamer
-    from landscape.text import strip_urls
+    from landscape.corpus.text import strip_urls
+    from landscape.model.naming import TopicNamer
 
     if not new_ids:
         return pd.DataFrame(
@@ -429,7 +429,7 @@ def _areas(meta, taxonomy, embedder, vectors, topic, new_rows):
     """Areas of the new papers, and area/area_score columns for the new topic rows."""
     import numpy as np
 
-    from landscape.taxonomy import BUNDLED, assign_areas, load_taxonomy
+    from landscape.model.taxonomy import BUNDLED, assign_areas, load_taxonomy
 
     new_rows = new_rows.copy()
     saved = meta.get("taxonomy")

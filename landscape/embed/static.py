@@ -28,7 +28,7 @@ def distill_static_model(
     pca_dims: int = DEFAULT_DIMS,
 ) -> Path:
     """Distill a model2vec static model from a local sentence-transformers model into ``out_dir``."""
-    from landscape.embeddings import resolve_model, set_offline
+    from landscape.embed.embedder import resolve_model, set_offline
 
     if isinstance(pca_dims, bool) or not isinstance(pca_dims, int) or pca_dims < 2:
         raise LandscapeError(f"pca_dims must be an integer >= 2, got {pca_dims!r}")
@@ -50,7 +50,7 @@ class StaticModelBackend:
     precisions = ("fp32",)
 
     def __init__(self, spec, *, device: str = "cpu", max_seq_length: int = 256):
-        from landscape.embeddings import set_offline
+        from landscape.embed.embedder import set_offline
 
         set_offline()
         m2v = require("model2vec", extra="static")

@@ -2,7 +2,7 @@
 
 Both rules work block by block on unit-norm embeddings, so they need memory for one block of
 similarities only, and give the same answer whether run in one process or on Ray workers
-(:mod:`landscape.engine`).
+(:mod:`landscape.pipeline.engine`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
   or built (once, then reused) from corpus files.
 - :func:`pick_topic`, :func:`neighbour_topics`, :func:`topic_papers`: the deep dive's choices.
 - :func:`heading`, :func:`topic_table`, :func:`papers_table`, :func:`frame_table`,
-  :func:`summary`: escaped HTML (templates in ``landscape/templates/``); paper text never becomes
+  :func:`summary`: escaped HTML (templates in ``landscape/present/templates/``); paper text never becomes
   markup and only http(s) links are made.
 """
 
@@ -48,7 +48,7 @@ def figure_html(fig) -> str:
     """A plotly figure as an HTML fragment; plotly.js inlined only the first time in this kernel."""
     import plotly.io as pio
 
-    from landscape.maps import PLOT_CONFIG
+    from landscape.present.maps import PLOT_CONFIG
 
     return pio.to_html(
         fig,
@@ -110,7 +110,7 @@ def show_map(land, **kwargs):
     """The interactive map with its search box and time filter, for display in a notebook."""
     from IPython.display import HTML
 
-    from landscape.maps import landscape_map, map_html
+    from landscape.present.maps import landscape_map, map_html
 
     fig = landscape_map(land, **kwargs)
     return HTML(map_html(fig, include_plotlyjs=_take_plotly_js()))
@@ -175,7 +175,7 @@ def build_or_load(
             same = False
         if same:
             return Landscape.load(landscape_dir)
-    from landscape.build import build
+    from landscape.pipeline.build import build
 
     land = build(
         [str(p) for p in paths], landscape_dir, random_state=random_state, taxonomy=taxonomy_path, log=log
@@ -344,7 +344,7 @@ def safe_url(url) -> str | None:
 def _render(template: str, **context):
     from IPython.display import HTML
 
-    from landscape.report import template_environment
+    from landscape.present.report import template_environment
 
     return HTML(template_environment().get_template(template).render(**context))
 
@@ -448,8 +448,8 @@ def summary(land):
 
 def quality_panel(land):
     """The quality panel: the numbers recorded when the landscape was built (computed when an older
-    landscape lacks them), as an escaped table (:func:`landscape.evaluate.quality_table`)."""
-    from landscape.evaluate import quality_table
+    landscape lacks them), as an escaped table (:func:`landscape.analysis.evaluate.quality_table`)."""
+    from landscape.analysis.evaluate import quality_table
 
     table = quality_table(land)[["metric", "shown", "note"]].rename(columns={"shown": "value"})
     return frame_table(table, caption="Topic quality, measured when the landscape was built")

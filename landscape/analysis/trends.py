@@ -48,7 +48,7 @@ Growth
 
 Bursts
     Kleinberg's two-state automaton on each key's count out of every bin's total over all bins
-    (``landscape.bursts``), parameters ``s`` and ``gamma``.
+    (``landscape.analysis.bursts``), parameters ``s`` and ``gamma``.
 
 Emerging topics
     A ranking of three components, each z-scored across the ranked keys (mean 0, sd 1, clipped to
@@ -554,7 +554,7 @@ def bursts_from_shares(shares, s: float = 2.0, gamma: float = 1.0):
     """:func:`bursts` on a frame from :func:`topic_shares`."""
     import pandas as pd
 
-    from landscape.bursts import _check_params, find_bursts
+    from landscape.analysis.bursts import _check_params, find_bursts
 
     _check_params(s, gamma)
     attrs = {k: shares.attrs.get(k) for k in ("freq", "by", "excluded_precision", "undated")}

@@ -1,8 +1,8 @@
 """Where the embarrassingly parallel stages run: in this process (``local``) or on a Ray cluster (``ray``).
 
 Two stages are parallel paper by paper: **embedding** and **assigning papers to topics** (nearest
-centroid). Both engines run the same code per batch (:class:`landscape.embeddings.Embedder`,
-:func:`landscape.placement.nearest_centroid`), so they give the same results; Ray only decides where
+centroid). Both engines run the same code per batch (:class:`landscape.embed.embedder.Embedder`,
+:func:`landscape.model.placement.nearest_centroid`), so they give the same results; Ray only decides where
 the batches run.
 
 With Ray, embedding goes through Ray Data ``map_batches`` with a callable class that loads the model
@@ -50,7 +50,7 @@ class LocalEngine:
 
     def assign(self, X, centroids, threshold: float):
         """Topic per row of ``X``: nearest centroid at or above ``threshold``, else -1."""
-        from landscape.placement import nearest_centroid
+        from landscape.model.placement import nearest_centroid
 
         return nearest_centroid(X, centroids, threshold)[0]
 
@@ -131,7 +131,7 @@ class RayEngine:
     # -- stages ----------------------------------------------------------------------------------
     def embed(self, embedder, texts):
         """Like :meth:`LocalEngine.embed`, with the misses of the driver's cache encoded on Ray workers."""
-        from landscape.embeddings import Embedder, EmbeddingBackend
+        from landscape.embed.embedder import Embedder, EmbeddingBackend
 
         if isinstance(embedder.model, EmbeddingBackend):
             raise LandscapeError("the ray engine needs a model name or directory, not a backend object")
@@ -151,7 +151,7 @@ class RayEngine:
     def assign(self, X, centroids, threshold: float):
         import numpy as np
 
-        from landscape.placement import unit_rows
+        from landscape.model.placement import unit_rows
 
         ray = self._ray()
         X = unit_rows(X)
@@ -221,7 +221,7 @@ def _collect(ds, n: int, column: str):
 
 
 class _RayEmbeddingBackend:
-    """An :class:`~landscape.embeddings.EmbeddingBackend` whose ``encode_batch`` runs on Ray."""
+    """An :class:`~landscape.embed.embedder.EmbeddingBackend` whose ``encode_batch`` runs on Ray."""
 
     def __init__(self, engine: RayEngine, embedder):
         self.engine = engine
@@ -248,7 +248,7 @@ class _EmbedWorker:
     def __init__(self, model, max_seq_length, precision, device, threads):
         import torch
 
-        from landscape.embeddings import Embedder
+        from landscape.embed.embedder import Embedder
 
         if device == "cpu":
             torch.set_num_threads(max(1, int(threads)))
@@ -274,7 +274,7 @@ class _AssignWorker:
         self.threshold = threshold
 
     def __call__(self, batch):
-        from landscape.placement import nearest_centroid
+        from landscape.model.placement import nearest_centroid
 
         topic, _ = nearest_centroid(batch["data"], self.centroids, self.threshold)
         return {"topic": topic}

@@ -1,6 +1,6 @@
 """Research-area taxonomy: loading it from YAML and matching topics and papers to its areas.
 
-A taxonomy file (the bundled one is ``landscape/taxonomies/ai_ml.yaml``) looks like::
+A taxonomy file (the bundled one is ``landscape/model/taxonomies/ai_ml.yaml``) looks like::
 
     name: AI/ML research areas
     areas:

@@ -8,7 +8,7 @@ topic centroids as annotations; buttons switch the colouring between topics and 
 (one colour per topic's area, the legend then lists areas).
 
 :func:`map_html` wraps the figure with a title search box and a time filter (template
-``landscape/templates/map.html.j2`` and its script ``map_controls.js``): plotly has no text box, so
+``landscape/present/templates/map.html.j2`` and its script ``map_controls.js``): plotly has no text box, so
 a small inline script restyles the plot from the page. :func:`save_map` writes a standalone page.
 
 Paper text is untrusted: plotly renders a subset of HTML in hover labels, legend entries and
@@ -75,8 +75,8 @@ def _marker_size(n: int) -> float:
 
 
 def _colors(topics):
-    """Topic and area colours from :mod:`landscape.figures`, so the map agrees with the trend charts."""
-    from landscape.figures import area_colors, topic_colors
+    """Topic and area colours from ``figures``, so the map agrees with the trend charts."""
+    from landscape.present.figures import area_colors, topic_colors
 
     return topic_colors(topics), area_colors(topics)
 
@@ -400,7 +400,7 @@ def map_html(fig, *, include_plotlyjs: bool = False, div_id: str | None = None) 
     """The map figure as an HTML fragment with its search box and time filter.
 
     ``include_plotlyjs=False`` expects plotly.js on the page already (a report page or a notebook
-    after :func:`landscape.notebook.setup`); ``True`` inlines it here. Nothing is loaded from the
+    after :func:`landscape.present.notebook.setup`); ``True`` inlines it here. Nothing is loaded from the
     network either way.
     """
     div_id = div_id or f"landscape-map-{uuid.uuid4().hex[:12]}"
@@ -431,6 +431,6 @@ def save_map(land_or_fig, path, *, title: str | None = None, **kwargs) -> Path:
 
 
 def _template(name: str):
-    from landscape.report import template_environment
+    from landscape.present.report import template_environment
 
     return template_environment().get_template(name)

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from landscape import readers
-from landscape.dates import PRECISION_RANK, apply_precision, arxiv_ids, arxiv_months, parse_dates
+from landscape.corpus import readers
+from landscape.corpus.dates import PRECISION_RANK, apply_precision, arxiv_ids, arxiv_months, parse_dates
+from landscape.corpus.text import clean_series, squash_whitespace, title_id, title_keys
 from landscape.schema import CORPUS_COLUMNS, REJECT_COLUMNS, REQUIRED_COLUMNS, CorpusError, LandscapeError
-from landscape.text import clean_series, squash_whitespace, title_id, title_keys
 
 # What a column can be mapped to: the schema columns plus two helpers (an arXiv id gives the id, the
 # month and the URL when those are missing; a DOI gives the id and URL).
@@ -197,7 +197,7 @@ def read_corpus(path, *, columns: dict | None = None, format: str | None = None)
     path : a .csv/.tsv, .jsonl/.ndjson, .json, .parquet, .txt (Hugging Face page), .bib or .ris file
         (text formats may be gzipped, ``.jsonl.gz``)
     columns : extra column mapping ``{"my_abstract": "abstract"}`` (names are case-insensitive)
-    format : force a reader: one of ``landscape.readers.FORMATS``
+    format : force a reader: one of ``landscape.corpus.readers.FORMATS``
 
     Returns a DataFrame with the columns ``id, title, abstract, date, date_precision, authors,
     categories, url, source, arxiv_id, doi`` plus ``_file`` and ``_line`` (1-based physical line for

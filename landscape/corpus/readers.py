@@ -2,7 +2,7 @@
 
 Readers do not clean or validate the text; they only turn a file into rows and fail fast, with the
 file, line and field, when the file is not what its extension says. Tabular formats (CSV, JSON Lines,
-JSON, Parquet) keep their own column names, which ``landscape.ingest`` maps to the corpus schema;
+JSON, Parquet) keep their own column names, which ``landscape.corpus.ingest`` maps to the corpus schema;
 formats with a fixed structure (Hugging Face page, arXiv snapshot, BibTeX, RIS) produce the schema
 columns directly (plus ``arxiv_id`` and ``doi`` where known).
 
@@ -591,7 +591,7 @@ def from_arxiv_snapshot(records: list[dict], lines: list[int]):
     """Map arXiv snapshot records to the schema: ``arXiv:<id>``, first-version date, abs URL."""
     import pandas as pd
 
-    from landscape.dates import normalise_arxiv_id
+    from landscape.corpus.dates import normalise_arxiv_id
 
     rows = []
     for record in records:
@@ -652,7 +652,7 @@ def _keywords(value) -> list[str]:
 
 
 def _arxiv_from(*candidates) -> str:
-    from landscape.dates import ARXIV_IN_TEXT, normalise_arxiv_id
+    from landscape.corpus.dates import ARXIV_IN_TEXT, normalise_arxiv_id
 
     for value in candidates:
         if not value:
@@ -680,9 +680,9 @@ def read_bibtex(path, *, text: str | None = None):
 
     import pandas as pd
 
-    from landscape.dates import month_number
+    from landscape.corpus.dates import month_number
+    from landscape.corpus.text import latex_to_text
     from landscape.schema import require
-    from landscape.text import latex_to_text
 
     bibtexparser = require("bibtexparser", package="bibtexparser")
     if text is None:

@@ -6,8 +6,8 @@ in ``notebooks/`` with the landscape directory and the caller's parameters, expo
 notebook to ``out_dir/<name>.html`` without code, and writes ``out_dir/index.html``.
 
 The pages work offline and from ``file://``: plotly.js is inlined once per page by the notebooks
-(:func:`landscape.notebook.setup`), and the nbconvert template ``landscape`` (in
-``landscape/templates/nbconvert``) drops the CDN scripts of JupyterLab's template (require.js,
+(:func:`landscape.present.notebook.setup`), and the nbconvert template ``landscape`` (in
+``landscape/present/templates/nbconvert``) drops the CDN scripts of JupyterLab's template (require.js,
 MathJax, mermaid). Notebooks run in a kernel on this very Python (``sys.executable``), whatever
 kernelspecs are installed elsewhere.
 
@@ -92,7 +92,7 @@ class ReportResult:
 # ---- templates -----------------------------------------------------------------------------------
 @functools.cache
 def template_environment():
-    """Jinja environment over ``landscape/templates`` with autoescaping on for every template."""
+    """Jinja environment over ``landscape/present/templates`` with autoescaping on for every template."""
     import jinja2
     from markupsafe import Markup
 
@@ -116,7 +116,7 @@ def template_environment():
 # ---- notebooks -----------------------------------------------------------------------------------
 def notebook_dir() -> Path:
     """The notebooks: ``notebooks/`` beside the package in a source checkout."""
-    root = Path(__file__).resolve().parent.parent / "notebooks"
+    root = Path(__file__).resolve().parent / "notebooks"
     if not root.is_dir():
         raise LandscapeError(f"{root}: notebooks folder not found (reports need a source checkout)")
     return root
@@ -388,7 +388,7 @@ def report(
     timeout : seconds one notebook cell may run
     jobs : notebooks run at the same time (default: one per CPU core, at most one per notebook)
     """
-    from landscape.notebook import build_or_load
+    from landscape.present.notebook import build_or_load
     from landscape.store import Landscape
 
     log = log or (lambda message: None)

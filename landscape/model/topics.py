@@ -11,8 +11,8 @@ Steps of :meth:`TopicModel.fit`:
    vectors, then, when there are more than ``nr_topics`` clusters, agglomerative merging of their
    centroids down to ``nr_topics``;
 4. **outliers** – outlier reduction in embedding space (see below);
-5. **keywords** – c-TF-IDF keywords and labels (:mod:`landscape.naming`) on the final assignment;
-6. **hierarchy** – parents for the topics (:mod:`landscape.hierarchy`).
+5. **keywords** – c-TF-IDF keywords and labels (:mod:`landscape.model.naming`) on the final assignment;
+6. **hierarchy** – parents for the topics (:mod:`landscape.model.hierarchy`).
 
 Defaults and scaling rules (n = number of papers), tuned on stratified samples of the dev corpus
 (``../shared/data/papers_dev.parquet``, all-MiniLM-L6-v2) against arXiv primary categories and on
@@ -120,7 +120,7 @@ class TopicModel:
         (GPU machines), else on the CPU; ``"cpu"`` never uses cuML; ``"cuml"`` requires it. cuML's
         results are close to, not identical with, the CPU libraries' for the same seed.
     stop_words : extra words that must never become topic words (added to English + boilerplate).
-    layout_cache : directory where the UMAP layouts are kept (:mod:`landscape.layout_cache`), so a
+    layout_cache : directory where the UMAP layouts are kept (:mod:`landscape.model.layout_cache`), so a
         refit on the same embeddings with other clustering parameters skips them; None: no cache.
     verbose : print stage timings.
 
@@ -270,7 +270,7 @@ class TopicModel:
         self.hdbscan_outlier_share_ = float((self.hdbscan_labels_ == -1).mean())
 
         with self._stage("keywords"):
-            from landscape.naming import TopicNamer
+            from landscape.model.naming import TopicNamer
 
             namer = TopicNamer(
                 ngram_range=p["ngram_range"],
@@ -281,7 +281,7 @@ class TopicModel:
             ).fit(docs)
             names = namer.name(self.labels_, list(range(n_topics)))
         with self._stage("hierarchy"):
-            from landscape.hierarchy import group_topics
+            from landscape.model.hierarchy import group_topics
 
             sizes = np.bincount(self.labels_[self.labels_ >= 0], minlength=n_topics)
             parents = group_topics(self.centroids_, sizes)
@@ -323,7 +323,7 @@ class TopicModel:
         cache = keys = None
         found = {}
         if self.layout_cache is not None:
-            from landscape.layout_cache import LayoutCache, embeddings_digest
+            from landscape.model.layout_cache import LayoutCache, embeddings_digest
 
             with self._stage("layout_cache"):
                 cache = LayoutCache(self.layout_cache)

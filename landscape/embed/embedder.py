@@ -4,12 +4,12 @@ The default model, sentence-transformers ``all-MiniLM-L6-v2``, comes from the ``
 package, so nothing is ever downloaded. Other sentence-transformers models are loaded from a local
 directory or from the local Hugging Face cache, offline.
 
-Texts are deduplicated, looked up in the :mod:`landscape.embedding_cache`, and only the misses are
+Texts are deduplicated, looked up in the :mod:`landscape.embed.cache`, and only the misses are
 encoded, longest first in batches of similar length (less padding); every finished batch is written to
 the cache at once, so an interrupted run resumes where it stopped.
 
 A model is reached through a small backend protocol (:class:`EmbeddingBackend`): sentence-transformers
-models, and static ``model2vec`` models distilled locally (:mod:`landscape.static_model`, much
+models, and static ``model2vec`` models distilled locally (:mod:`landscape.embed.static`, much
 faster, lower quality). An object implementing the protocol can also be passed as ``model``.
 """
 
@@ -26,8 +26,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from landscape.embed.static import StaticModelBackend
 from landscape.schema import LandscapeError, require
-from landscape.static_model import StaticModelBackend
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -468,7 +468,7 @@ class Embedder:
     # -- encoding --------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm float32 embeddings, shape (len(texts), dim), in the order of ``texts``."""
-        from landscape.embedding_cache import EmbeddingCache, text_key
+        from landscape.embed.cache import EmbeddingCache, text_key
 
         self._validate()
         started = time.perf_counter()
@@ -548,7 +548,7 @@ class Embedder:
 
     def _encode_missing(self, backend, texts, rows, vectors, cache, keys, precision) -> None:
         """Encode ``texts`` into ``vectors[rows]``, longest first, writing each batch to the cache."""
-        from landscape.embedding_cache import EmbeddingCacheWarning
+        from landscape.embed.cache import EmbeddingCacheWarning
 
         if not texts:
             return

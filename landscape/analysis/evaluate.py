@@ -408,7 +408,7 @@ def refit_labels(docs, embeddings, random_state: int, /, **params):
 
     import numpy as np
 
-    from landscape.topics import TopicModel
+    from landscape.model.topics import TopicModel
 
     # a saved parameter record may hold more than the constructor takes (derived values)
     accepted = set(inspect.signature(TopicModel).parameters)
@@ -527,7 +527,7 @@ def _landscape(landscape_or_dir, *, embeddings: bool):
 
 def landscape_texts(documents) -> list[str]:
     """The texts topic words are computed from, as the build makes them: title. abstract, URLs out."""
-    from landscape.text import strip_urls
+    from landscape.corpus.text import strip_urls
 
     if "abstract" not in documents.columns:
         raise LandscapeError("the documents have no 'abstract' column: coherence needs the paper texts")
