@@ -12,8 +12,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "CorpusError": "landscape.schema",
-    "LandscapeError": "landscape.schema",
+    "CorpusError": "landscape.errors",
+    "LandscapeError": "landscape.errors",
     "ingest": "landscape.corpus.ingest",
     "read_corpus": "landscape.corpus.ingest",
     "Embedder": "landscape.embed.embedder",

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from landscape.embed.static import DEFAULT_DIMS
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 app = typer.Typer(
     name="landscape",

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 DOCUMENTS_FILE = "documents.parquet"
 TOPICS_FILE = "topics.parquet"

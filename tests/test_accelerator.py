@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from test_topics import _synthetic
 
+from landscape.errors import LandscapeError
 from landscape.model.topics import TopicModel
-from landscape.schema import LandscapeError
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from landscape.analysis.bursts import P1_CAP, Burst, burst_states, find_bursts, rates
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 
 def _brute_force(r, d, s=2.0, gamma=1.0):

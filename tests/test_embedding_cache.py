@@ -17,7 +17,7 @@ from landscape.embed.cache import (
     text_key,
 )
 from landscape.embed.embedder import Embedder
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 DIM = 8
 

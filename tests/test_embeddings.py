@@ -27,7 +27,7 @@ from landscape.embed.embedder import (
     paper_text,
     resolve_model,
 )
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 SAMPLE = Path(emb_mod.__file__).resolve().parent / "data" / "hf_papers_sample.csv"
 REPO = Path(__file__).resolve().parents[1]

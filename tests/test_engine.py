@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from landscape.embed.embedder import Embedder
+from landscape.errors import LandscapeError
 from landscape.pipeline.engine import LocalEngine, RayEngine, get_engine
-from landscape.schema import LandscapeError
 
 TEXTS = [
     "Sparse attention for long documents. We reduce the quadratic cost of self-attention.",

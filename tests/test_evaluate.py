@@ -25,7 +25,7 @@ from landscape.analysis.evaluate import (
     topic_npmi,
 )
 from landscape.cli import main
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 from landscape.store import Landscape
 
 # Four documents, document-level co-occurrence (N = 4):

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from test_fetch_http import DATA, FakeClock, FakeServer, fake_client
 
+from landscape.errors import LandscapeError
 from landscape.fetch.arxiv import fetch_arxiv, parse_feed, search_query
 from landscape.fetch.pages import PageStore
-from landscape.schema import CORPUS_COLUMNS, LandscapeError
+from landscape.schema import CORPUS_COLUMNS
 
 PAGES = {start: (DATA / f"arxiv_page{n}.xml").read_bytes() for n, start in ((1, 0), (2, 2), (3, 4))}
 ATOM = {"Content-Type": "application/atom+xml; charset=utf-8"}

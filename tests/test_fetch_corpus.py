@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from test_fetch_http import DATA
 
+from landscape.errors import LandscapeError
 from landscape.fetch.arxiv import parse_feed
 from landscape.fetch.corpus import (
     arxiv_id,
@@ -19,7 +20,7 @@ from landscape.fetch.corpus import (
 )
 from landscape.fetch.hf_papers import parse_day
 from landscape.fetch.openalex import parse_page
-from landscape.schema import CORPUS_COLUMNS, LandscapeError
+from landscape.schema import CORPUS_COLUMNS
 
 
 def arxiv_frame():

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from test_fetch_http import DATA, FakeServer, fake_client
 
+from landscape.errors import LandscapeError
 from landscape.fetch.corpus import merge_corpora
 from landscape.fetch.hf_papers import fetch_hf_papers, parse_day, read_hf_papers_page
-from landscape.schema import CORPUS_COLUMNS, LandscapeError
+from landscape.schema import CORPUS_COLUMNS
 
 JSON = {"Content-Type": "application/json"}
 

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from landscape.errors import LandscapeError
 from landscape.fetch.http import PoliteClient, resolve_base_url
-from landscape.schema import LandscapeError
 
 DATA = Path(__file__).resolve().parent / "data" / "fetch"
 

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from test_fetch_http import DATA, FakeServer, fake_client
 
+from landscape.errors import LandscapeError
 from landscape.fetch.openalex import fetch_openalex, parse_page, works_query
-from landscape.schema import CORPUS_COLUMNS, LandscapeError
+from landscape.schema import CORPUS_COLUMNS
 
 JSON = {"Content-Type": "application/json"}
 PAGE1 = (DATA / "openalex_page1.json").read_bytes()

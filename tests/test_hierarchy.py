@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from landscape.errors import LandscapeError
 from landscape.model.hierarchy import default_n_parents, group_topics
-from landscape.schema import LandscapeError
 
 
 def _centroids():

@@ -13,7 +13,8 @@ import pytest
 from landscape.cli import main
 from landscape.corpus.ingest import IngestResult, ingest, read_corpus, rejects_path
 from landscape.corpus.text import title_id
-from landscape.schema import CORPUS_COLUMNS, CorpusError, LandscapeError
+from landscape.errors import CorpusError, LandscapeError
+from landscape.schema import CORPUS_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "ingest"

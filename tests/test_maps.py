@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "data" / "report"))
 from report_fixtures import HOSTILE_AREA, HOSTILE_IMG, HOSTILE_LABEL, HOSTILE_TITLE, synthetic_landscape  # noqa: E402
 
+from landscape.errors import LandscapeError  # noqa: E402
 from landscape.present.maps import (  # noqa: E402
     MAP_META_KEY,
     hierarchy_figure,
@@ -20,7 +21,6 @@ from landscape.present.maps import (  # noqa: E402
     map_points,
     save_map,
 )
-from landscape.schema import LandscapeError  # noqa: E402
 
 
 @pytest.fixture(scope="module")

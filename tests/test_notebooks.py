@@ -20,8 +20,8 @@ from report_fixtures import (  # noqa: E402
 )
 
 import landscape.present.notebook as nb  # noqa: E402
+from landscape.errors import LandscapeError  # noqa: E402
 from landscape.present.report import NOTEBOOKS, notebook_dir, notebook_parameters  # noqa: E402
-from landscape.schema import LandscapeError  # noqa: E402
 
 NAMES = [name for name, _, _ in NOTEBOOKS]
 COMMON = {"landscape_dir", "corpus", "taxonomy", "random_state", "top_n"}

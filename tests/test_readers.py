@@ -9,7 +9,7 @@ import pytest
 
 from landscape.corpus.ingest import read_corpus
 from landscape.corpus.readers import detect_format, read_file
-from landscape.schema import CorpusError
+from landscape.errors import CorpusError
 
 DATA = Path(__file__).parent / "data" / "ingest"
 HF_PAGE = Path(__file__).resolve().parents[1].parent / "shared/data/hf_papers_page.txt"

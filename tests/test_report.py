@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent / "data" / "report"))
 from report_fixtures import SAMPLE, hostile_report, sample_report, synthetic_report  # noqa: E402
 
 from landscape.cli import main  # noqa: E402
+from landscape.errors import LandscapeError  # noqa: E402
 from landscape.present.report import (  # noqa: E402
     NOTEBOOKS,
     ReportError,
@@ -23,7 +24,6 @@ from landscape.present.report import (  # noqa: E402
     parse_parameters,
     report,
 )
-from landscape.schema import LandscapeError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = [name for name, _, _ in NOTEBOOKS]

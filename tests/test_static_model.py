@@ -10,8 +10,8 @@ pytest.importorskip("model2vec", reason="the 'static' extra is not installed")
 
 from landscape.embed.embedder import Embedder, resolve_model  # noqa: E402
 from landscape.embed.static import StaticModelBackend, distill_static_model  # noqa: E402
+from landscape.errors import LandscapeError  # noqa: E402
 from landscape.pipeline.build import build  # noqa: E402
-from landscape.schema import LandscapeError  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1] / "landscape" / "data" / "hf_papers_sample.csv"
 

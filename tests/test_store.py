@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 from landscape.store import Landscape
 
 

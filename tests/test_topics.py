@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from landscape.errors import LandscapeError
 from landscape.model.naming import BOILERPLATE, GENERIC, stop_words
 from landscape.model.topics import (
     MIN_SIMILARITY,
@@ -16,7 +17,6 @@ from landscape.model.topics import (
     effective_n_neighbors,
     reduce_outliers,
 )
-from landscape.schema import LandscapeError
 
 SAMPLE = "landscape/data/hf_papers_sample.csv"
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from landscape.analysis import trends
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 LABELS = {0: "rising topic", 1: "flat topic", 2: "falling topic", 3: "new topic", -1: None}
 AREAS = {0: "vision", 1: "vision", 2: "language", 3: "language", -1: "unassigned"}

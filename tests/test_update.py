@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from landscape.cli import main
+from landscape.errors import LandscapeError
 from landscape.model.placement import knn_place, nearest_centroid
 from landscape.pipeline.build import build
 from landscape.pipeline.update import ALREADY_PRESENT, propose_topics, update
-from landscape.schema import LandscapeError
 from landscape.store import Landscape
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 # The burst rate must stay below 1, or a batch with a single non-relevant document would be impossible.
 P1_CAP = 0.9999

@@ -51,7 +51,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 TOP_N = 10

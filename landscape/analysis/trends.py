@@ -64,7 +64,7 @@ import math
 import numbers
 import warnings
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 FREQS = {"month": "M", "quarter": "Q", "year": "Y"}
 BY = ("topic", "area")
@@ -449,7 +449,7 @@ def fit_growth(count, total, level: float = 0.95, dispersion: str = "binomial") 
 
 
 def _statsmodels():
-    from landscape.schema import require
+    from landscape.errors import require
 
     require("statsmodels", package="statsmodels")
     import statsmodels.api as sm

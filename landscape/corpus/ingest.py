@@ -20,7 +20,8 @@ import pandas as pd
 from landscape.corpus import readers
 from landscape.corpus.dates import PRECISION_RANK, apply_precision, arxiv_ids, arxiv_months, parse_dates
 from landscape.corpus.text import clean_series, squash_whitespace, title_id, title_keys
-from landscape.schema import CORPUS_COLUMNS, REJECT_COLUMNS, REQUIRED_COLUMNS, CorpusError, LandscapeError
+from landscape.errors import CorpusError, LandscapeError
+from landscape.schema import CORPUS_COLUMNS, REJECT_COLUMNS, REQUIRED_COLUMNS
 
 # What a column can be mapped to: the schema columns plus two helpers (an arXiv id gives the id, the
 # month and the URL when those are missing; a DOI gives the id and URL).

@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from landscape.schema import CorpusError
+from landscape.errors import CorpusError
 
 EXTENSIONS = {
     ".csv": "csv",
@@ -455,7 +455,7 @@ def _json_item_lines(text: str, key: str | None, count: int) -> list[int] | None
 # ---- Parquet ------------------------------------------------------------------------------------------
 def read_parquet(path):
     """Read a Parquet file; ``_line`` is the 1-based row number."""
-    from landscape.schema import require
+    from landscape.errors import require
 
     p = Path(path)
     if not p.exists():
@@ -682,7 +682,7 @@ def read_bibtex(path, *, text: str | None = None):
 
     from landscape.corpus.dates import month_number
     from landscape.corpus.text import latex_to_text
-    from landscape.schema import require
+    from landscape.errors import require
 
     bibtexparser = require("bibtexparser", package="bibtexparser")
     if text is None:
@@ -787,7 +787,7 @@ def read_ris(path, *, text: str | None = None):
     """
     import pandas as pd
 
-    from landscape.schema import require
+    from landscape.errors import require
 
     rispy = require("rispy", package="rispy")
     if text is None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 FILE_NAME = "embeddings.sqlite"
 SCHEMA_VERSION = "1"

@@ -27,7 +27,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from landscape.embed.static import StaticModelBackend
-from landscape.schema import LandscapeError, require
+from landscape.errors import LandscapeError, require
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"

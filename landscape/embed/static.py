@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from landscape.schema import LandscapeError, require
+from landscape.errors import LandscapeError, require
 
 DEFAULT_DIMS = 256
 

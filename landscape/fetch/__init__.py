@@ -51,9 +51,9 @@ def save_fetched(frames, out, *, keep_pages: bool = False) -> SavedCorpus:
     The pages under ``<out>.pages/`` are removed only after the output is in place, so an error while
     writing still leaves everything needed to rerun without asking the services again.
     """
+    from landscape.errors import LandscapeError
     from landscape.fetch.corpus import check_output_path, merge_corpora, write_corpus
     from landscape.fetch.pages import remove_pages
-    from landscape.schema import LandscapeError
 
     out = check_output_path(out)
     corpus, merged = merge_corpora(frames)

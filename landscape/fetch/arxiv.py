@@ -10,10 +10,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
+from landscape.errors import LandscapeError
 from landscape.fetch.corpus import arxiv_id, records_to_frame
 from landscape.fetch.http import PoliteClient, resolve_base_url
 from landscape.fetch.pages import PageStore
-from landscape.schema import LandscapeError
 
 SOURCE = "arXiv"
 ARXIV_URL = "http://export.arxiv.org/api/query"

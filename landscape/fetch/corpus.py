@@ -11,7 +11,8 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from landscape.schema import CORPUS_COLUMNS, LandscapeError
+from landscape.errors import LandscapeError
+from landscape.schema import CORPUS_COLUMNS
 
 EXTRA_COLUMNS = ("arxiv_id", "doi", "upvotes")
 OUTPUT_FORMATS = (".parquet", ".csv", ".jsonl")

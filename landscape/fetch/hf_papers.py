@@ -10,10 +10,10 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+from landscape.errors import LandscapeError
 from landscape.fetch.corpus import arxiv_id, records_to_frame
 from landscape.fetch.http import PoliteClient, resolve_base_url
 from landscape.fetch.pages import PageStore
-from landscape.schema import LandscapeError
 
 SOURCE = "Hugging Face papers"
 HF_URL = "https://huggingface.co/api/daily_papers"

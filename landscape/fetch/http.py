@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 

@@ -13,10 +13,10 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from landscape.errors import LandscapeError, require
 from landscape.fetch.corpus import arxiv_id, records_to_frame
 from landscape.fetch.http import PoliteClient, resolve_base_url
 from landscape.fetch.pages import PageStore
-from landscape.schema import LandscapeError, require
 
 SOURCE = "OpenAlex"
 OPENALEX_URL = "https://api.openalex.org"

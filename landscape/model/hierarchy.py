@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 
 def default_n_parents(n_topics: int) -> int:

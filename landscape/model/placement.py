@@ -7,7 +7,7 @@ similarities only, and give the same answer whether run in one process or on Ray
 
 from __future__ import annotations
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 # Rows of papers compared at once (block × reference papers similarities in memory).
 BLOCK_ROWS = 1024

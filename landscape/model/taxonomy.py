@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 BUNDLED = Path(__file__).parent / "taxonomies" / "ai_ml.yaml"
 UNASSIGNED = "unassigned"

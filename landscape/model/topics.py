@@ -61,7 +61,7 @@ from __future__ import annotations
 import time
 from math import sqrt
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 CLUSTERERS = ("hdbscan", "fast_hdbscan")
 ACCELERATORS = ("auto", "cpu", "cuml")

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 # Larger corpora are fitted on a seeded random sample and the rest assigned (``fit_sample="auto"``):
 # past about 150,000 papers UMAP's time and memory grow faster than the gain from more papers

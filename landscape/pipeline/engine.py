@@ -17,7 +17,7 @@ connects to a running cluster.
 
 from __future__ import annotations
 
-from landscape.schema import LandscapeError, require
+from landscape.errors import LandscapeError, require
 
 ENGINES = ("local", "ray")
 

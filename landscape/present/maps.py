@@ -23,7 +23,7 @@ import math
 import uuid
 from pathlib import Path
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 COLOR_BY = ("topic", "area")
 UNASSIGNED = -1

@@ -19,7 +19,7 @@ import os
 import re
 from pathlib import Path
 
-from landscape.schema import LandscapeError
+from landscape.errors import LandscapeError
 
 RENDERER = "landscape_inline"
 BUILD_STAMP = ".built-from.json"
