@@ -44,3 +44,41 @@ UNASSIGNED = "unassigned"
 
 # Seed of every stochastic step when the caller gives none.
 DEFAULT_RANDOM_STATE = 42
+
+# ---- the saved landscape ------------------------------------------------------------------------
+# Column -> kind of a saved landscape's tables (``landscape.store`` checks them on save and load).
+# Kinds: "str" (text, may be missing), "int", "float", "datetime", "list" (a list of values).
+# Required columns are what every consumer reads; the others are written by ``build`` and checked
+# whenever present.
+DOCUMENT_SCHEMA = {
+    "id": "str",
+    "title": "str",
+    "abstract": "str",
+    "date": "datetime",
+    "date_precision": "str",
+    "authors": "str",
+    "categories": "str",
+    "url": "str",
+    "source": "str",
+    "topic": "int",
+    "topic_hdbscan": "int",
+    "topic_label": "str",
+    "area": "str",
+    "parent": "int",
+    "x": "float",
+    "y": "float",
+    "update": "int",  # written by `landscape update`: 0 for the build, then 1, 2, ...
+}
+DOCUMENT_COLUMNS = ("id", "title", "date", "topic", "topic_label", "area", "x", "y")  # required
+TOPIC_SCHEMA = {
+    "topic": "int",
+    "label": "str",
+    "size": "int",
+    "keywords": "list",
+    "parent": "int",
+    "parent_label": "str",
+    "area": "str",
+    "area_score": "float",
+    "representative_ids": "list",
+}
+TOPIC_COLUMNS = ("topic", "label", "size", "keywords", "area", "parent")  # required

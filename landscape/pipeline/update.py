@@ -194,7 +194,7 @@ def update(
     added["topic_hdbscan"] = topic.astype("int64")  # an update has no HDBSCAN run of its own
     added["topic_label"] = [label_of.get(int(t), "unassigned") for t in topic]
     added["area"] = paper_area
-    added["parent"] = [int(parent_of.get(int(t), -1)) for t in topic]
+    added["parent"] = np.array([parent_of.get(int(t), -1) for t in topic], dtype="int64")  # also when empty
     added["x"] = xy[:, 0].astype("float32")
     added["y"] = xy[:, 1].astype("float32")
     n_update = len(land.meta.get("updates", [])) + 1
