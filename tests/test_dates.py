@@ -6,16 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape.corpus.dates import (
-    apply_precision,
-    arxiv_ids,
-    arxiv_month,
-    arxiv_months,
-    month_number,
-    normalise_arxiv_id,
-    parse_date,
-    parse_dates,
-)
+from landscape.corpus.dates import apply_precision, month_number, parse_date, parse_dates
+from landscape.corpus.ids import arxiv_ids, arxiv_month, arxiv_months, normalise_arxiv_id
 
 
 @pytest.mark.parametrize(

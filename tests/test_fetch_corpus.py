@@ -157,7 +157,7 @@ def test_a_failed_write_leaves_the_old_file_alone(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("landscape.fetch.pages.os.replace", boom)
+    monkeypatch.setattr("landscape.corpus.io.os.replace", boom)
     with pytest.raises(OSError, match="disk full"):
         write_corpus(arxiv_frame(), path)
     assert path.read_bytes() == b"the good old corpus"

@@ -481,3 +481,119 @@ def test_cli_ingest_subprocess_has_no_traceback(tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith(f"error: {path}, line 1, field 'abstract': missing required column 'abstract'")
     assert not (tmp_path / "out.parquet").exists()
+
+
+# ---- reliability (issue 12) ----------------------------------------------------------------------------
+def test_dates_out_of_range_are_rejected_not_changed(tmp_path):
+    rows = [
+        {"id": "ok", "title": "A Fine Paper", "abstract": LONG, "date": "2021-03-04"},
+        {"id": "far", "title": "From The Future", "abstract": LONG, "date": "2500-01-01"},
+        {"id": "old", "title": "From Long Ago", "abstract": LONG, "date": "1200-05-05"},
+        {"id": "early", "title": "Before 1900", "abstract": LONG, "date": "1899-12"},
+    ]
+    path = write_csv(tmp_path / "c.csv", rows)
+    result = ingest(path)
+    assert result.corpus["id"].tolist() == ["ok"]
+    assert result.corpus["date"].max() == pd.Timestamp("2021-03-04")  # nothing moved the date range
+    rejects = result.rejects
+    assert rejects[["line", "field", "reason"]].values.tolist() == [
+        [3, "date", "date out of range"],
+        [4, "date", "date out of range"],
+        [5, "date", "date out of range"],
+    ]
+    assert rejects["value"].tolist() == ["2500-01-01", "1200-05-05", "1899-12"]
+    assert result.counts["by_reason"] == {"date out of range": 3}
+
+
+def test_a_date_next_month_is_kept_but_two_years_ahead_is_not(tmp_path):
+    soon = (pd.Timestamp.now() + pd.Timedelta(days=30)).strftime("%Y-%m-%d")
+    late = (pd.Timestamp.now() + pd.Timedelta(days=800)).strftime("%Y-%m-%d")
+    rows = [
+        {"id": "soon", "title": "Soon", "abstract": LONG, "date": soon},
+        {"id": "late", "title": "Late", "abstract": LONG, "date": late},
+    ]
+    result = ingest(write_csv(tmp_path / "c.csv", rows))
+    assert result.corpus["id"].tolist() == ["soon"]
+    assert result.rejects["reason"].tolist() == ["date out of range"]
+
+
+def test_out_of_range_datetime_column_in_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import datetime as dt
+
+    table = pa.table(
+        {
+            "title": ["Now", "Far"],
+            "abstract": [LONG, LONG],
+            "date": pa.array([dt.datetime(2020, 1, 2), dt.datetime(2500, 1, 1)], type=pa.timestamp("us")),
+        }
+    )
+    pq.write_table(table, tmp_path / "c.parquet")
+    result = ingest(tmp_path / "c.parquet")
+    assert result.corpus["title"].tolist() == ["Now"]
+    assert result.rejects[["line", "field", "reason"]].values.tolist() == [[2, "date", "date out of range"]]
+
+
+def test_ingest_refuses_to_overwrite_its_input(tmp_path, capsys):
+    path = write_csv(tmp_path / "c.csv", [{"title": "T", "abstract": LONG, "venue": "NeurIPS"}])
+    before = path.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(path)
+    for out in (path, link, tmp_path / "." / "c.csv"):
+        assert main(["ingest", str(path), "-o", str(out)]) == 2
+        assert "is also an input" in capsys.readouterr().err
+        assert path.read_bytes() == before
+    with pytest.raises(LandscapeError, match="is also an input"):
+        ingest(path).write(link)
+
+
+def test_ingest_output_is_written_atomically(tmp_path, monkeypatch):
+    result = ingest(DATA / "papers.csv")
+    out = tmp_path / "corpus.parquet"
+    result.write(out)
+    good = out.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        result.write(out)
+    assert out.read_bytes() == good  # the old corpus is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.parquet", "corpus.rejects.csv"]  # no temp
+
+
+def test_same_title_different_papers_are_not_merged(tmp_path):
+    other = "A different study entirely: we measure protein folding rates in yeast under heat stress."
+    rows = [
+        {"id": "doi:10.1/a", "title": "Attention Is All You Need", "abstract": LONG},
+        {"id": "doi:10.1/b", "title": "Attention is all you need", "abstract": other},
+        {"id": "doi:10.1/c", "title": "attention is all you need!", "abstract": LONG + " "},  # same text
+    ]
+    result = ingest(write_csv(tmp_path / "c.csv", rows))
+    assert sorted(result.corpus["id"]) == ["doi:10.1/a", "doi:10.1/b"]
+    assert result.rejects[["id", "field", "reason"]].values.tolist() == [
+        ["doi:10.1/c", "title", "duplicate of doi:10.1/a"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "kind"),
+    [
+        ({"title": "T", "abstract": {"text": LONG}}, "abstract", "an object"),
+        ({"title": "T", "abstract": [LONG]}, "abstract", "a list"),
+        ({"title": True, "abstract": LONG}, "title", "a boolean"),
+        ({"title": "T", "abstract": LONG, "id": ["a", "b"]}, "id", "a list"),
+    ],
+)
+def test_wrong_json_types_are_rejected_with_the_field_named(tmp_path, record, field, kind):
+    good = {"title": "A Good Paper", "abstract": LONG}
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(record) + "\n")
+    result = ingest(path)
+    assert result.corpus["title"].tolist() == ["A Good Paper"]
+    reject = result.rejects.iloc[0]
+    assert (reject["line"], reject["field"], reject["reason"]) == (2, field, "wrong type")
+    assert kind in reject["value"]

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from landscape.corpus import readers
-from landscape.corpus.dates import PRECISION_RANK, apply_precision, arxiv_ids, arxiv_months, parse_dates
+from landscape.corpus.dates import PRECISION_RANK, apply_precision, parse_dates
+from landscape.corpus.ids import arxiv_ids, arxiv_months
 from landscape.corpus.text import clean_series, squash_whitespace, title_id, title_keys
 from landscape.errors import CorpusError, LandscapeError
 from landscape.schema import CORPUS_COLUMNS, REJECT_COLUMNS, REQUIRED_COLUMNS

@@ -591,7 +591,7 @@ def from_arxiv_snapshot(records: list[dict], lines: list[int]):
     """Map arXiv snapshot records to the schema: ``arXiv:<id>``, first-version date, abs URL."""
     import pandas as pd
 
-    from landscape.corpus.dates import normalise_arxiv_id
+    from landscape.corpus.ids import normalise_arxiv_id
 
     rows = []
     for record in records:
@@ -652,7 +652,7 @@ def _keywords(value) -> list[str]:
 
 
 def _arxiv_from(*candidates) -> str:
-    from landscape.corpus.dates import ARXIV_IN_TEXT, normalise_arxiv_id
+    from landscape.corpus.ids import ARXIV_IN_TEXT, normalise_arxiv_id
 
     for value in candidates:
         if not value:
