@@ -33,7 +33,9 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
 def test_frames_by_suffix(tmp_path, suffix):
     frame = pd.DataFrame({"id": ["a", "b"], "n": [1, 2]})
     path = atomic_write_frame(tmp_path / f"t{suffix}", frame)
-    read = {".parquet": pd.read_parquet, ".csv": pd.read_csv}.get(suffix, lambda p: pd.read_json(p, lines=True))
+    read = {".parquet": pd.read_parquet, ".csv": pd.read_csv}.get(
+        suffix, lambda p: pd.read_json(p, lines=True)
+    )
     pd.testing.assert_frame_equal(read(path), frame)
 
 

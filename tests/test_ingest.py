@@ -518,10 +518,10 @@ def test_a_date_next_month_is_kept_but_two_years_ahead_is_not(tmp_path):
 
 
 def test_out_of_range_datetime_column_in_parquet(tmp_path):
+    import datetime as dt
+
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    import datetime as dt
 
     table = pa.table(
         {
@@ -582,7 +582,7 @@ def test_same_title_different_papers_are_not_merged(tmp_path):
 @pytest.mark.parametrize(
     ("record", "field", "kind"),
     [
-        ({"title": "T", "abstract": {"text": LONG}}, "abstract", "an object"),
+        ({"title": "T", "abstract": {"text": LONG}}, "abstract", "a JSON object"),
         ({"title": "T", "abstract": [LONG]}, "abstract", "a list"),
         ({"title": True, "abstract": LONG}, "title", "a boolean"),
         ({"title": "T", "abstract": LONG, "id": ["a", "b"]}, "id", "a list"),

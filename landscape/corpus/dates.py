@@ -14,11 +14,28 @@ from __future__ import annotations
 import datetime as dt
 import re
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 from landscape.schema import DATE_PRECISIONS
 
 # Finer is higher: day 3, month 2, year 1, no date 0 (the one ranking of schema.DATE_PRECISIONS).
 PRECISION_RANK = {None: 0, **{p: len(DATE_PRECISIONS) - i for i, p in enumerate(DATE_PRECISIONS)}}
+
+# Dates a paper can have: none before 1900 (also keeps every date inside pandas' nanosecond range,
+# which would otherwise wrap 2500-01-01 round to 1915) and none more than a year ahead of today.
+EARLIEST_DATE = dt.datetime(1900, 1, 1)
+FUTURE_TOLERANCE = dt.timedelta(days=365)
+
+
+def latest_date() -> dt.datetime:
+    """The latest date a paper may carry: today plus ``FUTURE_TOLERANCE``."""
+    return dt.datetime.now() + FUTURE_TOLERANCE
+
+
+def in_range(date: dt.datetime) -> bool:
+    """Whether ``date`` lies between ``EARLIEST_DATE`` and :func:`latest_date`."""
+    return EARLIEST_DATE <= date <= latest_date()
+
 
 _MONTHS = {
     name: i + 1
@@ -146,12 +163,20 @@ def truncate(date: dt.datetime, precision: str | None) -> dt.datetime:
     return date
 
 
-def parse_dates(values):
-    """Vectorised :func:`parse_date` for a pandas Series.
+class ParsedDates(NamedTuple):
+    """What :func:`parse_dates` gives, one Series each, on the input's index."""
 
-    Returns ``(dates, precision, unreadable)``: a ``datetime64[ns]`` Series (NaT when missing or
-    unreadable), an object Series of precisions (None when missing) and a boolean Series marking the
-    values that are present but unreadable. Each distinct value is parsed once.
+    dates: object  # datetime64[ns], NaT when missing, unreadable or out of range
+    precision: object  # "day" / "month" / "year", None when there is no date
+    unreadable: object  # bool: present but not a readable date
+    out_of_range: object  # bool: readable but before EARLIEST_DATE or after latest_date()
+
+
+def parse_dates(values) -> ParsedDates:
+    """Vectorised :func:`parse_date` for a pandas Series; each distinct value is parsed once.
+
+    Dates outside ``EARLIEST_DATE`` .. :func:`latest_date` are never changed: they become NaT with
+    ``out_of_range`` set, so the caller can reject the row.
     """
     import numpy as np
     import pandas as pd
@@ -161,21 +186,27 @@ def parse_dates(values):
         dates = values
         if getattr(dates.dt, "tz", None) is not None:
             dates = dates.dt.tz_localize(None)
-        dates = dates.dt.normalize().astype("datetime64[ns]")
+        dates = dates.dt.normalize()  # still in the column's own unit, so nothing overflows yet
+        outside = dates.notna() & ((dates < EARLIEST_DATE) | (dates > latest_date()))
+        dates = dates.where(~outside).astype("datetime64[ns]")
         precision = pd.Series(np.where(dates.notna(), "day", None), index=index, dtype=object)
-        return dates, precision, pd.Series(False, index=index)
+        return ParsedDates(dates, precision, pd.Series(False, index=index), outside)
 
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parsed_dates, parsed_prec, parsed_bad = [], [], []
+    parsed_dates, parsed_prec, parsed_bad, parsed_out = [], [], [], []
     for value in uniques:
         try:
             date, prec = parse_date(value)
             bad = False
         except (ValueError, OverflowError):
             date, prec, bad = None, None, True
+        out = date is not None and not in_range(date)
+        if out:
+            date, prec = None, None
         parsed_dates.append(date)
         parsed_prec.append(prec)
         parsed_bad.append(bad)
+        parsed_out.append(out)
     # the sentinel -1 (missing) picks the appended "missing" entry
     table_dates = np.array(
         [
@@ -186,10 +217,13 @@ def parse_dates(values):
     )
     table_prec = np.array([*parsed_prec, None], dtype=object)
     table_bad = np.array([*parsed_bad, False], dtype=bool)
-    dates = pd.Series(table_dates[codes], index=index)
-    precision = pd.Series(table_prec[codes], index=index, dtype=object)
-    unreadable = pd.Series(table_bad[codes], index=index)
-    return dates, precision, unreadable
+    table_out = np.array([*parsed_out, False], dtype=bool)
+    return ParsedDates(
+        pd.Series(table_dates[codes], index=index),
+        pd.Series(table_prec[codes], index=index, dtype=object),
+        pd.Series(table_bad[codes], index=index),
+        pd.Series(table_out[codes], index=index),
+    )
 
 
 def apply_precision(dates, precision, given):

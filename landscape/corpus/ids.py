@@ -104,3 +104,13 @@ def arxiv_months(ids):
     codes, uniques = pd.factorize(ids.fillna("").astype(str))
     table = [arxiv_month(u) if u else None for u in uniques]
     return pd.Series(pd.to_datetime([table[c] for c in codes]), index=ids.index).astype("datetime64[ns]")
+
+
+# Ids made from a title when the input has none (``title:<hash>``, see ``text.title_id``): not
+# evidence that two rows are different papers.
+TITLE_ID_PREFIX = "title:"
+
+
+def is_made_up_id(value) -> bool:
+    """Whether an id was made from the title rather than given by the input or a service."""
+    return str(value).startswith(TITLE_ID_PREFIX)

@@ -22,6 +22,7 @@ OUTPUT_FORMATS = (".parquet", ".csv", ".jsonl")
 # Which source's values win when papers are merged: the arXiv record is the primary one.
 SOURCE_PRIORITY = ("arxiv", "hf-papers", "openalex")
 
+
 def date_bound(text: str | None, *, end: bool, option: str) -> date | None:
     """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as the first (or, with ``end``, the last) day it covers."""
     if text is None or str(text).strip() == "":

@@ -1,0 +1,111 @@
+"""When two rows are the same paper: the one rule ingest and the fetchers' merge both use.
+
+* Rows with the same id (not one made from the title) are the same paper.
+* Rows with the same normalised title are the same paper unless the evidence says otherwise: both
+  have real ids that differ, both have abstracts, and the abstracts are not near-identical. Two
+  different papers called "Introduction", with their own DOIs and abstracts, stay apart.
+* Abstracts are near-identical when the Jaccard similarity of their word sets (lower-cased runs of
+  letters and digits) is at least ``NEAR_IDENTICAL_JACCARD`` (versions of one arXiv abstract, or its
+  journal copy, share far more of their words than two abstracts on one subject do).
+* A row that cannot contradict (an id made from the title, or no abstract) joins the one paper of
+  its title; when its title names several different papers it joins the one whose abstract it
+  matches, else stays on its own (ambiguous, so nothing is merged by guess).
+
+The callers decide what a group becomes: ingest keeps the most complete row and rejects the others,
+``fetch.corpus.merge_corpora`` folds the group into one record by source priority.
+"""
+
+from __future__ import annotations
+
+import re
+
+from landscape.corpus.ids import is_made_up_id
+
+NEAR_IDENTICAL_JACCARD = 0.8
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def abstract_words(text) -> frozenset:
+    """The word set abstracts are compared by."""
+    return frozenset(_WORD.findall(str(text or "").lower()))
+
+
+def near_identical(a: frozenset, b: frozenset) -> bool:
+    """Whether two abstracts' word sets are near-identical (empty sets never are)."""
+    if not a or not b:
+        return False
+    return len(a & b) / len(a | b) >= NEAR_IDENTICAL_JACCARD
+
+
+class _UnionFind:
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, p: int) -> int:
+        while self.parent[p] != p:
+            self.parent[p] = self.parent[self.parent[p]]
+            p = self.parent[p]
+        return p
+
+    def union(self, a: int, b: int) -> None:
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+
+def duplicate_groups(ids, title_keys, abstracts) -> list[list[int]]:
+    """Groups (positions, ascending) of rows that are the same paper; rows on their own are left out.
+
+    ``ids``: the rows' ids (compared as written, so normalise them first: ``arXiv:<id>`` without
+    version); ``title_keys``: normalised titles (``""`` when none); ``abstracts``: the cleaned text.
+    """
+    ids, keys, abstracts = list(ids), list(title_keys), list(abstracts)
+    n = len(ids)
+    uf = _UnionFind(n)
+    first_of_id: dict[str, int] = {}
+    by_title: dict[str, list[int]] = {}
+    for p, (row_id, key) in enumerate(zip(ids, keys, strict=True)):
+        if row_id and not is_made_up_id(row_id):
+            if row_id in first_of_id:
+                uf.union(p, first_of_id[row_id])
+            else:
+                first_of_id[row_id] = p
+        if key:
+            by_title.setdefault(key, []).append(p)
+    for rows in by_title.values():
+        if len(rows) > 1:
+            _join_title_group(rows, ids, abstracts, uf)
+    groups: dict[int, list[int]] = {}
+    for p in range(n):
+        groups.setdefault(uf.find(p), []).append(p)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _join_title_group(rows, ids, abstracts, uf: _UnionFind) -> None:
+    words = {p: abstract_words(abstracts[p]) for p in rows}
+    strong = [p for p in rows if words[p] and not is_made_up_id(ids[p]) and ids[p]]
+    weak = [p for p in rows if p not in set(strong)]
+    # papers with real ids and abstracts: the same when near-identical (same ids are joined already)
+    for i, a in enumerate(strong):
+        for b in strong[i + 1 :]:
+            if uf.find(a) != uf.find(b) and near_identical(words[a], words[b]):
+                uf.union(a, b)
+    clusters: dict[int, list[int]] = {}
+    for p in strong:
+        clusters.setdefault(uf.find(p), []).append(p)
+    alone = []
+    for p in weak:
+        if uf.find(p) in clusters:  # same id as a strong row
+            continue
+        matching = [
+            r for r, members in clusters.items() if any(near_identical(words[p], words[m]) for m in members)
+        ]
+        if len(clusters) == 1:
+            uf.union(p, next(iter(clusters)))
+        elif len(matching) == 1:
+            uf.union(p, matching[0])
+        elif not clusters:
+            alone.append(p)
+    for a, b in zip(alone, alone[1:], strict=False):  # no paper with evidence: the title decides
+        uf.union(a, b)
