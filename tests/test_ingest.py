@@ -597,3 +597,49 @@ def test_wrong_json_types_are_rejected_with_the_field_named(tmp_path, record, fi
     reject = result.rejects.iloc[0]
     assert (reject["line"], reject["field"], reject["reason"]) == (2, field, "wrong type")
     assert kind in reject["value"]
+
+
+# ---- extra columns and provenance ----------------------------------------------------------------------
+def test_extra_columns_are_kept_and_names_made_safe(tmp_path, capsys):
+    rows = [
+        {"id": "a", "title": "One", "abstract": LONG, "venue": "NeurIPS", "categories": "cs.LG stat.ML", "Primary Category": "cs.LG",
+         "topic": "mine", "x": 1.5, "TITLE": "loud copy", "2nd": "z"},
+        {"id": "b", "title": "Two", "abstract": LONG, "venue": "ICML", "categories": "cs.CL", "Primary Category": "cs.CL",
+         "topic": "yours", "x": 2.5, "TITLE": "", "2nd": "y"},
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "c.csv", rows)
+    result = ingest(path)
+    corpus = result.corpus
+    extras = ["venue", "primary_category", "user_topic", "user_x", "user_title", "user_2nd"]
+    assert list(corpus.columns) == [*CORPUS_COLUMNS, *extras]
+    assert corpus["venue"].tolist() == ["NeurIPS", "ICML"]
+    assert corpus["primary_category"].tolist() == ["cs.LG", "cs.CL"]
+    assert corpus["user_topic"].tolist() == ["mine", "yours"]
+    assert result.counts["renamed_columns"]["topic"] == "user_topic"
+    assert "extra columns kept: venue, primary_category" in result.summary()
+    # through the CLI and back: the written corpus keeps them
+    assert main(["ingest", str(path), "-o", str(tmp_path / "out.parquet")]) == 0
+    written = pd.read_parquet(tmp_path / "out.parquet")
+    assert written["venue"].tolist() == ["NeurIPS", "ICML"]
+    assert ingest(tmp_path / "out.parquet").corpus["venue"].tolist() == ["NeurIPS", "ICML"]
+
+
+def test_extra_columns_from_json_parquet_and_several_files(tmp_path):
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text(
+        json.dumps({"title": "One", "abstract": LONG, "venue": "ACL", "labels": ["x", "y"], "n": 3}) + "\n"
+    )
+    parquet = tmp_path / "b.parquet"
+    pd.DataFrame({"title": ["Two"], "abstract": [LONG + "!"], "venue": ["EMNLP"]}).to_parquet(parquet)
+    corpus = ingest([jsonl, parquet]).corpus
+    assert corpus["venue"].tolist() == ["ACL", "EMNLP"]
+    assert corpus["labels"].tolist()[0] == "x; y"  # lists as text, so Parquet has one type per column
+    assert corpus["n"].tolist()[0] == 3 and pd.isna(corpus["n"].tolist()[1])
+
+
+def test_provenance_names_the_file_and_line_of_every_kept_row():
+    result = ingest([DATA / "papers.csv", DATA / "papers.jsonl"])
+    assert len(result.provenance) == len(result.corpus)
+    where = dict(zip(result.corpus["id"], zip(result.provenance["file"], result.provenance["line"])))
+    assert where["p2"] == (str(DATA / "papers.csv"), 3)
+    assert where["j1"][0] == str(DATA / "papers.jsonl")
