@@ -71,32 +71,21 @@ def records_to_frame(records: list[dict]):
 
 
 def _group_keys(frame) -> list[str]:
-    """One key per row: ``a:<arXiv id>`` or ``t:<normalised title>`` (or ``i:<id>`` for untitled rows).
-
-    A title joins the arXiv group of the one arXiv id it is seen with; titles shared by two different
-    arXiv ids stay apart (they are different arXiv records).
-    """
-    from landscape.corpus.text import normalise_title
+    """One key per row; rows that are the same paper (``corpus.dedup``'s rule) share it."""
+    from landscape.corpus.dedup import duplicate_groups
+    from landscape.corpus.text import title_keys
 
     # plain lists: iterating Arrow-backed string columns element by element is slow
     row_ids = frame["id"].tolist()
-    ids = frame["arxiv_id"].tolist() if "arxiv_id" in frame else [""] * len(frame)
-    arxiv = [arxiv_id(a) or arxiv_id(i) for a, i in zip(ids, row_ids, strict=True)]
-    titles = [normalise_title(t) for t in frame["title"].tolist()]
-    seen: dict[str, set] = {}
-    for aid, title in zip(arxiv, titles, strict=True):
-        if aid and title:
-            seen.setdefault(title, set()).add(aid)
-    keys = []
-    for aid, title, row_id in zip(arxiv, titles, row_ids, strict=True):
-        if aid:
-            keys.append("a:" + aid)
-        elif title and len(seen.get(title, ())) == 1:
-            keys.append("a:" + next(iter(seen[title])))
-        elif title:
-            keys.append("t:" + title)
-        else:
-            keys.append("i:" + str(row_id))
+    given = frame["arxiv_id"].tolist() if "arxiv_id" in frame else [""] * len(frame)
+    ids = [
+        f"arXiv:{aid}" if (aid := arxiv_id(a) or arxiv_id(i)) else str(i)
+        for a, i in zip(given, row_ids, strict=True)
+    ]
+    keys = [f"r:{p}" for p in range(len(frame))]
+    for number, group in enumerate(duplicate_groups(ids, title_keys(frame["title"]), frame["abstract"])):
+        for p in group:
+            keys[p] = f"g:{number}"
     return keys
 
 
