@@ -17,6 +17,14 @@ from email.utils import parsedate_to_datetime
 from landscape.errors import LandscapeError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# The largest answer accepted (after decompression); the services' largest pages are a few MB.
+MAX_RESPONSE_BYTES = 64 * 1024**2
+_CHUNK = 64 * 1024
+
+
+class _TooSlow(Exception):
+    """The whole answer did not arrive within the deadline."""
+
 
 # Looked up when a client is made (not at import), so tests can swap them for a fake clock.
 DEFAULT_CLOCK = time.monotonic
@@ -69,7 +77,10 @@ class PoliteClient:
     min_interval : float
         Seconds between the starts of two requests (retries included).
     timeout : float
-        Seconds to wait for the connection and for each read.
+        Seconds one request may take in total (connecting, waiting and reading the whole body), so a
+        server that drips bytes cannot hold a fetch.
+    max_bytes : int
+        The largest body accepted (default ``MAX_RESPONSE_BYTES``); a larger one stops the fetch.
     retries : int
         Retries after the first try for 429, 5xx, timeouts and connection errors.
     backoff : float
@@ -90,6 +101,7 @@ class PoliteClient:
         *,
         min_interval: float = 1.0,
         timeout: float = 30.0,
+        max_bytes: int = MAX_RESPONSE_BYTES,
         retries: int = 4,
         backoff: float = 2.0,
         max_wait: float = 300.0,
@@ -106,6 +118,7 @@ class PoliteClient:
         self.source = source
         self.min_interval = float(min_interval)
         self.timeout = float(timeout)
+        self.max_bytes = int(max_bytes)
         self.retries = int(retries)
         self.backoff = float(backoff)
         self.max_wait = float(max_wait)
@@ -137,6 +150,24 @@ class PoliteClient:
             self._session.headers["User-Agent"] = self.user_agent
         return self._session
 
+    def _read_body(self, resp, deadline: float, where: str) -> bytes:
+        """The body, read in pieces as they arrive, within the deadline and the size cap."""
+        chunks, size = [], 0
+        while True:
+            if time.monotonic() > deadline:
+                raise _TooSlow
+            chunk = resp.raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_bytes:
+                resp.close()
+                raise self._fail(
+                    where,
+                    f"the answer is larger than {self.max_bytes:,} bytes (http.MAX_RESPONSE_BYTES); stopped",
+                )
+            chunks.append(chunk)
+
     def _fail(self, where: str, message: str) -> LandscapeError:
         return LandscapeError(f"{self.source}, {where}: {message}" if where else f"{self.source}: {message}")
 
@@ -151,6 +182,7 @@ class PoliteClient:
         ``accept`` are returned too, for services that explain errors in the body (arXiv's 400).
         """
         import requests
+        import urllib3
 
         session = self._get_session()
         attempts = self.retries + 1
@@ -158,10 +190,17 @@ class PoliteClient:
             self._respect_interval()
             self.request_times.append(self.clock())
             retry_after = None
+            deadline = time.monotonic() + self.timeout
             try:
-                resp = session.get(url, params=params, headers=headers, timeout=self.timeout)
-            except requests.Timeout:
+                resp = session.get(url, params=params, headers=headers, timeout=self.timeout, stream=True)
+                try:
+                    body = self._read_body(resp, deadline, where)
+                finally:
+                    resp.close()
+            except (requests.Timeout, _TooSlow, urllib3.exceptions.ReadTimeoutError):
                 problem = f"no answer within {self.timeout:g} s"
+            except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+                problem = f"connection broken while reading ({type(exc).__name__}: {_short(str(exc))})"
             except requests.ConnectionError as exc:
                 problem = f"connection failed ({type(exc).__name__}: {_short(str(exc))})"
             except requests.RequestException as exc:  # invalid URL and the like: retrying cannot help
@@ -169,10 +208,11 @@ class PoliteClient:
             else:
                 if resp.status_code < 400 or resp.status_code in accept:
                     # bytes, not text: requests guesses Latin-1 for text/* without a charset
-                    return Response(resp.url, resp.status_code, resp.content, dict(resp.headers))
+                    return Response(resp.url, resp.status_code, body, dict(resp.headers))
                 problem = f"HTTP {resp.status_code} {resp.reason or ''}".rstrip()
                 if resp.status_code not in RETRY_STATUSES:
-                    raise self._fail(where, f"{problem} from {resp.url}: {_short(resp.text)}")
+                    text = body.decode("utf-8", "replace")
+                    raise self._fail(where, f"{problem} from {resp.url}: {_short(text)}")
                 retry_after = _retry_after(resp.headers.get("Retry-After"))
             if attempt == attempts:
                 raise self._fail(where, f"gave up after {attempts} tries: {problem} ({url})")
