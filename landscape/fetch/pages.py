@@ -44,7 +44,11 @@ class PageStore:
         return path.read_bytes() if path.is_file() else None
 
     def save(self, name: str, content: bytes) -> None:
-        """Keep a page that parsed; writes a small ``query.json`` beside the first one."""
+        """Keep a page that parsed; writes a small ``query.json`` beside the first one.
+
+        Callers keep only answers that hold papers: an empty answer may be a passing glitch of the
+        service and must be asked again next time.
+        """
         if self.directory is None:
             return
         manifest = self.directory / "query.json"
@@ -52,6 +56,18 @@ class PageStore:
             text = json.dumps({"source": self.source, "query": self.query}, indent=2, sort_keys=True)
             atomic_write_bytes(manifest, text.encode())
         atomic_write_bytes(self._path(name), content)
+
+    def explain(self, error: Exception):
+        """``error`` with a note on the pages kept on disk so far (to raise instead of it)."""
+        from landscape.errors import LandscapeError
+
+        kept = len(self.names())
+        if not kept:
+            return error
+        return LandscapeError(
+            f"{error}; the {kept} page{'s' if kept != 1 else ''} received so far are kept in "
+            f"{self.directory}/ (rerun the same command to resume)"
+        )
 
     def names(self) -> list[str]:
         """Names of the stored pages, sorted."""
