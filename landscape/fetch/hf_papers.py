@@ -67,6 +67,32 @@ def parse_day(content: bytes, where: str) -> list[dict]:
     return records
 
 
+def _fetch_days(client, store, url, date_from, days, log) -> list[dict]:
+    records: list[dict] = []
+    for offset in range(days):
+        day = (date_from + timedelta(days=offset)).isoformat()
+        seen: set[str] = set()
+        for page in range(MAX_DAYS):  # a day with more than PAGE_LIMIT papers takes a second page
+            where = f"day {day}" + (f" page {page + 1}" if page else "")
+            name = f"{day}-p{page}.json"
+            content = store.load(name)
+            if content is None:
+                params = {"date": day, "limit": PAGE_LIMIT, **({"p": page} if page else {})}
+                content = client.get(url, params, where=where).content
+                got = parse_day(content, where)
+                if got:  # an empty day is asked again on a rerun (it may have been a glitch)
+                    store.save(name, content)
+                log(f"{SOURCE}, {where}: {len(got)} papers ({offset + 1} of {days} days)")
+            else:
+                got = parse_day(content, where + ", kept on disk")
+            new = [r for r in got if r["id"] not in seen]
+            seen.update(r["id"] for r in new)
+            records += new
+            if len(got) < PAGE_LIMIT or not new:
+                break
+    return records
+
+
 def fetch_hf_papers(
     date_from: date,
     date_to: date,
@@ -92,28 +118,11 @@ def fetch_hf_papers(
         raise LandscapeError(f"Hugging Face papers: {days} days is more than {MAX_DAYS}; split the range")
     url = resolve_base_url(base_url, ENV_URL, HF_URL)
     client = client or PoliteClient(SOURCE, min_interval=MIN_INTERVAL, log=log)
-    store = PageStore(pages_dir, "hf-papers", {"limit": PAGE_LIMIT})
-    records: list[dict] = []
-    for offset in range(days):
-        day = (date_from + timedelta(days=offset)).isoformat()
-        seen: set[str] = set()
-        for page in range(MAX_DAYS):  # a day with more than PAGE_LIMIT papers takes a second page
-            where = f"day {day}" + (f" page {page + 1}" if page else "")
-            name = f"{day}-p{page}.json"
-            content = store.load(name)
-            if content is None:
-                params = {"date": day, "limit": PAGE_LIMIT, **({"p": page} if page else {})}
-                content = client.get(url, params, where=where).content
-                got = parse_day(content, where)
-                store.save(name, content)
-                log(f"{SOURCE}, {where}: {len(got)} papers")
-            else:
-                got = parse_day(content, where + ", kept on disk")
-            new = [r for r in got if r["id"] not in seen]
-            seen.update(r["id"] for r in new)
-            records += new
-            if len(got) < PAGE_LIMIT or not new:
-                break
+    store = PageStore(pages_dir, "hf-papers", {"url": url, "limit": PAGE_LIMIT})
+    try:
+        records = _fetch_days(client, store, url, date_from, days, log)
+    except LandscapeError as exc:
+        raise store.explain(exc) from None
     if not records:
         raise LandscapeError(f"{SOURCE}: no papers between {date_from} and {date_to}")
     return records_to_frame(records)
