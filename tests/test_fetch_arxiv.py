@@ -324,3 +324,16 @@ def test_an_error_names_the_kept_pages_folder(tmp_path):
     message = str(info.value)
     assert "HTTP 429" in message and str(pages) in message and "rerun" in message
     assert [q["start"] for _, q in server.requests] == ["0", "3", "3", "3"]  # Retry-After honoured, retried
+
+
+def test_progress_is_a_line_per_page_on_stderr_unless_quiet(capsys):
+    with FakeServer(short_pages(total=7)) as server:
+        fetch_arxiv("all:x", page_size=5, base_url=server.url, client=client())
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert lines == [
+            "arXiv, page 1 (start=0): 3 papers (3 of 7)",
+            "arXiv, page 2 (start=3): 3 papers (6 of 7)",
+            "arXiv, page 3 (start=6): 1 papers (7 of 7)",
+        ]
+        fetch_arxiv("all:x", page_size=5, base_url=server.url, client=client(), quiet=True)
+        assert capsys.readouterr().err == ""

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 from landscape.errors import LandscapeError
 from landscape.fetch.corpus import arxiv_id, records_to_frame
-from landscape.fetch.http import PoliteClient, resolve_base_url
+from landscape.fetch.http import PoliteClient, progress_log, resolve_base_url
 from landscape.fetch.pages import PageStore
 
 SOURCE = "arXiv"
@@ -201,6 +201,7 @@ def fetch_arxiv(
     client: PoliteClient | None = None,
     empty_page_retries: int = 3,
     log=None,
+    quiet: bool = False,
 ):
     """Fetch every paper that matches an arXiv API query into a corpus DataFrame.
 
@@ -224,9 +225,11 @@ def fetch_arxiv(
         The API now and then answers a page with no entries although more results exist; ask again
         this many times before giving up.
     log : callable or None
-        Receives one-line progress messages.
+        Receives one-line progress messages (default: printed to stderr).
+    quiet : bool
+        Print no progress when no ``log`` is given.
     """
-    log = log or (lambda message: None)
+    log = progress_log(log, quiet)
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise LandscapeError(f"arXiv: page size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
     if max_results is not None and max_results < 1:

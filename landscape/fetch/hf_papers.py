@@ -12,7 +12,7 @@ from pathlib import Path
 
 from landscape.errors import LandscapeError
 from landscape.fetch.corpus import arxiv_id, records_to_frame
-from landscape.fetch.http import PoliteClient, resolve_base_url
+from landscape.fetch.http import PoliteClient, progress_log, resolve_base_url
 from landscape.fetch.pages import PageStore
 
 SOURCE = "Hugging Face papers"
@@ -101,6 +101,7 @@ def fetch_hf_papers(
     pages_dir=None,
     client: PoliteClient | None = None,
     log=None,
+    quiet: bool = False,
 ):
     """Fetch the daily papers of every day from ``date_from`` to ``date_to`` (inclusive).
 
@@ -108,7 +109,7 @@ def fetch_hf_papers(
     ``base_url`` defaults to ``$LANDSCAPE_HF_URL`` or the public API; ``pages_dir`` keeps each day's
     answer on disk so a rerun resumes.
     """
-    log = log or (lambda message: None)
+    log = progress_log(log, quiet)
     if date_from is None or date_to is None:
         raise LandscapeError("Hugging Face papers: give both --from and --to (YYYY-MM-DD)")
     if date_from > date_to:

@@ -31,6 +31,20 @@ DEFAULT_CLOCK = time.monotonic
 DEFAULT_SLEEP = time.sleep
 
 
+def progress_log(log=None, quiet: bool = False):
+    """Where a fetcher's one-line progress goes: ``log`` when given, else stderr unless ``quiet``.
+
+    One line a page, on stderr, so a user of the Python API or a notebook is not left in silence.
+    """
+    if log is not None:
+        return log
+    if quiet:
+        return lambda message: None
+    import sys
+
+    return lambda message: print(message, file=sys.stderr, flush=True)
+
+
 def resolve_base_url(base_url: str | None, env_var: str, default: str) -> str:
     """The endpoint to use: ``--base-url``, else the environment variable, else the public service."""
     url = base_url or os.environ.get(env_var) or default

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from landscape.errors import LandscapeError, require
 from landscape.fetch.corpus import arxiv_id, records_to_frame
-from landscape.fetch.http import PoliteClient, resolve_base_url
+from landscape.fetch.http import PoliteClient, progress_log, resolve_base_url
 from landscape.fetch.pages import PageStore
 
 SOURCE = "OpenAlex"
@@ -258,6 +258,7 @@ def fetch_openalex(
     pages_dir=None,
     client: PoliteClient | None = None,
     log=None,
+    quiet: bool = False,
 ):
     """Fetch the works matching a full-text search into a corpus DataFrame.
 
@@ -280,9 +281,11 @@ def fetch_openalex(
     client : PoliteClient or None
         HTTP client (default: 0.2 s between requests, 4 retries with back-off).
     log : callable or None
-        Receives one-line progress messages.
+        Receives one-line progress messages (default: printed to stderr).
+    quiet : bool
+        Print no progress when no ``log`` is given.
     """
-    log = log or (lambda message: None)
+    log = progress_log(log, quiet)
     if max_results is not None and max_results < 1:
         raise LandscapeError(f"OpenAlex: --max must be at least 1, got {max_results}")
     query = works_query(search, from_year, to_year)
