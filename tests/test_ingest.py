@@ -602,10 +602,10 @@ def test_wrong_json_types_are_rejected_with_the_field_named(tmp_path, record, fi
 # ---- extra columns and provenance ----------------------------------------------------------------------
 def test_extra_columns_are_kept_and_names_made_safe(tmp_path, capsys):
     rows = [
-        {"id": "a", "title": "One", "abstract": LONG, "venue": "NeurIPS", "categories": "cs.LG stat.ML", "Primary Category": "cs.LG",
-         "topic": "mine", "x": 1.5, "TITLE": "loud copy", "2nd": "z"},
-        {"id": "b", "title": "Two", "abstract": LONG, "venue": "ICML", "categories": "cs.CL", "Primary Category": "cs.CL",
-         "topic": "yours", "x": 2.5, "TITLE": "", "2nd": "y"},
+        {"id": "a", "title": "One", "abstract": LONG, "venue": "NeurIPS", "categories": "cs.LG stat.ML",
+         "Primary Category": "cs.LG", "topic": "mine", "x": 1.5, "TITLE": "loud copy", "2nd": "z"},
+        {"id": "b", "title": "Two", "abstract": LONG, "venue": "ICML", "categories": "cs.CL",
+         "Primary Category": "cs.CL", "topic": "yours", "x": 2.5, "TITLE": "", "2nd": "y"},
     ]  # fmt: skip
     path = write_csv(tmp_path / "c.csv", rows)
     result = ingest(path)
@@ -640,6 +640,7 @@ def test_extra_columns_from_json_parquet_and_several_files(tmp_path):
 def test_provenance_names_the_file_and_line_of_every_kept_row():
     result = ingest([DATA / "papers.csv", DATA / "papers.jsonl"])
     assert len(result.provenance) == len(result.corpus)
-    where = dict(zip(result.corpus["id"], zip(result.provenance["file"], result.provenance["line"])))
+    places = zip(result.provenance["file"], result.provenance["line"], strict=True)
+    where = dict(zip(result.corpus["id"], places, strict=True))
     assert where["p2"] == (str(DATA / "papers.csv"), 3)
     assert where["j1"][0] == str(DATA / "papers.jsonl")
