@@ -215,3 +215,13 @@ def test_a_malformed_record_is_one_clear_error_naming_page_and_work(change, name
     message = str(info.value)
     assert message.startswith("OpenAlex, page 1, work 2 (W1000000002): malformed record")
     assert named in message
+
+
+def test_deeply_nested_answers_are_one_clear_error():
+    from landscape.fetch.hf_papers import parse_day
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(LandscapeError, match=r"OpenAlex, page 4: response is not JSON: maximum recursion"):
+        parse_page(deep, "page 4")
+    with pytest.raises(LandscapeError, match=r"Hugging Face papers, day 2024-03-11: response is not JSON"):
+        parse_day(deep, "day 2024-03-11")

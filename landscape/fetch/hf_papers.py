@@ -27,7 +27,7 @@ def parse_day(content: bytes, where: str) -> list[dict]:
     """One day's JSON answer → records. Raises ``LandscapeError`` naming the day when malformed."""
     try:
         items = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         snippet = " ".join(content[:120].decode("utf-8", "replace").split())
         raise LandscapeError(f"{SOURCE}, {where}: response is not JSON: {exc} (starts {snippet!r})") from None
     if not isinstance(items, list):

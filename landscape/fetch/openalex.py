@@ -197,7 +197,7 @@ def parse_page(content: bytes, where: str) -> tuple[list[dict], str | None, int 
     """One page of works → (records, next cursor, total count)."""
     try:
         data = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         snippet = " ".join(content[:120].decode("utf-8", "replace").split())
         raise LandscapeError(f"{SOURCE}, {where}: response is not JSON: {exc} (starts {snippet!r})") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
