@@ -228,3 +228,43 @@ def test_a_body_over_the_size_cap_stops_the_fetch():
     assert len(server.requests) == 1  # not retried
     with FakeServer(lambda path, query: (200, body, {})) as server:
         assert PoliteClient("Test", min_interval=0.0).get(server.url).content == body
+
+
+def test_a_server_dripping_its_headers_is_cut_at_the_deadline():
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def drip():  # answers every connection with a status line, one byte every 0.05 s, forever
+        while not stop.is_set():
+            try:
+                listener.settimeout(0.1)
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(4096)
+                for byte in b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"x" * 10_000:
+                    if stop.wait(0.05):
+                        break
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        client = fake_client(min_interval=0.0, timeout=1.0, retries=0)
+        began = time.monotonic()
+        with pytest.raises(LandscapeError, match="no answer within 1 s"):
+            client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/")
+        assert time.monotonic() - began < 2.5
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()

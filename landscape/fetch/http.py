@@ -9,6 +9,7 @@ check the waits without waiting.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,51 @@ _CHUNK = 64 * 1024
 
 class _TooSlow(Exception):
     """The whole answer did not arrive within the deadline."""
+
+
+def _deadline_adapter():
+    """A requests adapter that remembers its open sockets, so a watchdog can cut a request that is
+    still waiting at its deadline (a server dripping header bytes never trips a per-read timeout)."""
+    import socket
+    import weakref
+
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class DeadlineAdapter(HTTPAdapter):
+        def __init__(self):
+            self.connections = weakref.WeakSet()
+            super().__init__()
+
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            live = self.connections
+
+            def tracked(base):
+                class Tracked(base):
+                    def connect(self):
+                        super().connect()
+                        live.add(self)
+
+                return Tracked
+
+            self.poolmanager.pool_classes_by_scheme = {
+                "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": tracked(HTTPConnection)}),
+                "https": type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": tracked(HTTPSConnection)}),
+            }
+
+        def cut(self):
+            """Shut every open socket down: a read blocked on it returns at once."""
+            for connection in list(self.connections):
+                sock = getattr(connection, "sock", None)
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    return DeadlineAdapter()
 
 
 # Looked up when a client is made (not at import), so tests can swap them for a fake clock.
@@ -143,6 +189,7 @@ class PoliteClient:
         self.request_times: list[float] = []  # clock() at the start of every request, for the record
         self.waits: list[tuple[str, float]] = []  # ("interval" | "retry", seconds) for every sleep
         self._session = None
+        self._adapter = None
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -162,6 +209,9 @@ class PoliteClient:
 
             self._session = requests.Session()
             self._session.headers["User-Agent"] = self.user_agent
+            self._adapter = _deadline_adapter()
+            for scheme in ("http://", "https://"):
+                self._session.mount(scheme, self._adapter)
         return self._session
 
     def _read_body(self, resp, deadline: float, where: str) -> bytes:
@@ -205,20 +255,30 @@ class PoliteClient:
             self.request_times.append(self.clock())
             retry_after = None
             deadline = time.monotonic() + self.timeout
+            watchdog = threading.Timer(self.timeout, self._adapter.cut)
+            watchdog.daemon = True
+            watchdog.start()
+            late = f"no answer within {self.timeout:g} s"
             try:
-                resp = session.get(url, params=params, headers=headers, timeout=self.timeout, stream=True)
                 try:
-                    body = self._read_body(resp, deadline, where)
+                    resp = session.get(url, params=params, headers=headers, timeout=self.timeout, stream=True)
+                    try:
+                        body = self._read_body(resp, deadline, where)
+                    finally:
+                        resp.close()
                 finally:
-                    resp.close()
+                    watchdog.cancel()
             except (requests.Timeout, _TooSlow, urllib3.exceptions.ReadTimeoutError):
-                problem = f"no answer within {self.timeout:g} s"
+                problem = late
             except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
-                problem = f"connection broken while reading ({type(exc).__name__}: {_short(str(exc))})"
+                broken = f"connection broken while reading ({_why(exc)})"
+                problem = late if time.monotonic() >= deadline else broken
             except requests.ConnectionError as exc:
-                problem = f"connection failed ({type(exc).__name__}: {_short(str(exc))})"
+                problem = late if time.monotonic() >= deadline else f"connection failed ({_why(exc)})"
             except requests.RequestException as exc:  # invalid URL and the like: retrying cannot help
-                raise self._fail(where, f"request to {url} failed: {exc}") from exc
+                if time.monotonic() < deadline:
+                    raise self._fail(where, f"request to {url} failed: {exc}") from exc
+                problem = late  # cut by the watchdog
             else:
                 if resp.status_code < 400 or resp.status_code in accept:
                     # bytes, not text: requests guesses Latin-1 for text/* without a charset
@@ -242,6 +302,10 @@ class PoliteClient:
             )
             self._wait("retry", wait)
         raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {_short(str(exc))}"
 
 
 def _short(text: str, limit: int = 300) -> str:
