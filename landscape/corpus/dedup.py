@@ -17,6 +17,7 @@ The callers decide what a group becomes: ingest keeps the most complete row and 
 
 from __future__ import annotations
 
+import math
 import re
 
 from landscape.corpus.ids import is_made_up_id
@@ -35,7 +36,37 @@ def near_identical(a: frozenset, b: frozenset) -> bool:
     """Whether two abstracts' word sets are near-identical (empty sets never are)."""
     if not a or not b:
         return False
-    return len(a & b) / len(a | b) >= NEAR_IDENTICAL_JACCARD
+    small, large = sorted((len(a), len(b)))
+    if small < NEAR_IDENTICAL_JACCARD * large:  # the Jaccard cannot reach the threshold
+        return False
+    common = len(a & b) if len(a) <= len(b) else len(b & a)
+    return common >= NEAR_IDENTICAL_JACCARD * (len(a) + len(b) - common)
+
+
+def _join_near_identical(sets: dict, uf) -> None:
+    """Join rows with near-identical word sets, found by prefix filtering (not all pairs compared).
+
+    With the words of every set ordered rarest first, two sets with Jaccard >= t share a word among
+    the first ``len - ceil(t * len) + 1`` of each (Chaudhuri et al., 2006); only those candidates
+    are compared, so thousands of different papers called "Introduction" stay fast.
+    """
+    from collections import Counter
+
+    frequency = Counter(word for words in sets.values() for word in words)
+    index: dict[str, list[int]] = {}  # word -> the rows (one per group so far) with it in their prefix
+    for p in sorted(sets, key=lambda p: len(sets[p])):
+        ordered = sorted(sets[p], key=lambda word: (frequency[word], word))
+        prefix = ordered[: len(ordered) - math.ceil(NEAR_IDENTICAL_JACCARD * len(ordered)) + 1]
+        candidates = {q for word in prefix for q in index.get(word, ())}
+        joined = set()
+        for q in sorted(candidates):
+            root = uf.find(q)
+            if root not in joined and uf.find(p) != root and near_identical(sets[q], sets[p]):
+                uf.union(p, q)
+                joined.add(root)
+        if not joined:  # a row joined to an earlier one is found through it
+            for word in prefix:
+                index.setdefault(word, []).append(p)
 
 
 class _UnionFind:
@@ -85,12 +116,10 @@ def duplicate_groups(ids, title_keys, abstracts) -> list[list[int]]:
 def _join_title_group(rows, ids, abstracts, uf: _UnionFind) -> None:
     words = {p: abstract_words(abstracts[p]) for p in rows}
     strong = [p for p in rows if words[p] and not is_made_up_id(ids[p]) and ids[p]]
-    weak = [p for p in rows if p not in set(strong)]
+    strong_set = set(strong)
+    weak = [p for p in rows if p not in strong_set]
     # papers with real ids and abstracts: the same when near-identical (same ids are joined already)
-    for i, a in enumerate(strong):
-        for b in strong[i + 1 :]:
-            if uf.find(a) != uf.find(b) and near_identical(words[a], words[b]):
-                uf.union(a, b)
+    _join_near_identical({p: words[p] for p in strong}, uf)
     clusters: dict[int, list[int]] = {}
     for p in strong:
         clusters.setdefault(uf.find(p), []).append(p)

@@ -24,7 +24,13 @@ from landscape.corpus.ids import arxiv_ids, arxiv_months, is_made_up_id
 from landscape.corpus.io import atomic_write_frame
 from landscape.corpus.text import clean_series, squash_whitespace, title_id, title_keys
 from landscape.errors import CorpusError, LandscapeError
-from landscape.schema import CORPUS_COLUMNS, DOCUMENT_COLUMNS, REJECT_COLUMNS, REQUIRED_COLUMNS
+from landscape.schema import (
+    CORPUS_COLUMNS,
+    DATE_PRECISIONS,
+    DOCUMENT_COLUMNS,
+    REJECT_COLUMNS,
+    REQUIRED_COLUMNS,
+)
 
 # What a column can be mapped to: the schema columns plus two helpers (an arXiv id gives the id, the
 # month and the URL when those are missing; a DOI gives the id and URL).
@@ -595,7 +601,7 @@ class IngestResult:
                 precisions = self.corpus["date_precision"].value_counts()
                 lines.append(
                     f"  dates {self.corpus['date'].min():%Y-%m-%d} .. {self.corpus['date'].max():%Y-%m-%d}"
-                    f" ({', '.join(f'{p}: {precisions.get(p, 0)}' for p in ('day', 'month', 'year'))};"
+                    f" ({', '.join(f'{p}: {precisions.get(p, 0)}' for p in DATE_PRECISIONS)};"
                     f" no date: {int((~known).sum())})"
                 )
             else:
