@@ -344,7 +344,7 @@ _BaseUrl = Annotated[
     typer.Option("--base-url", help="Endpoint to use instead of the public service (mirror, proxy)."),
 ]
 _Timeout = Annotated[
-    float, typer.Option("--timeout", help="Total seconds one request may take (whole answer) before retrying.")
+    float, typer.Option("--timeout", help="Total seconds one request may take before retrying.")
 ]
 _Retries = Annotated[int, typer.Option("--retries", help="Retries on 429/5xx errors and timeouts.")]
 _KeepPages = Annotated[
