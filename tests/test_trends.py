@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,8 +13,9 @@ import pandas as pd
 import pytest
 
 from landscape.analysis import trends
-from landscape.present import trend_text
+from landscape.analysis.trend_defaults import DEFAULT_FREQ, DEFAULT_TOP, DEFAULT_WINDOW
 from landscape.errors import LandscapeError
+from landscape.present import trend_text
 
 LABELS = {0: "rising topic", 1: "flat topic", 2: "falling topic", 3: "new topic", -1: None}
 AREAS = {0: "vision", 1: "vision", 2: "language", 3: "language", -1: "unassigned"}
@@ -644,3 +647,147 @@ def test_compare_landscapes_finds_merged_and_new_topics():
     assert frame.loc[1, "status"] == "grew"
     text = trend_text.format_compare(compare_landscapes(before, after))
     assert "2: two" in text and "merged into 1: one" in text and "20 → 0" in text
+
+
+# ---- one story: JSON, CLI text, report tables and charts agree ---------------------------------------
+def _text_keys(text: str, heading: str) -> list:
+    """Topic ids of the table under ``heading`` in the CLI text, in order."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    keys = []
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        found = (
+            re.match(r"^\s+(?:\d+\s+)?(-?\d+): ", line)
+            if heading[0] in "EF"
+            else re.match(r"^\s+(-?\d+): ", line)
+        )
+        if found:
+            keys.append(int(found.group(1)))
+    return keys
+
+
+def _html_keys(html: str) -> list:
+    return [int(k) for k in re.findall(r"<tr><td>(?:\d+</td><td>)?(-?\d+): ", html)]
+
+
+def _meta_items(fig) -> list:
+    return [int(k) for k in fig.layout.meta["items"]]
+
+
+def assert_one_story(summary, records, text, top=DEFAULT_TOP):
+    """The emerging and fading lists and the bursts are the same items in the same order in the JSON,
+    the CLI text, the report tables and the report charts; verdicts agree with their shares."""
+    from landscape.present import figures
+
+    for what in ("emerging", "fading"):
+        listed = trend_text.listed(summary, what, "topic", top)
+        expected = listed["key"].tolist()
+        assert (listed["verdict"] == what).all() and not listed["key"].isin([-1]).any()
+        assert [r["topic"] for r in records["topics"][what]] == expected
+        assert _text_keys(text, f"{what.capitalize()} topics") == expected
+        assert _html_keys(trend_text.report_table(summary, what, top=top).data) == expected
+        assert _meta_items(trend_text.list_panels(summary, what, top=top)) == expected
+        assert _meta_items(figures.emerging_figure(listed, top=top)) == expected
+    runs = trend_text.listed(summary, "bursts", "topic", top)
+    assert [r["topic"] for r in records["topics"]["bursts"]] == runs["key"].tolist()
+    assert _text_keys(text, "Strongest bursts of topics") == runs["key"].tolist()
+    assert _html_keys(trend_text.report_table(summary, "bursts", top=top).data) == runs["key"].tolist()
+    assert _meta_items(figures.burst_timeline(runs, top=top)) == runs["key"].tolist()
+    n_bins = summary["info"]["n_bins"].iloc[0]
+    for prefix in ("", "area_"):
+        _assert_consistent(summary[prefix + "growth"])
+        assert (
+            (summary[prefix + "bursts"]["n_bins"] <= 0.6 * n_bins).all()
+            if len(summary[prefix + "bursts"])
+            else True
+        )
+
+
+def test_json_text_and_report_tell_one_story(tmp_path, capsys):
+    from landscape.cli import main
+
+    land = _save_landscape(tmp_path, _docs_with_labels(_new_topic_docs()))
+    assert main(["trends", str(land), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert main(["trends", str(land)]) == 0
+    text = capsys.readouterr().out
+    from landscape.store import Landscape
+
+    summary = trends.trend_summary(Landscape.load(land, embeddings=False))
+    assert [r["topic"] for r in records["topics"]["emerging"]] == [3, 0]
+    assert_one_story(summary, records, text)
+
+
+def _docs_with_labels(docs):
+    docs = docs.copy()
+    docs["topic_label"] = docs["topic"].map(lambda t: LABELS.get(int(t)) or "new topic")
+    docs["area"] = docs["topic"].map(AREAS)
+    return docs
+
+
+def test_defaults_come_from_one_place(tmp_path, capsys, trend_docs):
+    from landscape.cli import main
+    from landscape.present.report import notebook_dir, notebook_parameters
+
+    params = notebook_parameters(notebook_dir() / "topic_trends.ipynb")
+    assert params["window"] == "None"  # None: the library default
+    assert json.loads(params["freq"]) == DEFAULT_FREQ and int(params["top_n"]) == DEFAULT_TOP
+    deep = notebook_parameters(notebook_dir() / "topic_deep_dive.ipynb")
+    assert json.loads(deep["freq"]) == DEFAULT_FREQ
+    land = _save_landscape(tmp_path, trend_docs)
+    assert main(["trends", str(land), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert records["window"] == DEFAULT_WINDOW and records["freq"] == DEFAULT_FREQ
+    assert len(records["topics"]["growth"]) == 4
+    summary = trends.trend_summary(trend_docs, window=None)
+    assert summary["info"]["window"].iloc[0] == DEFAULT_WINDOW
+
+
+def test_report_tables_read_like_a_report(trend_docs):
+    summary = trends.trend_summary(trend_docs)
+    table = trend_text.verdict_table(summary["emerging"], "year")
+    assert list(table.columns)[:3] == ["#", "Topic", "Papers in window"]
+    row = table.iloc[0]
+    assert re.fullmatch(r"\d+\.\d% → \d+\.\d%", row["Share, 2020 → 2024"])
+    fitted = row["Fitted change (log-odds of the share, 95% interval)"]
+    assert re.fullmatch(r"\+0\.\d\d \[0\.\d\d, 0\.\d\d\] per year", fitted), fitted
+    assert trend_text.caption(summary["emerging"].head(1), "emerging") == "1 emerging topic"
+    assert trend_text.caption(summary["emerging"].iloc[:0], "fading") == "no fading topics"
+    bursts = trend_text.burst_table(summary["bursts"].head(1))
+    assert bursts["Papers"].iloc[0].endswith("papers")
+    assert trend_text.plain("ab\x1b[31mcdef", 4) == "ab …"  # no control characters, cut to width
+    assert trends.plural(1, "burst") == "1 burst" and trends.plural(2, "burst") == "2 bursts"
+
+
+# ---- the development corpus (a sample; skipped when ../shared is absent) -----------------------------
+DEV_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/papers_dev.parquet"
+
+
+@pytest.mark.devdata
+def test_dev_corpus_sample_tells_one_consistent_story():
+    """Real shares over time: 6,000 papers, year-stratified, with the primary arXiv category as topic."""
+    if not DEV_DATA.exists():
+        pytest.skip(f"{DEV_DATA} not found")
+    dev = pd.read_parquet(DEV_DATA, columns=["id", "date", "date_precision", "categories", "source"])
+    year = dev["date"].str[:4]
+    dev = pd.concat([g.sample(min(len(g), 550), random_state=0) for _, g in dev.groupby(year)])
+    first = dev["categories"].fillna("").str.split().str[0].fillna("")
+    common = first[first != ""].value_counts().index[:12].tolist()
+    dev["topic"] = first.map({c: i for i, c in enumerate(common)}).fillna(-1).astype(int)
+    dev["topic_label"] = first.where(dev["topic"] >= 0, None)
+    dev["area"] = np.where(first.str.startswith("cs."), "computer science", "unassigned")
+    dev["date"] = pd.to_datetime(dev["date"])
+    summary = trends.trend_summary(dev)
+    records = trend_text.summary_records(summary)
+    text = trend_text.format_summary(summary)
+    assert_one_story(summary, records, text)
+    assert summary["info"]["n_bins"].iloc[0] == 11
+    # the dev corpus stitches sources: 2020-2024 mostly conference lists, 2025 robotics-heavy arXiv
+    assert "source" in summary["info"]["warnings"].iloc[0]
+    within = trends.trend_summary(dev, source="arxiv")
+    assert 0 < within["info"]["n_papers"].iloc[0] < summary["info"]["n_papers"].iloc[0]
+    assert_one_story(within, trend_text.summary_records(within), trend_text.format_summary(within))
+    levels = summary["levels"]
+    assert levels.empty or (levels["n_bins"] > 0.6 * 11).all()

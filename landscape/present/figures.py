@@ -364,11 +364,12 @@ def share_panels(
     colors = _colors_for(shares, colors)
     cols = max(1, min(columns, len(keys)))
     rows = math.ceil(len(keys) / cols)
-    names = [_name(k, shares.loc[shares["key"] == k, "label"].iloc[0], width=45) for k in keys]
+    labels = [shares.loc[shares["key"] == k, "label"].iloc[0] for k in keys]
+    names = [_name(k, label) for k, label in zip(keys, labels, strict=True)]
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=names,
+        subplot_titles=[_name(k, label, width=45) for k, label in zip(keys, labels, strict=True)],
         shared_xaxes=True,
         horizontal_spacing=0.06,
         vertical_spacing=min(0.12, 0.5 / rows),
