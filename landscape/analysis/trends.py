@@ -609,8 +609,8 @@ def trend_summary(
     was left out, source, and ``notes`` and ``warnings``: sentences, one a line), ``shares``,
     ``growth``, ``ranking``, ``emerging``, ``fading``, ``bursts``, ``levels``, the same per research
     area with an ``area_`` prefix (empty when the documents have no ``area``), and
-    ``composition`` (sources and date precisions per bin). With ``source``, only that source's papers are counted
-    (:func:`landscape.analysis.composition.within_source`). Raises ``LandscapeError`` when no paper
+    ``composition`` (sources and date precisions per bin). With ``source``, only that source's
+    papers are counted (:func:`landscape.analysis.composition.within_source`). Raises ``LandscapeError`` when no paper
     can be placed in a ``freq`` bin; a corpus with fewer than 3 bins gives a note and "too little
     data".
     """
