@@ -610,9 +610,9 @@ def trend_summary(
     ``growth``, ``ranking``, ``emerging``, ``fading``, ``bursts``, ``levels``, the same per research
     area with an ``area_`` prefix (empty when the documents have no ``area``), and
     ``composition`` (sources and date precisions per bin). With ``source``, only that source's
-    papers are counted (:func:`landscape.analysis.composition.within_source`). Raises ``LandscapeError`` when no paper
-    can be placed in a ``freq`` bin; a corpus with fewer than 3 bins gives a note and "too little
-    data".
+    papers are counted (:func:`landscape.analysis.composition.within_source`). Raises
+    ``LandscapeError`` when no paper can be placed in a ``freq`` bin; a corpus with fewer than 3
+    bins gives a note and "too little data".
     """
     import pandas as pd
 
