@@ -152,6 +152,8 @@ def test_burst_timeline(summary):
     assert [int(k) for k in fig.layout.meta["items"]] == strongest["key"].tolist()  # the table's order
     row = bursts[bursts["key"] == 0].iloc[0]
     i = [k for k, name in enumerate(bar.y) if name.startswith("0: ")][0]
+    # the colour of topic 0 everywhere (map, panels), although only a few topics burst
+    assert bar.marker.color[i] == figures.topic_colors(summary["shares"]["key"].unique())[0]
     assert bar.x[i] == pytest.approx((row["bin_end"] - row["bin_start"]).total_seconds() * 1000)
     _assert_escaped(fig)
 

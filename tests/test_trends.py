@@ -791,3 +791,54 @@ def test_dev_corpus_sample_tells_one_consistent_story():
     assert_one_story(within, trend_text.summary_records(within), trend_text.format_summary(within))
     levels = summary["levels"]
     assert levels.empty or (levels["n_bins"] > 0.6 * 11).all()
+
+
+def report_items(book) -> dict:
+    """From an executed trends notebook: the topic ids of each list's table and charts, in order."""
+    found = {}
+    for cell in book.cells:
+        html = "".join(
+            out.get("data", {}).get("text/html", "") for out in cell.get("outputs", []) if "data" in out
+        )
+        listed = re.search(
+            r'(report_table|list_panels|emerging_figure|burst_timeline)\(.*?"(\w+)"', cell.source
+        )
+        if cell.cell_type != "code" or not listed:
+            continue
+        kind, what = listed.groups()
+        if kind == "burst_timeline":
+            what = "bursts"
+        if kind in ("report_table",):
+            found[(what, "table")] = _html_keys(html)
+        else:
+            meta = re.search(r'"meta":\{"items":\[(.*?)\]\}', html)
+            found[(what, kind)] = [int(k) for k in re.findall(r'"(-?\d+)"', meta.group(1))] if meta else None
+    return found
+
+
+def assert_report_agrees(book, records):
+    items = report_items(book)
+    for what in ("emerging", "fading", "bursts"):
+        expected = [r["topic"] for r in records["topics"][what]]
+        shown = {k: v for k, v in items.items() if k[0] == what}
+        assert shown and all(v == expected for v in shown.values()), (what, expected, shown)
+
+
+@pytest.mark.slow
+def test_bundled_sample_report_agrees_with_the_cli(tmp_path_factory, capsys):
+    """`landscape report` on the bundled sample: the trends page shows the CLI's lists, in order."""
+    import sys
+
+    import nbformat
+
+    sys.path.insert(0, str(Path(__file__).parent / "data" / "report"))
+    from report_fixtures import sample_report
+
+    from landscape.cli import main
+
+    folder = sample_report(tmp_path_factory) / "reports"
+    book = nbformat.read(folder / "notebooks" / "topic_trends.ipynb", as_version=4)
+    assert main(["trends", str(folder / "landscape"), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert records["bins"]["partial"]  # the sample ends in February 2025
+    assert_report_agrees(book, records)

@@ -435,7 +435,7 @@ def bursts_from_shares(shares, s: float = DEFAULT_S, gamma: float = DEFAULT_GAMM
     if not rows:
         return empty_frame(BURST_COLUMNS, s=s, gamma=gamma, n_bins=len(bins), **attrs)
     frame = pd.DataFrame(rows)[BURST_COLUMNS]
-    frame.attrs.update(s=s, gamma=gamma, n_bins=len(bins), **attrs)
+    frame.attrs.update(s=s, gamma=gamma, n_bins=len(bins), keys=keys, **attrs)
     return frame
 
 

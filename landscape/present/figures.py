@@ -84,7 +84,9 @@ def area_colors(areas) -> dict[str, str]:
 def _colors_for(frame, colors):
     if colors is not None:
         return colors
-    keys = frame["key"].unique().tolist() if len(frame) else []
+    # every key of the landscape when the frame knows them (a list of bursts holds only a few), so
+    # a topic has the same colour in every figure
+    keys = list(frame.attrs.get("keys") or (frame["key"].unique().tolist() if len(frame) else []))
     if frame.attrs.get("by") == "area" or any(isinstance(k, str) for k in keys):
         return area_colors(keys)
     return topic_colors(keys)
@@ -372,7 +374,7 @@ def share_panels(
         subplot_titles=[_name(k, label, width=45) for k, label in zip(keys, labels, strict=True)],
         shared_xaxes=True,
         horizontal_spacing=0.06,
-        vertical_spacing=min(0.12, 0.5 / rows),
+        vertical_spacing=min(0.3, 80 / (210 * rows)),  # room for each row's ticks and the next titles
     )
     for i, (key, name) in enumerate(zip(keys, names, strict=True)):
         frame = shares[shares["key"] == key]

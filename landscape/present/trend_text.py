@@ -94,6 +94,8 @@ def verdict_table(rows, freq: str, by: str = "topic", width: int | None = None):
             "Score": [f"{s:+.2f}" for s in rows["score"]],
         }
     )
+    if not out["Recent burst"].any():  # fading topics rarely burst: no empty column
+        out = out.drop(columns="Recent burst")
     if not rows.empty:
         window = f"{rows['window_start'].iloc[0]} → {rows['window_end'].iloc[0]}"
         out = out.rename(columns={"Share, start → end of window": f"Share, {window}"})
@@ -287,9 +289,7 @@ def format_summary(summary: dict, top: int = DEFAULT_TOP, name_: str | None = No
             _text(verdict_table(emerging, freq, by, width=40), f"no emerging {many}"),
             "",
             f"Fading {many} (lowest score first)",
-            _text(
-                verdict_table(fading, freq, by, width=40).drop(columns="Recent burst"), f"no fading {many}"
-            ),
+            _text(verdict_table(fading, freq, by, width=40), f"no fading {many}"),
             "",
             f"Strongest bursts of {many} (Kleinberg, s={info['s']:g}, gamma={info['gamma']:g}; "
             f"{plural(len(strongest(summary[_prefix(by) + 'bursts'], None)), 'burst')})",
