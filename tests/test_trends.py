@@ -838,7 +838,38 @@ def test_bundled_sample_report_agrees_with_the_cli(tmp_path_factory, capsys):
 
     folder = sample_report(tmp_path_factory) / "reports"
     book = nbformat.read(folder / "notebooks" / "topic_trends.ipynb", as_version=4)
+    capsys.readouterr()  # the report's own output, when it was built here
     assert main(["trends", str(folder / "landscape"), "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert records["bins"]["partial"]  # the sample ends in February 2025
     assert_report_agrees(book, records)
+
+
+def test_cli_compare_and_source(tmp_path, capsys):
+    from landscape.cli import main
+
+    docs = _docs_with_labels(_new_topic_docs())
+    docs["source"] = np.where(docs.index % 2 == 0, "arxiv:dump", "conf:list")
+    land = _save_landscape(tmp_path, docs)
+    assert main(["trends", str(land), "--compare", "2015..2017,2022..2024"]) == 0
+    out = capsys.readouterr().out
+    assert "What changed, 2015..2017 → 2022..2024: 1 appeared, 1 grew, 1 shrank, 1 steady" in out
+    assert main(["trends", str(land), "--compare", "2015..2017,2022..2024", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)["compare"]
+    assert [(i["topic"], i["status"]) for i in data["items"]][:3] == [
+        (3, "appeared"),
+        (0, "grew"),
+        (2, "shrank"),
+    ]
+    # an earlier landscape: the same papers minus the new topic's
+    earlier = _save_landscape(tmp_path / "earlier", docs[docs["topic"] != 3])
+    assert main(["trends", str(land), "--compare", str(earlier), "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)["compare"]["items"]
+    assert items[0]["topic"] == 3 and items[0]["status"] == "appeared"
+    assert main(["trends", str(land), "--source", "arxiv", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["source"] == "arxiv" and data["papers"] == (len(docs) + 1) // 2
+    assert main(["trends", str(land), "--compare", "2015"]) == 2
+    assert "--compare expects two periods" in capsys.readouterr().err
+    assert main(["trends", str(land), "--source", "zenodo"]) == 2
+    assert "no paper has source 'zenodo'" in capsys.readouterr().err

@@ -307,12 +307,23 @@ def format_summary(summary: dict, top: int = DEFAULT_TOP, name_: str | None = No
 
 def format_compare(frame, top: int = DEFAULT_TOP) -> str:
     """A comparison as text: what changed, the changed items first."""
+    return f"{_compare_heading(frame)}\n{_text(compare_table(_changed(frame, top), width=40), 'no changes')}"
+
+
+def _changed(frame, top):
+    return frame[~frame["status"].isin(["steady", "too little data"])].head(top)
+
+
+def _compare_heading(frame) -> str:
+    """``"What changed, 2021..2022 → 2023..2024: 1 appeared, 2 grew, 5 steady"``."""
+    from landscape.analysis.compare import STATUSES
+
+    counts = frame["status"].value_counts()
+    parts = [f"{counts[s]} {s}" for s in STATUSES if s in counts]
     a = frame.attrs
-    changed = frame[~frame["status"].isin(["steady", "too little data"])]
-    head = f"What changed, {plain(a.get('before'), 60)} → {plain(a.get('after'), 60)}: "
-    counts = changed["status"].value_counts()
-    head += ", ".join(f"{n} {s}" for s, n in counts.items()) or "nothing"
-    return head + "\n" + _text(compare_table(changed.head(top), width=40), "no changes")
+    return f"What changed, {plain(a.get('before'), 60)} → {plain(a.get('after'), 60)}: " + (
+        ", ".join(parts) or "nothing to compare"
+    )
 
 
 # ---- JSON -----------------------------------------------------------------------------------------
@@ -498,10 +509,7 @@ def compare_html(land, summary, spec=None, top: int = DEFAULT_TOP):
 
         spec = Landscape.load(spec, embeddings=False)
     frame = compare(land, spec, freq=_freq(summary))
-    changed = frame[~frame["status"].isin(["steady", "too little data"])].head(top)
-    counts = ", ".join(f"{n} {s}" for s, n in frame["status"].value_counts().items())
-    text = f"What changed, {frame.attrs.get('before')} → {frame.attrs.get('after')}: {counts}"
-    return table_html(compare_table(changed), text)
+    return table_html(compare_table(_changed(frame, top)), _compare_heading(frame))
 
 
 def _no_rows():
