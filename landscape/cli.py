@@ -120,7 +120,7 @@ def trends(
             records["compare"] = trend_text.compare_records(changed)
         typer.echo(json.dumps(records, indent=2))
     else:
-        typer.echo(trend_text.format_summary(summary, top, name_=str(directory)))
+        typer.echo(trend_text.format_summary(summary, top, title=str(directory)))
         if changed is not None:
             typer.echo("\n" + trend_text.format_compare(changed, top))
 

@@ -159,7 +159,6 @@ RANKING_COLUMNS = [
     "papers",
     "novelty",
 ]
-EMERGING_COLUMNS = RANKING_COLUMNS
 
 
 def _window(window) -> int:

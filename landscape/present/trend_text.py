@@ -263,12 +263,12 @@ def _text(frame, empty: str, width: int = 40) -> str:
     return "\n".join("  " + line.rstrip() for line in text.splitlines())
 
 
-def format_summary(summary: dict, top: int = DEFAULT_TOP, name_: str | None = None) -> str:
+def format_summary(summary: dict, top: int = DEFAULT_TOP, title: str | None = None) -> str:
     """A readable text report of a trend summary: emerging and fading lists, bursts, warnings."""
     check_int("top", top, 1)
     info = summary["info"].iloc[0]
     freq = info["freq"]
-    head = f"{plain(name_, 80)}: " if name_ else ""
+    head = f"{plain(title, 80)}: " if title else ""
     lines = [f"{head}{_overview(info)}; growth window {info['window_start']} to {info['window_end']}"]
     if info["source"]:
         lines.append(f"only papers from source {plain(info['source'], 60)}")
