@@ -354,9 +354,10 @@ def share_panels(
 
     what = "research area" if shares.attrs.get("by") == "area" else "topic"
     level = shares.attrs.get("level", 0.95)
-    title = title or f"Share of papers per {what} with {level:.0%} intervals, {_freq_word(shares)}"
     keys = (_top_keys(shares, top) if keys is None else list(keys)) if not shares.empty else []
     keys = [k for k in keys if (shares["key"] == k).any()]
+    one = "this " + what if len(keys) == 1 else f"each {what}"
+    title = title or f"Share of papers in {one} with {level:.0%} intervals, {_freq_word(shares)}"
     if not keys:
         fig = _empty_figure(
             title, "no dated papers to show" if shares.empty else empty or f"no {what}s to show"
