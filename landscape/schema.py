@@ -45,31 +45,19 @@ UNASSIGNED = "unassigned"
 # Seed of every stochastic step when the caller gives none.
 DEFAULT_RANDOM_STATE = 42
 
+# Columns a build adds to the corpus in documents.parquet; a user's extra input column of one of
+# these names (or of a corpus column) is kept as ``user_<name>`` (see corpus.columns.extra_names).
+DOCUMENT_COLUMNS = ("topic", "topic_hdbscan", "topic_label", "area", "parent", "x", "y", "update")
+
 # ---- the saved landscape ------------------------------------------------------------------------
-# Column -> kind of a saved landscape's tables (``landscape.store`` checks them on save and load).
+# Column -> kind in a saved landscape's tables (``landscape.store`` checks them on save and load).
 # Kinds: "str" (text, may be missing), "int", "float", "datetime", "list" (a list of values).
-# Required columns are what every consumer reads; the others are written by ``build`` and checked
-# whenever present.
-DOCUMENT_SCHEMA = {
-    "id": "str",
-    "title": "str",
-    "abstract": "str",
-    "date": "datetime",
-    "date_precision": "str",
-    "authors": "str",
-    "categories": "str",
-    "url": "str",
-    "source": "str",
-    "topic": "int",
-    "topic_hdbscan": "int",
-    "topic_label": "str",
-    "area": "str",
-    "parent": "int",
-    "x": "float",
-    "y": "float",
-    "update": "int",  # written by `landscape update`: 0 for the build, then 1, 2, ...
-}
-DOCUMENT_COLUMNS = ("id", "title", "date", "topic", "topic_label", "area", "x", "y")  # required
+# Required columns are what every consumer reads; the others are checked whenever present
+# (``update`` is written by ``landscape update``: 0 for the build, then 1, 2, ...).
+_KINDS = {"date": "datetime", "x": "float", "y": "float"}
+_KINDS.update(dict.fromkeys(("topic", "topic_hdbscan", "parent", "update"), "int"))
+DOCUMENT_SCHEMA = {c: _KINDS.get(c, "str") for c in CORPUS_COLUMNS + DOCUMENT_COLUMNS}
+REQUIRED_DOCUMENT_COLUMNS = ("id", "title", "date", "topic", "topic_label", "area", "x", "y")
 TOPIC_SCHEMA = {
     "topic": "int",
     "label": "str",
@@ -81,4 +69,4 @@ TOPIC_SCHEMA = {
     "area_score": "float",
     "representative_ids": "list",
 }
-TOPIC_COLUMNS = ("topic", "label", "size", "keywords", "area", "parent")  # required
+REQUIRED_TOPIC_COLUMNS = ("topic", "label", "size", "keywords", "area", "parent")

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from landscape.errors import LandscapeError
-from landscape.schema import DOCUMENT_COLUMNS, DOCUMENT_SCHEMA, TOPIC_COLUMNS, TOPIC_SCHEMA, UNASSIGNED_TOPIC
+from landscape.schema import (
+    DOCUMENT_SCHEMA,
+    REQUIRED_DOCUMENT_COLUMNS,
+    REQUIRED_TOPIC_COLUMNS,
+    TOPIC_SCHEMA,
+    UNASSIGNED_TOPIC,
+)
 
 DOCUMENTS_FILE = "documents.parquet"
 TOPICS_FILE = "topics.parquet"
@@ -101,8 +107,8 @@ class Landscape:
                 f"{where / META_FILE}: must be a JSON object, got {type(self.meta).__name__}"
             )
         docs, topics = self.documents, self.topics
-        _check_columns(docs, DOCUMENT_SCHEMA, DOCUMENT_COLUMNS, where / DOCUMENTS_FILE)
-        _check_columns(topics, TOPIC_SCHEMA, TOPIC_COLUMNS, where / TOPICS_FILE)
+        _check_columns(docs, DOCUMENT_SCHEMA, REQUIRED_DOCUMENT_COLUMNS, where / DOCUMENTS_FILE)
+        _check_columns(topics, TOPIC_SCHEMA, REQUIRED_TOPIC_COLUMNS, where / TOPICS_FILE)
         _check_unique(docs, "id", where / DOCUMENTS_FILE)
         _check_unique(topics, "topic", where / TOPICS_FILE)
         unknown = sorted(set(docs["topic"].tolist()) - set(topics["topic"].tolist()) - {UNASSIGNED_TOPIC})
