@@ -19,6 +19,7 @@ the characters they stand for) and ``%`` is escaped so it cannot start a hover p
 from __future__ import annotations
 
 import html
+import json
 import math
 import uuid
 from pathlib import Path
@@ -476,8 +477,22 @@ def map_html(fig, *, include_plotlyjs: bool = False, div_id: str | None = None) 
     after :func:`landscape.present.notebook.setup`); ``True`` inlines it here. Nothing is loaded from the
     network either way.
     """
+    import plotly.io as pio
+
     div_id = div_id or f"landscape-map-{uuid.uuid4().hex[:12]}"
-    figure = fig.to_html(
+    # The papers' details leave the figure for a JSON block of their own: the browser's HTML parser
+    # skips over it far faster than its JavaScript parser reads it inside the figure.
+    spec = fig.to_plotly_json()
+    layout = dict(spec["layout"])
+    meta = dict(layout.get("meta") or {})
+    own = dict(meta.get(MAP_META_KEY) or {})
+    papers = own.pop("papers", None)
+    if MAP_META_KEY in meta:
+        meta[MAP_META_KEY] = own
+        layout["meta"] = meta
+    figure = pio.to_html(
+        {"data": spec["data"], "layout": layout},
+        validate=False,
         full_html=False,
         include_plotlyjs=bool(include_plotlyjs),
         div_id=div_id,
@@ -486,7 +501,11 @@ def map_html(fig, *, include_plotlyjs: bool = False, div_id: str | None = None) 
         # runs once the plot exists: wire up the controls rendered by the template
         post_script="window.landscapeMapInit && window.landscapeMapInit('{plot_id}');",
     )
-    return _template("map.html.j2").render(map_id=div_id, figure_html=figure)
+    papers_json = None
+    if papers is not None:  # base64 and plain values; < > & escaped all the same, so no tag can close
+        papers_json = json.dumps(papers, separators=(",", ":"))
+        papers_json = papers_json.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _template("map.html.j2").render(map_id=div_id, figure_html=figure, papers_json=papers_json)
 
 
 def save_map(land_or_fig, path, *, title: str | None = None, **kwargs) -> Path:

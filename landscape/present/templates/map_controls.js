@@ -97,6 +97,7 @@
       return;
     }
     gd.landscapeMapStarted = true;
+    var started = performance.now();
     var Plotly = window.Plotly;
     function el(suffix) {
       return document.getElementById(id + "-" + suffix);
@@ -107,7 +108,9 @@
     var timeBox = el("time");
     var panel = el("panel");
     var selection = el("selection");
-    var state = { shown: 0, matches: 0, labelLevel: null, selected: 0, panelRow: null, from: null, to: null };
+    // what the page shows, and how long its steps took (ms), for tests and the benchmark
+    var state = { shown: 0, matches: 0, labelLevel: null, selected: 0, panelRow: null, from: null, to: null,
+      timings: { plotted: started } };
     gd.landscapeMapState = state;
 
     // ---- papers in page order: trace t holds rows starts[t] .. starts[t] + n - 1 ----------------
@@ -148,18 +151,27 @@
     });
     var keep = new Uint8Array(total).fill(1);
 
-    // ---- paper details: unpacked once, then kept in plain arrays -------------------------------
-    var papers = meta.papers || null;
-    var text = null;  // {title, abstract, id, authors, url}: arrays of strings; hay: lower-case title + abstract lines
-    var hay = null;
+    // ---- paper details: one block of lines (a column after another), unpacked once ------------
+    var source = el("papers");
+    var papers = source ? JSON.parse(source.textContent) : null;
+    if (source) {
+      source.remove();
+    }
+    var all = null;  // the unpacked lines, and where each starts
+    var allStarts = null;
+    var hay = null;  // title and abstract lines in lower case, for search
     var hayStarts = null;
     var near = null;
-    function column(name) {
-      return text && text[name] ? text[name] : null;
+    function cell(name, row) {
+      var c = all === null ? -1 : papers.columns.indexOf(name);
+      if (c < 0) {
+        return "";
+      }
+      var line = c * total + row;
+      return all.slice(allStarts[line], allStarts[line + 1] - 1);
     }
     function titleOf(row) {
-      var titles = column("title");
-      return titles ? titles[row] : "";
+      return cell("title", row);
     }
     function topicOf(row) {
       var t = meta.trace_topics[traceOf[row]];
@@ -190,12 +202,12 @@
     function show(row, jump) {
       state.panelRow = row;
       panel.querySelector(".lm-title").textContent = titleOf(row);
-      var authors = column("authors") ? column("authors")[row] : "";
+      var authors = cell("authors", row);
       var parts = [authors, dates[row], "topic " + topicOf(row)].filter(Boolean);
       panel.querySelector(".lm-meta").textContent = parts.join(" · ");
       var linkBox = panel.querySelector(".lm-link");
       linkBox.textContent = "";
-      var url = safeLink(column("url") ? column("url")[row] : "");
+      var url = safeLink(cell("url", row));
       if (url) {
         var a = document.createElement("a");
         a.href = url;
@@ -204,7 +216,7 @@
         a.textContent = url;
         linkBox.appendChild(a);
       }
-      panel.querySelector(".lm-abstract").textContent = column("abstract") ? column("abstract")[row] : "";
+      panel.querySelector(".lm-abstract").textContent = cell("abstract", row);
       var list = panel.querySelector(".lm-near");
       list.textContent = "";
       var rows = [];
@@ -280,8 +292,8 @@
       var head = ["id", "title", "authors", "date", "topic", "url"];
       var lines = [head.map(csvCell).join(",")];
       selectedRows.forEach(function (row) {
-        var get = function (name) { return column(name) ? column(name)[row] : ""; };
-        lines.push([get("id"), titleOf(row), get("authors"), dates[row], topicOf(row), safeLink(get("url"))]
+        lines.push([cell("id", row), titleOf(row), cell("authors", row), dates[row], topicOf(row),
+          safeLink(cell("url", row))]
           .map(csvCell).join(","));
       });
       return lines.join("\r\n") + "\r\n";
@@ -335,13 +347,18 @@
         out.text.push(c[2]);
       });
       var font = meta.label_fonts[level];
+      state.labelLevel = level;
+      state.labels = out.text.length;
+      var now = (gd.layout.annotations || []).map(function (a) { return a.text + "@" + a.x + "," + a.y; });
+      var next = out.text.map(function (t, i) { return t + "@" + out.x[i] + "," + out.y[i]; });
+      if (now.join("\n") === next.join("\n")) {
+        return;  // the labels already shown
+      }
       Plotly.relayout(gd, {
         annotations: out.x.map(function (x, i) {
           return { x: x, y: out.y[i], text: out.text[i], showarrow: false, font: font };
         })
       });
-      state.labelLevel = level;
-      state.labels = out.text.length;
     }
 
     // ---- search and time filter ----------------------------------------------------------------
@@ -424,7 +441,9 @@
         dimmed = terms.length > 0;
         Plotly.restyle(gd, { opacity: dimmed ? 0.35 : 1 }, traces);
       }
-      overlay(meta.search_trace, rows);
+      if (rows.length || shownRows[0].length) {
+        overlay(meta.search_trace, rows);
+      }
       if (hasTime) {
         el("range").textContent = monthLabel(a) + " to " + monthLabel(b);
       }
@@ -490,35 +509,37 @@
     });
     gd.landscapeMapApply = apply;
     gd.landscapeMapShow = show;
-    gd.landscapeMapCsv = selectionCsv;
+    gd.landscapeMapRow = function (paperId) {  // page row of a paper id (-1: none)
+      for (var r = 0; r < total; r++) {
+        if (cell("id", r) === String(paperId)) {
+          return r;
+        }
+      }
+      return -1;
+    };
 
     function ready() {
       apply();
       placeLabels();
       gd.landscapeMapReady = true;
+      state.timings.ready = performance.now();
     }
     if (!papers) {
       ready();
       return;
     }
     near = new Int32Array(bytes(papers.neighbours).buffer);
-    unpack(papers.text).then(function (all) {
-      var columns = papers.columns;
-      var starts = lineStarts(all, columns.length * total);
-      text = {};
-      columns.forEach(function (name, c) {
-        var values = new Array(total);
-        for (var r = 0; r < total; r++) {
-          var line = c * total + r;
-          values[r] = all.slice(starts[line], starts[line + 1] - 1);
-        }
-        text[name] = values;
-      });
+    state.timings.indexed = performance.now();
+    unpack(papers.text).then(function (unpacked) {
+      state.timings.unpacked = performance.now();
+      papers.text = null;
+      all = unpacked;
+      allStarts = lineStarts(all, papers.columns.length * total);
       // title and abstract lines come first: searched as one lower-case string
-      var searchable = columns.indexOf("abstract") === 1 ? 2 : 1;
-      hay = all.slice(0, starts[searchable * total]).toLowerCase();
+      var searchable = papers.columns.indexOf("abstract") === 1 ? 2 : 1;
+      hay = all.slice(0, allStarts[searchable * total]).toLowerCase();
       hayStarts = lineStarts(hay, searchable * total);
-      delete meta.papers.text;
+      state.timings.split = performance.now();
       ready();
     }).catch(function (error) {
       el("matches").textContent = "paper details could not be read: " + error;
