@@ -179,14 +179,39 @@
     }
 
     // ---- drawing helpers -----------------------------------------------------------------------
+    // One restyle, so one redraw of the WebGL scene, for changes to several traces:
+    // changes[trace index] = {attribute: value}; traces without an attribute keep theirs.
+    function restyleMany(changes) {
+      var indices = Object.keys(changes).map(Number);
+      if (!indices.length) {
+        return;
+      }
+      var update = {};
+      indices.forEach(function (i, at) {
+        Object.keys(changes[i]).forEach(function (key) {
+          update[key] = update[key] || indices.map(function () { return undefined; });
+          update[key][at] = changes[i][key];
+        });
+      });
+      Plotly.restyle(gd, update, indices);
+    }
+
+    // The change that draws rows on an overlay trace (search matches, neighbours, the paper shown).
     function overlay(trace, rows) {
       shownRows[[meta.search_trace, meta.neighbour_trace, meta.focus_trace].indexOf(trace)] = rows;
-      Plotly.restyle(gd, {
-        x: [rows.map(function (r) { return X[r]; })],
-        y: [rows.map(function (r) { return Y[r]; })],
-        text: [rows.map(function (r) { return hover[r]; })],
-        customdata: [rows.map(function (r) { return dates[r]; })]
-      }, [trace]);
+      return {
+        x: rows.map(function (r) { return X[r]; }),
+        y: rows.map(function (r) { return Y[r]; }),
+        text: rows.map(function (r) { return hover[r]; }),
+        customdata: rows.map(function (r) { return dates[r]; })
+      };
+    }
+
+    function ring(row, rows) {
+      var changes = {};
+      changes[meta.neighbour_trace] = overlay(meta.neighbour_trace, rows);
+      changes[meta.focus_trace] = overlay(meta.focus_trace, row === null ? [] : [row]);
+      restyleMany(changes);
     }
 
     function paperButton(row) {
@@ -235,8 +260,7 @@
         ? rows.length + " nearest papers " + (papers.near_by === "meaning" ? "(by meaning)" : "(on the map)")
         : "";
       panel.classList.add("lm-open");
-      overlay(meta.neighbour_trace, rows);
-      overlay(meta.focus_trace, [row]);
+      ring(row, rows);
       if (jump) {
         var xr = gd._fullLayout.xaxis.range;
         var yr = gd._fullLayout.yaxis.range;
@@ -253,8 +277,7 @@
     function hide() {
       panel.classList.remove("lm-open");
       state.panelRow = null;
-      overlay(meta.neighbour_trace, []);
-      overlay(meta.focus_trace, []);
+      ring(null, []);
     }
 
     var paperTrace = {};  // trace index -> position in paper_traces
@@ -409,9 +432,9 @@
         keep[row] = everything || (dated[row] === 1 && hi[row] >= a && lo[row] <= b) ? 1 : 0;
         shown += keep[row];
       }
+      var changes = {};
+      traces.forEach(function (i) { changes[i] = {}; });
       if (range !== applied) {
-        var xs = [];
-        var ys = [];
         traces.forEach(function (i, t) {
           var start = meta.starts[t];
           var n = full[i].x.length;
@@ -421,10 +444,9 @@
             x[k] = keep[start + k] ? X[start + k] : null;
             y[k] = keep[start + k] ? Y[start + k] : null;
           }
-          xs.push(x);
-          ys.push(y);
+          changes[i].x = x;
+          changes[i].y = y;
         });
-        Plotly.restyle(gd, { x: xs, y: ys }, traces);
         applied = range;
       }
       var terms = search.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -439,11 +461,17 @@
       }
       if (dimmed !== terms.length > 0) {
         dimmed = terms.length > 0;
-        Plotly.restyle(gd, { opacity: dimmed ? 0.35 : 1 }, traces);
+        traces.forEach(function (i) { changes[i].opacity = dimmed ? 0.35 : 1; });
       }
       if (rows.length || shownRows[0].length) {
-        overlay(meta.search_trace, rows);
+        changes[meta.search_trace] = overlay(meta.search_trace, rows);
       }
+      traces.forEach(function (i) {
+        if (!Object.keys(changes[i]).length) {
+          delete changes[i];
+        }
+      });
+      restyleMany(changes);
       if (hasTime) {
         el("range").textContent = monthLabel(a) + " to " + monthLabel(b);
       }
