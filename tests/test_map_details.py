@@ -14,9 +14,10 @@ from report_fixtures import HOSTILE_TITLE, HOSTILE_URL, synthetic_landscape  # n
 
 from landscape.present.figures import _lab, topic_colors  # noqa: E402
 from landscape.present.latex import latex_to_text  # noqa: E402
-from landscape.present.map_data import TEXT_COLUMNS, safe_url  # noqa: E402
+from landscape.present.map_data import TEXT_BLOCKS  # noqa: E402
 from landscape.present.maps import MAP_META_KEY, landscape_map  # noqa: E402
 from landscape.present.neighbours import nearest_neighbours  # noqa: E402
+from landscape.present.notebook import safe_url  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -53,7 +54,7 @@ def test_only_http_links_survive():
         None,
         "http://",
     ):
-        assert safe_url(bad) == ""
+        assert not safe_url(bad)
 
 
 def _exact(x, k):
@@ -88,9 +89,12 @@ def test_neighbours_in_probed_cells_find_nearly_all_on_clustered_data():
 
 def _details(fig):
     meta = fig.layout.meta[MAP_META_KEY]
-    lines = gzip.decompress(base64.b64decode(meta["papers"]["text"])).decode("utf-8").split("\n")
     n = meta["n_papers"]
-    columns = {name: lines[i * n : (i + 1) * n] for i, name in enumerate(meta["papers"]["columns"])}
+    columns = {}
+    for block in meta["papers"]["blocks"]:
+        lines = gzip.decompress(base64.b64decode(block["text"])).decode("utf-8").split("\n")
+        assert len(lines) == n * len(block["columns"])
+        columns.update({name: lines[i * n : (i + 1) * n] for i, name in enumerate(block["columns"])})
     near = np.frombuffer(base64.b64decode(meta["papers"]["neighbours"]), dtype="<i4").reshape(n, -1)
     return meta, columns, near
 
@@ -102,7 +106,8 @@ def test_page_rows_carry_text_and_neighbours_by_meaning():
     land.documents.loc[7, "title"] = "G$^2$VLM: a\nmulti-line title"
     fig = landscape_map(land)
     meta, columns, near = _details(fig)
-    assert meta["papers"]["near_by"] == "meaning" and meta["papers"]["columns"] == list(TEXT_COLUMNS)
+    assert meta["papers"]["near_by"] == "meaning"
+    assert [b["columns"] for b in meta["papers"]["blocks"]] == [list(c) for c in TEXT_BLOCKS]
     docs = land.documents
     page = {pid: row for row, pid in enumerate(columns["id"])}
     assert sorted(page) == sorted(docs["id"]), "every paper once"

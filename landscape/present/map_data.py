@@ -2,9 +2,9 @@
 and its nearest neighbours.
 
 Abstracts are most of a corpus's bytes (108 MB for 92,705 papers), so the text travels once, as
-one gzip-compressed, base64-encoded block of lines (``TEXT_COLUMNS`` one after another, a paper per
-line) that the page unpacks with the browser's own ``DecompressionStream``; neighbours travel as
-little-endian int32 row numbers. Rows are in page order (the order of the map's paper traces).
+gzip-compressed, base64-encoded blocks of lines (``TEXT_BLOCKS``: in each, a column after another,
+a paper per line) that the page unpacks with the browser's own ``DecompressionStream``; neighbours
+travel as little-endian int32 row numbers. Rows are in page order (the order of the map's paper traces).
 Paper text stays text: the page puts it into the document with ``textContent`` only, and links are
 kept only when they are ``http``/``https``.
 """
@@ -14,25 +14,16 @@ from __future__ import annotations
 import base64
 import gzip
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from landscape.present.latex import latex_to_text
 from landscape.present.neighbours import NEIGHBOURS, nearest_neighbours
+from landscape.present.notebook import safe_url
 
-# Title and abstract first: the page searches the first two blocks as one string.
-TEXT_COLUMNS = ("title", "abstract", "id", "authors", "url")
-
-
-def safe_url(url) -> str:
-    """The link when it is an absolute http(s) URL, else ``""`` (no ``javascript:``, ``data:``, …)."""
-    text = "" if url is None else str(url).strip()
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return ""
-    return text if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+# Two blocks: what the panel, list and CSV need first (titles first, searched at once), then the
+# abstracts, most of the bytes, unpacked while the map is already usable.
+TEXT_BLOCKS = (("title", "id", "authors", "url"), ("abstract",))
 
 
 def _line(value) -> str:
@@ -45,16 +36,16 @@ def clean_titles(titles) -> list[str]:
     return [_line(latex_to_text(_line(t))) for t in titles]
 
 
-def text_block(documents, titles: list[str]) -> str:
-    """The papers' text columns as one gzip+base64 block (see the module docstring)."""
+def text_block(documents, titles: list[str], columns) -> str:
+    """Text columns of the papers as one gzip+base64 block (see the module docstring)."""
     lines = []
-    for column in TEXT_COLUMNS:
+    for column in columns:
         if column == "title":
             values = titles
         elif column not in documents.columns:
             values = [""] * len(documents)
         elif column == "url":
-            values = [safe_url(v) for v in documents[column].tolist()]
+            values = [safe_url(v) or "" for v in documents[column].tolist()]
         else:
             values = [_line(v) for v in documents[column].tolist()]
         lines.extend(values)

@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from landscape.errors import LandscapeError
-from landscape.present.map_data import TEXT_COLUMNS, clean_titles, neighbour_block, text_block
+from landscape.present.map_data import TEXT_BLOCKS, clean_titles, neighbour_block, text_block
 from landscape.present.neighbours import NEIGHBOURS
 
 COLOR_BY = ("topic", "area")
@@ -290,8 +290,7 @@ def landscape_map(
         k = NEIGHBOURS if neighbours is None else neighbours
         block, basis = neighbour_block(land, order, k)
         meta["papers"] = {
-            "columns": list(TEXT_COLUMNS),
-            "text": text_block(page, titles),
+            "blocks": [{"columns": list(c), "text": text_block(page, titles, c)} for c in TEXT_BLOCKS],
             "neighbours": block,
             "k": k,
             "near_by": basis,

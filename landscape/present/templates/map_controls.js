@@ -157,18 +157,28 @@
     if (source) {
       source.remove();
     }
-    var all = null;  // the unpacked lines, and where each starts
-    var allStarts = null;
-    var hay = null;  // title and abstract lines in lower case, for search
+    var blocks = [];  // unpacked blocks: {columns, text, starts (of each line)}
+    var hay = null;  // title lines, then abstract lines once unpacked, in lower case, for search
     var hayStarts = null;
     var near = null;
     function cell(name, row) {
-      var c = all === null ? -1 : papers.columns.indexOf(name);
-      if (c < 0) {
-        return "";
+      for (var b = 0; b < blocks.length; b++) {
+        var c = blocks[b].columns.indexOf(name);
+        if (c >= 0) {
+          var line = c * total + row;
+          return blocks[b].text.slice(blocks[b].starts[line], blocks[b].starts[line + 1] - 1);
+        }
       }
-      var line = c * total + row;
-      return all.slice(allStarts[line], allStarts[line + 1] - 1);
+      return "";
+    }
+    function lines(name) {  // a whole column as one string of lines
+      for (var b = 0; b < blocks.length; b++) {
+        var c = blocks[b].columns.indexOf(name);
+        if (c >= 0) {
+          return blocks[b].text.slice(blocks[b].starts[c * total], blocks[b].starts[(c + 1) * total] - 1);
+        }
+      }
+      return "";
     }
     function titleOf(row) {
       return cell("title", row);
@@ -480,7 +490,8 @@
       el("matches").textContent = !terms.length ? ""
         : hay === null ? "search needs the paper details (map made with details=False)"
           : rows.length ? count(rows.length) + (rows.length === 1 ? " paper matches" : " papers match") +
-            " (titles and abstracts), ringed" : "no paper matches";
+            (hayStarts.length > 2 * total ? " (titles and abstracts), ringed" : " (titles; abstracts still loading)")
+          : "no paper matches";
       state.shown = shown;
       state.matches = rows.length;
       state.query = search.value;
@@ -546,32 +557,48 @@
       return -1;
     };
 
-    function ready() {
+    function usable() {
       apply();
       placeLabels();
-      gd.landscapeMapReady = true;
-      state.timings.ready = performance.now();
+      state.timings.usable = performance.now();
     }
     if (!papers) {
-      ready();
+      usable();
+      gd.landscapeMapReady = true;
       return;
     }
     near = new Int32Array(bytes(papers.neighbours).buffer);
     state.timings.indexed = performance.now();
-    unpack(papers.text).then(function (unpacked) {
+    function take(block, text) {
+      block.text = null;
+      var columns = block.columns;
+      blocks.push({ columns: columns, text: text, starts: lineStarts(text, columns.length * total) });
+      // titles, then titles and abstracts once they are here, as lower-case lines (row = line % total)
+      var searchable = lines("title") + (lines("abstract") ? "\n" + lines("abstract") : "");
+      hay = searchable.toLowerCase();
+      hayStarts = lineStarts(hay, (lines("abstract") ? 2 : 1) * total);
+    }
+    var firstBlock = papers.blocks[0];
+    var rest = papers.blocks.slice(1);
+    unpack(firstBlock.text).then(function (text) {
+      take(firstBlock, text);
+      usable();  // the map, panel, list and title search work from here on
+      return Promise.all(rest.map(function (block) {
+        return unpack(block.text).then(function (more) { take(block, more); });
+      }));
+    }).then(function () {
       state.timings.unpacked = performance.now();
-      papers.text = null;
-      all = unpacked;
-      allStarts = lineStarts(all, papers.columns.length * total);
-      // title and abstract lines come first: searched as one lower-case string
-      var searchable = papers.columns.indexOf("abstract") === 1 ? 2 : 1;
-      hay = all.slice(0, allStarts[searchable * total]).toLowerCase();
-      hayStarts = lineStarts(hay, searchable * total);
-      state.timings.split = performance.now();
-      ready();
+      if (search.value) {
+        apply();  // the search now reaches the abstracts
+      }
+      if (state.panelRow !== null) {
+        panel.querySelector(".lm-abstract").textContent = cell("abstract", state.panelRow);
+      }
+      gd.landscapeMapReady = true;
+      state.timings.ready = performance.now();
     }).catch(function (error) {
       el("matches").textContent = "paper details could not be read: " + error;
-      ready();
+      gd.landscapeMapReady = true;
     });
   };
 })();
