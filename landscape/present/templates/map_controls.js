@@ -363,11 +363,11 @@
       candidates.forEach(function (c) {
         var px = L.xaxis.l2p(c[0]);
         var py = L.yaxis.l2p(c[1]);
-        if (px < 0 || py < 0 || px > width || py > height) {
-          return;
-        }
         var halfW = (c[4] * fontSize * (level === "groups" ? 0.62 : 0.56) + 8) / 2;
         var halfH = fontSize * 0.75 + 2;
+        if (px - halfW < 0 || py - halfH < 0 || px + halfW > width || py + halfH > height) {
+          return;  // only labels that fit inside the plot whole
+        }
         for (var b = 0; b < boxes.length; b++) {
           var o = boxes[b];
           if (Math.abs(px - o[0]) < halfW + o[2] && Math.abs(py - o[1]) < halfH + o[3]) {
