@@ -403,7 +403,12 @@ def test_click_opens_panel_with_details_and_ten_neighbours(explore):
     shown = page.locator(".lm-near li").all_text_contents()
     assert shown == [latex_to_text(docs.loc[j, "title"]) for j in _exact_neighbours(land, 2)]
     assert "by meaning" in page.text_content(".lm-near-head")
-    # a neighbour jumps to its own panel, ringed on the map
+    # a neighbour jumps to its own panel, ringed on the map, brought into view when off it
+    x, y = float(docs.loc[2, "x"]), float(docs.loc[2, "y"])
+    page.evaluate(
+        f"() => Plotly.relayout({GD}, {{'xaxis.range': [{x - 0.2}, {x + 0.2}],"
+        f" 'yaxis.range': [{y - 0.2}, {y + 0.2}]}})"
+    )
     page.locator(".lm-near button").nth(1).click()
     second = _exact_neighbours(land, 2)[1]
     page.wait_for_function(
@@ -414,6 +419,9 @@ def test_click_opens_panel_with_details_and_ten_neighbours(explore):
         f"() => {{ const gd = {GD}; return gd.data[gd.layout.meta.landscape_map.focus_trace].x; }}"
     )
     assert ring == [pytest.approx(float(docs.loc[second, "x"]), rel=1e-5)]
+    view = page.evaluate(f"() => [{GD}._fullLayout.xaxis.range, {GD}._fullLayout.yaxis.range]")
+    assert view[0][0] < docs.loc[second, "x"] < view[0][1] and view[1][0] < docs.loc[second, "y"] < view[1][1]
+    page.evaluate(f"() => Plotly.relayout({GD}, {{'xaxis.autorange': true, 'yaxis.autorange': true}})")
     visit.check_clean()
 
 

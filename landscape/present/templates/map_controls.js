@@ -191,7 +191,8 @@
     // ---- drawing helpers -----------------------------------------------------------------------
     // One restyle, so one redraw of the WebGL scene, for changes to several traces:
     // changes[trace index] = {attribute: value}; traces without an attribute keep theirs.
-    function restyleMany(changes) {
+    // layout: layout changes to make in the same redraw (Plotly.update), or nothing.
+    function restyleMany(changes, layout) {
       var indices = Object.keys(changes).map(Number);
       if (!indices.length) {
         return;
@@ -203,7 +204,11 @@
           update[key][at] = changes[i][key];
         });
       });
-      Plotly.restyle(gd, update, indices);
+      if (layout) {
+        Plotly.update(gd, update, layout, indices);
+      } else {
+        Plotly.restyle(gd, update, indices);
+      }
     }
 
     // The change that draws rows on an overlay trace (search matches, neighbours, the paper shown).
@@ -217,11 +222,11 @@
       };
     }
 
-    function ring(row, rows) {
+    function ring(row, rows, layout) {
       var changes = {};
       changes[meta.neighbour_trace] = overlay(meta.neighbour_trace, rows);
       changes[meta.focus_trace] = overlay(meta.focus_trace, row === null ? [] : [row]);
-      restyleMany(changes);
+      restyleMany(changes, layout);
     }
 
     function paperButton(row) {
@@ -270,18 +275,17 @@
         ? rows.length + " nearest papers " + (papers.near_by === "meaning" ? "(by meaning)" : "(on the map)")
         : "";
       panel.classList.add("lm-open");
-      ring(row, rows);
-      if (jump) {
-        var xr = gd._fullLayout.xaxis.range;
-        var yr = gd._fullLayout.yaxis.range;
-        var inside = X[row] >= Math.min(xr[0], xr[1]) && X[row] <= Math.max(xr[0], xr[1]) &&
-          Y[row] >= Math.min(yr[0], yr[1]) && Y[row] <= Math.max(yr[0], yr[1]);
-        if (!inside) {
-          var w = (xr[1] - xr[0]) / 2;
-          var h = (yr[1] - yr[0]) / 2;
-          Plotly.relayout(gd, { "xaxis.range": [X[row] - w, X[row] + w], "yaxis.range": [Y[row] - h, Y[row] + h] });
-        }
+      var pan = null;  // a paper jumped to off the view: centre the view on it, in the same redraw
+      var xr = gd._fullLayout.xaxis.range;
+      var yr = gd._fullLayout.yaxis.range;
+      var inside = X[row] >= Math.min(xr[0], xr[1]) && X[row] <= Math.max(xr[0], xr[1]) &&
+        Y[row] >= Math.min(yr[0], yr[1]) && Y[row] <= Math.max(yr[0], yr[1]);
+      if (jump && !inside) {
+        var w = (xr[1] - xr[0]) / 2;
+        var h = (yr[1] - yr[0]) / 2;
+        pan = { "xaxis.range": [X[row] - w, X[row] + w], "yaxis.range": [Y[row] - h, Y[row] + h] };
       }
+      ring(row, rows, pan);
     }
 
     function hide() {
@@ -541,8 +545,18 @@
       select(rows);
     });
     gd.on("plotly_deselect", function () { select([]); });
-    gd.on("plotly_relayout", function (update) {
-      if (update && Object.keys(update).some(function (key) { return /^(xaxis|yaxis|width|height|autosize)/.test(key); })) {
+    function viewChanged(layout) {
+      return layout && Object.keys(layout).some(function (key) {
+        return /^(xaxis|yaxis|width|height|autosize)/.test(key);
+      });
+    }
+    gd.on("plotly_relayout", function (layout) {
+      if (viewChanged(layout)) {
+        placeLabels();
+      }
+    });
+    gd.on("plotly_update", function (event) {  // a jump to a paper off the view (show)
+      if (event && viewChanged(event.layout)) {
         placeLabels();
       }
     });
