@@ -414,25 +414,32 @@
     var dimmed = false;
 
     // Rows whose title or abstract contains every term (lower-case substrings).
+    // Rows whose title or abstract contains every term (lower-case substrings): the longest term
+    // (usually the rarest) is found by scanning all the text, the others only in those rows.
     function matching(terms) {
-      var hit = null;
       var n = total;
-      terms.forEach(function (term) {
-        var found = new Uint8Array(n);
-        var at = hay.indexOf(term);
-        while (at >= 0) {
-          var line = lineOf(hayStarts, at);
-          found[line % n] = 1;
-          at = hay.indexOf(term, hayStarts[line + 1]);
-        }
-        if (hit === null) {
-          hit = found;
-        } else {
-          for (var r = 0; r < n; r++) {
-            hit[r] &= found[r];
+      var parts = (hayStarts.length - 1) / n;  // lines a row has in hay: title, then abstract
+      var order = terms.slice().sort(function (a, b) { return b.length - a.length; });
+      var hit = new Uint8Array(n);
+      var at = hay.indexOf(order[0]);
+      while (at >= 0) {
+        var line = lineOf(hayStarts, at);
+        hit[line % n] = 1;
+        at = hay.indexOf(order[0], hayStarts[line + 1]);
+      }
+      if (order.length > 1) {
+        for (var r = 0; r < n; r++) {
+          if (hit[r]) {
+            var text = "";
+            for (var p = 0; p < parts; p++) {
+              text += hay.slice(hayStarts[p * n + r], hayStarts[p * n + r + 1]);
+            }
+            for (var t = 1; t < order.length && hit[r]; t++) {
+              hit[r] = text.indexOf(order[t]) >= 0 ? 1 : 0;
+            }
           }
         }
-      });
+      }
       return hit;
     }
 
