@@ -44,3 +44,6 @@ UNASSIGNED = "unassigned"
 
 # Seed of every stochastic step when the caller gives none.
 DEFAULT_RANDOM_STATE = 42
+
+# Abstracts shorter than this (characters) are rejected by ingest when the caller gives no minimum.
+MIN_ABSTRACT_CHARS = 50

@@ -11,7 +11,8 @@ import pytest
 
 from landscape.cli import main
 from landscape.errors import LandscapeError
-from landscape.model.placement import knn_place, nearest_centroid
+from landscape.model.geometry import nearest_centroid
+from landscape.model.placement import knn_place
 from landscape.pipeline.build import build
 from landscape.pipeline.update import ALREADY_PRESENT, propose_topics, update
 from landscape.store import Landscape

@@ -525,17 +525,6 @@ def _landscape(landscape_or_dir, *, embeddings: bool):
     return landscape_or_dir
 
 
-def landscape_texts(documents) -> list[str]:
-    """The texts topic words are computed from, as the build makes them: title. abstract, URLs out."""
-    from landscape.corpus.text import strip_urls
-
-    if "abstract" not in documents.columns:
-        raise LandscapeError("the documents have no 'abstract' column: coherence needs the paper texts")
-    titles = documents["title"].fillna("").astype(str).tolist()
-    abstracts = documents["abstract"].fillna("").astype(str).tolist()
-    return [strip_urls(f"{t}. {a}") for t, a in zip(titles, abstracts, strict=True)]
-
-
 def evaluate(
     landscape_or_dir,
     labels_column: str | None = None,
@@ -551,6 +540,8 @@ def evaluate(
     """
     import numpy as np
 
+    from landscape.model.topics import topic_texts
+
     land = _landscape(landscape_or_dir, embeddings=stability_seed is not None)
     docs = land.documents
     topics = land.topics
@@ -559,7 +550,7 @@ def evaluate(
     if unknown:
         raise LandscapeError(f"documents use topics missing from the topic table: {unknown[:10]}")
     reference = reference_labels(docs, labels_column) if labels_column else None
-    texts = landscape_texts(docs)
+    texts = topic_texts(docs)
     result = quality_metrics(texts, labels, list(topics["keywords"]), reference=reference, top_n=top_n)
     if labels_column:
         result["labels"]["column"] = labels_column

@@ -240,12 +240,13 @@ def auto_precision(device: str = "cpu", flags: set[str] | None = None) -> str:
 # ---- precomputed embeddings ---------------------------------------------------------------------
 
 
-def precomputed_embeddings(embeddings, n_expected: int) -> np.ndarray:
-    """Precomputed embeddings given as an array or a file, checked to have one row per paper."""
+def precomputed_embeddings(embeddings, n_expected: int | None = None) -> np.ndarray:
+    """Precomputed embeddings given as an array or a file, checked to have one row per paper
+    (when ``n_expected`` is given)."""
     if not isinstance(embeddings, np.ndarray):
         return load_embeddings(embeddings, n_expected)
     array = np.asarray(embeddings, dtype=np.float32)
-    if array.ndim != 2 or array.shape[0] != n_expected:
+    if array.ndim != 2 or (n_expected is not None and array.shape[0] != n_expected):
         raise LandscapeError(f"precomputed embeddings have shape {array.shape} for {n_expected} papers")
     return array
 
@@ -598,7 +599,6 @@ class Embedder:
                 and stderr.isatty()
                 and "PYTEST_CURRENT_TEST" not in os.environ
             )
-        tqdm = require("tqdm").tqdm
-        return tqdm(
-            total=n, unit="doc", desc=f"embedding ({precision})", disable=not show, dynamic_ncols=True
-        )
+        from landscape.progress import progress_bar
+
+        return progress_bar(n, desc=f"embedding ({precision})", show=show)

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.model.geometry import unit_rows
 
 RENDERER = "landscape_inline"
 BUILD_STAMP = ".built-from.json"
@@ -293,8 +294,7 @@ def neighbour_topics(land, topic: int, k: int = 5):
     i = int(matches[0])
     centroids = getattr(land, "centroids", None)
     if centroids is not None and len(centroids) == len(topics):
-        c = np.asarray(centroids, dtype="float64")
-        c = c / np.clip(np.linalg.norm(c, axis=1, keepdims=True), 1e-12, None)
+        c = unit_rows(centroids).astype("float64")
         similarity = c @ c[i]
         measure = "cosine similarity of topic centroids"
     else:
