@@ -12,8 +12,10 @@ from typing import Annotated
 
 import typer
 
+from landscape.embed.models import DEFAULT_MODEL
 from landscape.embed.static import DEFAULT_DIMS
 from landscape.errors import LandscapeError
+from landscape.schema import DEFAULT_RANDOM_STATE
 
 app = typer.Typer(
     name="landscape",
@@ -39,6 +41,7 @@ EngineOption = Annotated[str, typer.Option("--engine", help="Where to embed and 
 AddressOption = Annotated[
     str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
 ]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bars on stderr.")]
 
 
 @app.command("ingest")
@@ -132,13 +135,15 @@ def _parse_columns(pairs: list[str] | None) -> dict | None:
 def build(
     inputs: Annotated[list[Path], typer.Argument(help="Corpus files (CSV, JSONL, JSON, Parquet, …).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Landscape directory to write.")],
-    random_state: Annotated[int, typer.Option("--random-state", help="Seed for every stochastic step.")] = 42,
+    random_state: Annotated[
+        int, typer.Option("--random-state", help="Seed for every stochastic step.")
+    ] = DEFAULT_RANDOM_STATE,
     taxonomy: Annotated[
         Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML (default: bundled AI/ML).")
     ] = None,
-    model: Annotated[str, typer.Option("--model", help="Sentence-transformers model name or path.")] = (
-        "all-MiniLM-L6-v2"
-    ),
+    model: Annotated[
+        str, typer.Option("--model", help="Sentence-transformers model name or path.")
+    ] = DEFAULT_MODEL,
     embeddings: Annotated[
         Path | None, typer.Option("--embeddings", help="Precomputed embeddings (.npy).")
     ] = None,
@@ -166,6 +171,7 @@ def build(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the embedding and layout caches.")
     ] = False,
+    quiet: QuietOption = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
     from landscape.pipeline.build import build as run_build
@@ -197,6 +203,7 @@ def build(
         engine=engine,
         address=address,
         log=lambda message: typer.echo(message, err=True),
+        quiet=quiet,
     )
     counts = land.meta["counts"]
     typer.echo(
@@ -230,6 +237,7 @@ def update(
     engine: EngineOption = "local",
     address: AddressOption = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
+    quiet: QuietOption = False,
 ):
     """Add new papers to a saved landscape: existing topic ids stay, new subjects become new topics."""
     from landscape.pipeline.update import update as run_update
@@ -246,6 +254,7 @@ def update(
         address=address,
         cache_dir=False if no_cache else None,
         log=lambda message: typer.echo(message, err=True),
+        quiet=quiet,
     )
     typer.echo(
         f"{record['added']} new papers ({record['skipped']} already in the landscape, "
@@ -265,7 +274,7 @@ def distill(
     out: Annotated[Path, typer.Argument(help="Directory to write the static model to.")],
     base: Annotated[
         str, typer.Option("--base", help="Sentence-transformers model to distill from (local).")
-    ] = "all-MiniLM-L6-v2",
+    ] = DEFAULT_MODEL,
     dims: Annotated[int, typer.Option("--dims", help="Vector length after PCA.")] = DEFAULT_DIMS,
 ):
     """Distill a fast static embedding model (model2vec) from a local model; use it with --model."""
@@ -282,7 +291,9 @@ def report(
         typer.Argument(help="Corpus file(s) or a saved landscape directory (default: the bundled sample)."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the HTML reports.")] = Path("reports"),
-    random_state: Annotated[int, typer.Option("--random-state", help="Seed for the build.")] = 42,
+    random_state: Annotated[
+        int, typer.Option("--random-state", help="Seed for the build.")
+    ] = DEFAULT_RANDOM_STATE,
     taxonomy: Annotated[Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML.")] = None,
     parameter: Annotated[
         list[str] | None,

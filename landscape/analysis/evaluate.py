@@ -52,6 +52,7 @@ import math
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.schema import UNASSIGNED_TOPIC
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 TOP_N = 10
@@ -256,7 +257,7 @@ def outlier_share(labels) -> float:
     import numpy as np
 
     labels = np.asarray(labels)
-    return float((labels == -1).mean()) if labels.size else 0.0
+    return float((labels == UNASSIGNED_TOPIC).mean()) if labels.size else 0.0
 
 
 def gini(values) -> float:
@@ -276,7 +277,7 @@ def size_distribution(labels) -> dict:
     import numpy as np
 
     labels = np.asarray(labels)
-    assigned = labels[labels != -1]
+    assigned = labels[labels != UNASSIGNED_TOPIC]
     _, sizes = np.unique(assigned, return_counts=True)
     if sizes.size == 0:
         return {"topics": 0, "min": 0, "median": 0.0, "max": 0, "gini": None, "largest_share": None}
@@ -338,7 +339,7 @@ def label_agreement(labels, reference) -> dict:
     keep = np.array([not _missing(v) for v in ref], dtype=bool)
     ref_kept = np.array([str(v) for v, k in zip(ref, keep, strict=True) if k], dtype=object)
     lab_kept = labels[keep]
-    assigned = lab_kept != -1
+    assigned = lab_kept != UNASSIGNED_TOPIC
     return {
         "n_labelled": int(keep.sum()),
         "n_reference_classes": int(len(set(ref_kept))),
@@ -393,7 +394,7 @@ def stability(labels_a, labels_b, *, assigned_only: bool = False) -> float:
     if a.shape != b.shape:
         raise LandscapeError(f"the two assignments differ in length ({a.size} and {b.size})")
     if assigned_only:
-        both = (a != -1) & (b != -1)
+        both = (a != UNASSIGNED_TOPIC) & (b != UNASSIGNED_TOPIC)
         a, b = a[both], b[both]
     return float(adjusted_rand_score(a, b)) if a.size else float("nan")
 
@@ -546,7 +547,7 @@ def evaluate(
     docs = land.documents
     topics = land.topics
     labels = docs["topic"].to_numpy()
-    unknown = sorted(set(np.unique(labels).tolist()) - set(topics["topic"].tolist()) - {-1})
+    unknown = sorted(set(np.unique(labels).tolist()) - set(topics["topic"].tolist()) - {UNASSIGNED_TOPIC})
     if unknown:
         raise LandscapeError(f"documents use topics missing from the topic table: {unknown[:10]}")
     reference = reference_labels(docs, labels_column) if labels_column else None

@@ -16,10 +16,12 @@ from __future__ import annotations
 import colorsys
 import html
 
+from landscape.schema import UNASSIGNED, UNASSIGNED_TOPIC
+
 UNASSIGNED_COLOR = "#9E9E9E"
 OTHER_COLOR = "#D5D5D5"
 OTHER_LABEL = "other"
-_UNASSIGNED_KEYS = (-1, "unassigned")
+_UNASSIGNED_KEYS = (UNASSIGNED_TOPIC, UNASSIGNED)
 
 
 # ---- colours ---------------------------------------------------------------------------------------
@@ -68,7 +70,7 @@ def topic_colors(topics) -> dict[int, str]:
     """
     frame = getattr(topics, "topics", topics)
     ids = frame["topic"] if hasattr(frame, "columns") else frame
-    colors = key_colors({int(t) for t in ids} | {-1})
+    colors = key_colors({int(t) for t in ids} | {UNASSIGNED_TOPIC})
     return {int(k): v for k, v in colors.items()}
 
 
@@ -76,7 +78,7 @@ def area_colors(areas) -> dict[str, str]:
     """``{area: "#RRGGBB"}`` for area names (or a table with an ``area`` column); unassigned is grey."""
     frame = getattr(areas, "topics", areas)
     names = frame["area"].dropna() if hasattr(frame, "columns") else areas
-    return key_colors({str(a) for a in names} | {"unassigned"})
+    return key_colors({str(a) for a in names} | {UNASSIGNED})
 
 
 def _colors_for(frame, colors):
@@ -207,7 +209,7 @@ def shares_area_figure(shares, top: int = 10, colors=None, title: str | None = N
         )
         add(grouped, OTHER_LABEL, OTHER_COLOR)
     for key in unassigned:
-        add(shares[shares["key"] == key], "unassigned", UNASSIGNED_COLOR)
+        add(shares[shares["key"] == key], UNASSIGNED, UNASSIGNED_COLOR)
     _layout(
         fig,
         title,

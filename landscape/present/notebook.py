@@ -21,6 +21,7 @@ from pathlib import Path
 
 from landscape.errors import LandscapeError
 from landscape.model.geometry import unit_rows
+from landscape.schema import DEFAULT_RANDOM_STATE
 
 RENDERER = "landscape_inline"
 BUILD_STAMP = ".built-from.json"
@@ -156,7 +157,13 @@ def default_work_dir() -> Path:
 
 
 def build_or_load(
-    inputs, landscape_dir, *, random_state: int = 42, taxonomy=None, rebuild: bool = False, log=None
+    inputs,
+    landscape_dir,
+    *,
+    random_state: int = DEFAULT_RANDOM_STATE,
+    taxonomy=None,
+    rebuild: bool = False,
+    log=None,
 ):
     """The landscape of ``inputs`` saved in ``landscape_dir``: reused when it was built from the same
     files, seed and taxonomy (a stamp file records them), built otherwise."""
@@ -195,7 +202,7 @@ def open_landscape(
     landscape_dir=None,
     corpus=None,
     *,
-    random_state: int = 42,
+    random_state: int = DEFAULT_RANDOM_STATE,
     taxonomy=None,
     work_dir=None,
     log=None,

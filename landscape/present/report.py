@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.schema import DEFAULT_RANDOM_STATE
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NBCONVERT_TEMPLATE = "landscape"
@@ -366,7 +367,7 @@ def report(
     *,
     parameters: dict | None = None,
     notebooks=None,
-    random_state: int = 42,
+    random_state: int = DEFAULT_RANDOM_STATE,
     taxonomy=None,
     landscape_dir=None,
     rebuild: bool = False,
