@@ -109,7 +109,7 @@ def evaluate(
     import json
 
     from landscape.analysis.evaluate import evaluate as run_evaluate
-    from landscape.analysis.evaluate import format_quality
+    from landscape.present.quality_text import format_quality
 
     quality = run_evaluate(directory, labels, stability_seed=stability_seed, top_n=top_n)
     if as_json:

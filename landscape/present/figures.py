@@ -14,8 +14,8 @@ topic table always gives the same colours, so the map and the trend charts agree
 from __future__ import annotations
 
 import colorsys
-import html
 
+from landscape.present.html import plotly_text as _esc
 from landscape.schema import UNASSIGNED, UNASSIGNED_TOPIC
 
 UNASSIGNED_COLOR = "#9E9E9E"
@@ -91,12 +91,6 @@ def _colors_for(frame, colors):
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
-def _esc(text) -> str:
-    # < > & are what plotly's pseudo-HTML reacts to; it shows &quot; literally, and quotes are
-    # harmless once no tag can open.
-    return html.escape(str(text), quote=False)
-
-
 def _name(key, label, width: int = 60) -> str:
     """A unique display name: ``"3: label"`` for topics, the name itself for areas; long ones cut."""
     text = str(label) if isinstance(key, str) or str(key) == str(label) else f"{key}: {label}"

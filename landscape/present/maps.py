@@ -18,12 +18,12 @@ the characters they stand for) and ``%`` is escaped so it cannot start a hover p
 
 from __future__ import annotations
 
-import html
 import math
 import uuid
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.present.html import plotly_text as _esc
 from landscape.schema import UNASSIGNED as UNASSIGNED_LABEL
 from landscape.schema import UNASSIGNED_TOPIC as UNASSIGNED
 
@@ -31,11 +31,6 @@ COLOR_BY = ("topic", "area")
 MAP_META_KEY = "landscape_map"
 # Plotly options for the map: wheel zoom on, the logo and the editing links off.
 PLOT_CONFIG = {"scrollZoom": True, "displaylogo": False, "responsive": True}
-
-
-def _esc(text) -> str:
-    """Text safe for plotly's pseudo-HTML and its hover templates."""
-    return html.escape(str(text), quote=False).replace("%", "&#37;")
 
 
 def _short(text: str, width: int) -> str:
@@ -432,6 +427,6 @@ def save_map(land_or_fig, path, *, title: str | None = None, **kwargs) -> Path:
 
 
 def _template(name: str):
-    from landscape.present.report import template_environment
+    from landscape.present.html import template_environment
 
     return template_environment().get_template(name)

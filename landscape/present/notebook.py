@@ -351,7 +351,7 @@ def safe_url(url) -> str | None:
 def _render(template: str, **context):
     from IPython.display import HTML
 
-    from landscape.present.report import template_environment
+    from landscape.present.html import template_environment
 
     return HTML(template_environment().get_template(template).render(**context))
 
@@ -455,8 +455,8 @@ def summary(land):
 
 def quality_panel(land):
     """The quality panel: the numbers recorded when the landscape was built (computed when an older
-    landscape lacks them), as an escaped table (:func:`landscape.analysis.evaluate.quality_table`)."""
-    from landscape.analysis.evaluate import quality_table
+    landscape lacks them), as an escaped table (:func:`landscape.present.quality_text.quality_table`)."""
+    from landscape.present.quality_text import quality_table
 
     table = quality_table(land)[["metric", "shown", "note"]].rename(columns={"shown": "value"})
     return frame_table(table, caption="Topic quality, measured when the landscape was built")

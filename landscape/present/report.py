@@ -19,7 +19,6 @@ cell.
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import time
@@ -29,9 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.present.html import TEMPLATES, template_environment
 from landscape.schema import DEFAULT_RANDOM_STATE
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 NBCONVERT_TEMPLATE = "landscape"
 DEFAULT_TIMEOUT = 600  # seconds one notebook cell may run
 
@@ -88,30 +87,6 @@ class ReportResult:
     @property
     def failed(self) -> list[NotebookRun]:
         return [r for r in self.runs if r.error]
-
-
-# ---- templates -----------------------------------------------------------------------------------
-@functools.cache
-def template_environment():
-    """Jinja environment over ``landscape/present/templates`` with autoescaping on for every template."""
-    import jinja2
-    from markupsafe import Markup
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        trim_blocks=False,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-    @functools.cache
-    def raw(name: str):
-        # our own script and style files, included verbatim (never paper text)
-        return Markup((TEMPLATES / name).read_text(encoding="utf-8"))
-
-    env.globals["raw"] = raw
-    return env
 
 
 # ---- notebooks -----------------------------------------------------------------------------------
