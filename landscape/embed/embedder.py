@@ -38,6 +38,8 @@ from landscape.embed.models import (  # noqa: F401 (re-exported: where users fou
 from landscape.embed.static import StaticModelBackend
 from landscape.errors import LandscapeError, require
 
+set_offline()  # before anything imports huggingface_hub / transformers, which read these once
+
 PRECISIONS = ("auto", *COMPUTE_PRECISIONS)
 PROGRESS_MIN_TEXTS = 500  # show_progress=None shows a bar when more texts than this need encoding
 # x86 / ARM CPU flags for native bf16 arithmetic. Without them torch emulates bf16 matmuls, which

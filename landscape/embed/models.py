@@ -36,9 +36,6 @@ def set_offline() -> None:
     os.environ.update(OFFLINE_ENV)
 
 
-set_offline()  # before anything imports huggingface_hub / transformers, which read these once
-
-
 def _hf_cache_dirs() -> list[str | None]:
     """Where a sentence-transformers model may already be: the HF hub cache (env read now)."""
     dirs: list[str | None] = [os.environ.get("HF_HUB_CACHE")]

@@ -157,10 +157,19 @@ def _kernel_manager_class():
                     display_name=spec["display_name"],
                     language=spec["language"],
                     metadata=spec["metadata"],
+                    env=kernel_env(),
                 )
             return self._kernel_spec
 
     return CurrentPythonKernelManager
+
+
+def kernel_env() -> dict:
+    """Variables set for the notebook kernels on top of this process's environment (which stays as
+    it is): the Hugging Face offline switches, so a report never downloads, unless already set."""
+    from landscape.embed.models import OFFLINE_ENV
+
+    return {name: os.environ.get(name, value) for name, value in OFFLINE_ENV.items()}
 
 
 def _cell_description(nb_path: Path, error) -> str:
@@ -421,8 +430,6 @@ def report(
         "taxonomy": str(Path(taxonomy).resolve()) if taxonomy else None,
         **parameters,
     }
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the kernel inherits it: never download
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     for name in chosen:
         title, text = known[name]
         result.runs.append(NotebookRun(name, title, text, (executed / f"{name}.ipynb").resolve()))
