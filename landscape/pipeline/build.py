@@ -85,7 +85,7 @@ def build(
     ):
         raise LandscapeError(f"fit_sample must be an integer >= 10, 'auto' or None, got {fit_sample!r}")
     tax = stages.taxonomy_for_build(taxonomy)
-    embedder = stages.embedder_for(embedding_model, cache_dir, quiet=quiet)
+    embedder = stages.embedder_for(embedding_model, cache_dir)
     precomputed = None
     if embeddings is not None:
         precomputed = precomputed_embeddings(embeddings)
@@ -107,7 +107,7 @@ def build(
 
     with timer.stage("embed"):
         if precomputed is None:
-            vectors, embed_stats = stages.embed_papers(corpus, embedder, runner)
+            vectors, embed_stats = stages.embed_papers(corpus, embedder, runner, progress=not quiet)
             model_id = embedder.model_id
         else:
             vectors, embed_stats = stages.check_rows(precomputed, len(corpus)), {}

@@ -95,19 +95,26 @@ def save(land, directory, timer, put_timings) -> None:
 
 
 # ---- embedding -----------------------------------------------------------------------------------
-def embedder_for(model, cache_dir, *, quiet: bool):
-    """The :class:`~landscape.embed.embedder.Embedder` of a pipeline run (progress bar unless quiet)."""
+def embedder_for(model, cache_dir):
+    """The :class:`~landscape.embed.embedder.Embedder` of a pipeline run (no bar for the short
+    texts of areas and topics; :func:`embed_papers` shows one for the papers)."""
     from landscape.embed.embedder import Embedder
 
-    return Embedder(model, cache_dir=cache_dir, show_progress=not quiet)
+    return Embedder(model, cache_dir=cache_dir, show_progress=False)
 
 
-def embed_papers(papers, embedder, runner):
-    """Unit-norm embeddings of the papers' ``"{title}. {abstract}"`` texts, and the run's stats."""
+def embed_papers(papers, embedder, runner, *, progress: bool = True):
+    """Unit-norm embeddings of the papers' ``"{title}. {abstract}"`` texts (with a progress bar
+    for any number of papers unless ``progress`` is false), and the run's stats."""
     from landscape.embed.embedder import paper_text
 
     texts = [paper_text(t, a) for t, a in zip(papers["title"], papers["abstract"], strict=True)]
-    vectors = runner.embed(embedder, texts)
+    shown = embedder.show_progress
+    embedder.show_progress = progress
+    try:
+        vectors = runner.embed(embedder, texts)
+    finally:
+        embedder.show_progress = shown
     return vectors, dict(getattr(embedder, "last_stats_", {}))
 
 

@@ -126,7 +126,7 @@ def update(
         if precomputed is not None:
             stages.check_width(precomputed.shape[1], dim, "the precomputed embeddings", "the landscape")
         needs_model = precomputed is None or tax is not None
-        embedder = _embedder(land, embedding_model, cache_dir, quiet) if needs_model else None
+        embedder = _embedder(land, embedding_model, cache_dir) if needs_model else None
 
     # 1. ingest, and drop what the landscape already has
     with timer.stage("ingest"):
@@ -146,7 +146,7 @@ def update(
         if precomputed is not None:
             vectors = stages.check_rows(precomputed, len(corpus))[~present]
         elif len(new):
-            vectors, embed_stats = stages.embed_papers(new, embedder, runner)
+            vectors, embed_stats = stages.embed_papers(new, embedder, runner, progress=not quiet)
         else:
             vectors = np.zeros((0, dim), np.float32)
         vectors = unit_rows(vectors, what="new embeddings", finite=True)
@@ -236,7 +236,7 @@ def _min_topic_size(value, topic_params) -> int:
     return value
 
 
-def _embedder(land, embedding_model, cache_dir, quiet):
+def _embedder(land, embedding_model, cache_dir):
     """The landscape's own embedding model, checked: another model, or one of another width, is
     refused (new papers must land in the same vector space as the old ones)."""
     from landscape.embed.embedder import DEFAULT_MODEL
@@ -250,7 +250,7 @@ def _embedder(land, embedding_model, cache_dir, quiet):
             "the landscape was built from precomputed embeddings of an unnamed model: give the new "
             "papers' embeddings (--embeddings) or the model that made them (--model)"
         )
-    embedder = stages.embedder_for(embedding_model or saved, cache_dir, quiet=quiet)
+    embedder = stages.embedder_for(embedding_model or saved, cache_dir)
     if saved not in (None, stages.UNKNOWN_MODEL) and embedder.model_id != _model_id(saved):
         raise LandscapeError(
             f"the landscape's embeddings come from {saved}; new papers must be embedded with the same "
