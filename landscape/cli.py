@@ -58,7 +58,7 @@ def ingest_command(
     """Read, clean and validate corpus files; write the corpus and a rejects file beside it."""
     from landscape.corpus.ingest import check_output_path, ingest
 
-    check_output_path(out)  # before reading a large corpus
+    check_output_path(out, inputs=inputs)  # before reading a large corpus; never over an input
     columns = _parse_columns(column)
     result = ingest([str(p) for p in inputs], columns=columns, min_abstract_chars=min_abstract_chars)
     corpus_path, rejects_path = result.write(out)
@@ -354,7 +354,9 @@ _BaseUrl = Annotated[
     str | None,
     typer.Option("--base-url", help="Endpoint to use instead of the public service (mirror, proxy)."),
 ]
-_Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for an answer before retrying.")]
+_Timeout = Annotated[
+    float, typer.Option("--timeout", help="Total seconds one request may take before retrying.")
+]
 _Retries = Annotated[int, typer.Option("--retries", help="Retries on 429/5xx errors and timeouts.")]
 _KeepPages = Annotated[
     bool, typer.Option("--keep-pages", help="Keep the fetched pages (<out>.pages/) after writing.")
