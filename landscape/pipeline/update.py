@@ -23,7 +23,6 @@ Existing papers keep their topic, area and position.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from landscape.errors import LandscapeError
 from landscape.model.geometry import best_match, centroids, representatives, unit_rows
@@ -133,7 +132,7 @@ def update(
         result, sources = ingest_inputs(inputs, columns=columns, min_abstract_chars=min_abstract_chars)
         corpus = result.corpus.reset_index(drop=True)
         present = _already_present(land.documents, corpus)
-        skipped = _present_rejects(corpus[present], land.documents, sources, inputs, columns)
+        skipped = _present_rejects(corpus[present], land.documents, result.provenance, present)
     timer.say(
         f"{len(corpus)} papers read, {int(present.sum())} already in the landscape, "
         f"{len(result.rejects)} rejected"
@@ -280,8 +279,9 @@ def _already_present(documents, corpus):
     return (corpus["id"].astype(str).isin(ids) | (new_keys.isin(keys) & (new_keys != ""))).to_numpy()
 
 
-def _present_rejects(dups, documents, sources, inputs, columns):
-    """Rejects rows for papers already in the landscape: file, line, field (id or title), reason."""
+def _present_rejects(dups, documents, provenance, present):
+    """Rejects rows for papers already in the landscape: file, line (where ingest read them), field
+    (id or title), reason."""
     import pandas as pd
 
     from landscape.corpus.text import title_keys
@@ -291,13 +291,17 @@ def _present_rejects(dups, documents, sources, inputs, columns):
         return pd.DataFrame(columns=cols)
     old_id_of_key = dict(zip(title_keys(documents["title"]), documents["id"].astype(str), strict=True))
     ids = set(documents["id"].astype(str))
-    where = _input_lines(inputs, columns, dups)
+    where = provenance[present] if provenance is not None else pd.DataFrame({"file": [""] * len(dups)})
+    lines = where["line"].tolist() if "line" in where.columns else [""] * len(dups)
     rows = []
-    for (pid, title), key in zip(
-        dups[["id", "title"]].itertuples(index=False), title_keys(dups["title"]), strict=True
+    for (pid, title), key, file, line in zip(
+        dups[["id", "title"]].itertuples(index=False),
+        title_keys(dups["title"]),
+        where["file"].tolist(),
+        lines,
+        strict=True,
     ):
         by_id = str(pid) in ids
-        file, line = where.get(key, (sources[0] if len(sources) == 1 else "", ""))
         rows.append(
             {
                 "file": file,
@@ -310,28 +314,6 @@ def _present_rejects(dups, documents, sources, inputs, columns):
             }
         )
     return pd.DataFrame(rows, columns=cols)
-
-
-def _input_lines(inputs, columns, dups) -> dict:
-    """``{title key: (file, line)}`` of the skipped papers in the input files (first occurrence)."""
-    import pandas as pd
-
-    from landscape.corpus.ingest import read_corpus
-    from landscape.corpus.text import title_keys
-
-    if isinstance(inputs, pd.DataFrame):
-        return {}
-    wanted = set(title_keys(dups["title"]))
-    found: dict = {}
-    paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
-    for path in paths:
-        raw = read_corpus(path, columns=columns)
-        if "_line" not in raw.columns:
-            continue
-        for key, line in zip(title_keys(raw["title"].astype(str)), raw["_line"], strict=True):
-            if key in wanted and key not in found:
-                found[key] = (str(path), int(line))
-    return found
 
 
 def propose_topics(X, *, min_size: int, threshold: float, rounds: int = 3):
