@@ -1,43 +1,41 @@
 """The interactive map of a landscape: every paper as a point, coloured by topic or research area.
 
 One WebGL trace (``Scattergl``) per topic keeps the legend useful (click a topic to hide it, double
-click to isolate it) and stays smooth at 100,000 points. What makes the HTML large at that size is
-per-point data, so each point carries only its coordinates (float32, sent base64-encoded), its
-escaped title and its date; the topic label, area and colour are per trace. Topic labels sit at
-topic centroids as annotations; buttons switch the colouring between topics and research areas
-(one colour per topic's area, the legend then lists areas).
+click to isolate it) and stays smooth at 100,000 points. Each point carries its coordinates (float32,
+base64), escaped hover title and date; the topic label, area and colour are per trace. Papers are in
+page order, trace after trace, so the page script finds a point's paper from its trace and index.
+Labels are annotations (drawn above the WebGL points, with halos): parent topics when zoomed out,
+topics when zoomed in. Buttons switch the colouring between topics and research areas.
 
-:func:`map_html` wraps the figure with a title search box and a time filter (template
-``landscape/present/templates/map.html.j2`` and its script ``map_controls.js``): plotly has no text box, so
-a small inline script restyles the plot from the page. :func:`save_map` writes a standalone page.
+:func:`map_html` wraps the figure with its controls (template ``templates/map.html.j2`` and its
+script ``map_controls.js``): search over titles and abstracts, time filter, a side panel with a
+clicked paper's details and nearest neighbours, the box/lasso selection list with CSV download, and
+label placement after every zoom. The papers' details (:mod:`landscape.present.map_data`) travel in a
+JSON block of their own. :func:`save_map` writes a standalone page (offline, works from ``file://``).
 
 Paper text is untrusted: plotly renders a subset of HTML in hover labels, legend entries and
-annotations, so every title and label is passed through ``html.escape`` (plotly shows entities as
-the characters they stand for) and ``%`` is escaped so it cannot start a hover placeholder.
+annotations, so every title and label is escaped (``present.html.plotly_text``, ``%`` included so it
+cannot start a hover placeholder); the page script puts paper text into the page only as text.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import uuid
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.present.html import plotly_text as _esc
 from landscape.present.map_data import TEXT_BLOCKS, clean_titles, neighbour_block, text_block
 from landscape.present.neighbours import NEIGHBOURS
+from landscape.schema import UNASSIGNED as UNASSIGNED_LABEL
+from landscape.schema import UNASSIGNED_TOPIC as UNASSIGNED
 
 COLOR_BY = ("topic", "area")
-UNASSIGNED = -1
 MAP_META_KEY = "landscape_map"
 # Plotly options for the map: wheel zoom on, the logo and the editing links off.
 PLOT_CONFIG = {"scrollZoom": True, "displaylogo": False, "responsive": True}
-
-
-def _esc(text) -> str:
-    """Text safe for plotly's pseudo-HTML and its hover templates."""
-    return html.escape(str(text), quote=False).replace("%", "&#37;")
 
 
 def _short(text: str, width: int) -> str:
@@ -156,11 +154,11 @@ def landscape_map(
         idx = np.flatnonzero(topic_ids == topic)
         row = info.get(topic)
         if topic == UNASSIGNED:
-            plain, area = "unassigned", "unassigned"
+            plain, area = UNASSIGNED_LABEL, UNASSIGNED_LABEL
         else:
             label = getattr(row, "label", None) if row is not None else None
             plain = f"{topic}: {label if label is not None else f'topic {topic}'}"
-            area = str(getattr(row, "area", "unassigned") if row is not None else "unassigned")
+            area = str(getattr(row, "area", UNASSIGNED_LABEL) if row is not None else UNASSIGNED_LABEL)
         name = _esc(_short(plain, 48))
         hover = f"<b>%{{text}}</b><br>%{{customdata}}<br>topic {name}"
         if topic != UNASSIGNED:
@@ -522,6 +520,6 @@ def save_map(land_or_fig, path, *, title: str | None = None, **kwargs) -> Path:
 
 
 def _template(name: str):
-    from landscape.present.report import template_environment
+    from landscape.present.html import template_environment
 
     return template_environment().get_template(name)
