@@ -310,8 +310,9 @@ def report(
     from landscape.present.report import report as run_report
 
     start = time.perf_counter()
-    sample = Path(__file__).parent / "data" / "hf_papers_sample.csv"
-    sources = [str(p) for p in inputs] if inputs else [str(sample)]
+    from landscape.locations import sample_corpus
+
+    sources = [str(p) for p in inputs] if inputs else [str(sample_corpus())]
     result = run_report(
         sources if len(sources) > 1 else sources[0],
         out,

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from landscape import locations
 from landscape.errors import LandscapeError
 
 # Larger corpora are fitted on a seeded random sample and the rest assigned (``fit_sample="auto"``):
@@ -125,7 +126,6 @@ def build(
     from landscape.corpus.ingest import ingest_inputs
     from landscape.corpus.text import strip_urls
     from landscape.embed import embedder as emb_mod
-    from landscape.embed.cache import default_cache_dir
     from landscape.model.topics import TopicModel
     from landscape.pipeline.engine import get_engine
     from landscape.store import Landscape
@@ -160,7 +160,13 @@ def build(
 
     with timer.stage("topics"):
         docs = [strip_urls(f"{t}. {a}") for t, a in zip(corpus["title"], corpus["abstract"], strict=True)]
-        layouts = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / "layouts"
+        layouts = (
+            None
+            if cache_dir is False
+            else Path(cache_dir) / "layouts"
+            if cache_dir
+            else locations.cache_dir("layouts")
+        )
         model = TopicModel(random_state=random_state, **{"layout_cache": layouts, **(topic_params or {})})
         fit_idx = _fit_rows(len(docs), fit_sample, random_state)
         if fit_idx is None:

@@ -3,8 +3,8 @@
 - :func:`setup`: plotly figures as inline HTML with plotly.js sent once, so figures survive
   Papermill and nbconvert (plotly's default Jupyter output is a JSON mimetype that nbconvert drops)
   and reports never load anything from the network.
-- :func:`open_landscape`: the landscape named by a notebook's parameters, opened from a directory
-  or built (once, then reused) from corpus files.
+- :func:`open_landscape` (from :mod:`landscape.present.opening`): the landscape named by a
+  notebook's parameters, opened from a directory or built (once, then reused) from corpus files.
 - :func:`pick_topic`, :func:`neighbour_topics`, :func:`topic_papers`: the deep dive's choices.
 - :func:`heading`, :func:`topic_table`, :func:`papers_table`, :func:`frame_table`,
   :func:`summary`: escaped HTML (templates in ``landscape/present/templates/``); paper text never becomes
@@ -13,16 +13,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
-from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.present.opening import open_landscape  # noqa: F401  (the notebooks' entry point)
 
 RENDERER = "landscape_inline"
-BUILD_STAMP = ".built-from.json"
+FIGURE_HEIGHT = 500  # pixels, for figures that set no height of their own
 _state = {"plotly_js_sent": False}
 
 
@@ -50,11 +47,15 @@ def figure_html(fig) -> str:
 
     from landscape.present.maps import PLOT_CONFIG
 
+    height = (fig.get("layout") or {}).get("height") if isinstance(fig, dict) else fig.layout.height
     return pio.to_html(
         fig,
         include_plotlyjs=_take_plotly_js(),
         full_html=False,
         config={k: v for k, v in PLOT_CONFIG.items() if k != "scrollZoom"},
+        # plotly's default div height is 100%: inside JupyterLab's auto-height output area that is
+        # 0 px and the figure collapses; a height in pixels holds in JupyterLab and exported HTML
+        default_height=f"{height or FIGURE_HEIGHT}px",
     )
 
 
@@ -114,108 +115,6 @@ def show_map(land, **kwargs):
 
     fig = landscape_map(land, **kwargs)
     return HTML(map_html(fig, include_plotlyjs=_take_plotly_js()))
-
-
-# ---- opening or building the landscape -----------------------------------------------------------
-def resolve_paths(paths, what: str = "corpus file") -> list[Path]:
-    """Paths as given (relative to the working directory) made absolute, or a clear error."""
-    if paths is None:
-        return []
-    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    found = []
-    for item in items:
-        path = Path(item).expanduser()
-        if not path.exists():
-            raise LandscapeError(f"{item}: no such {what}")
-        found.append(path.resolve())
-    return found
-
-
-def inputs_key(paths, *, random_state, taxonomy=None) -> str:
-    """A hash of what a build depends on: the corpus files' bytes, the seed and the taxonomy file."""
-    from landscape import __version__
-
-    h = hashlib.sha256()
-    for path in paths:
-        h.update(Path(path).read_bytes())
-        h.update(b"\x1e")
-    h.update(f"{random_state}|{__version__}".encode())
-    if taxonomy:
-        h.update(Path(taxonomy).read_bytes())
-    return h.hexdigest()
-
-
-def default_work_dir() -> Path:
-    """Where notebooks keep the landscapes they build: ``$LANDSCAPE_BUILD_DIR``, else
-    ``~/.cache/landscape/landscapes`` (beside the embedding cache)."""
-    env = os.environ.get("LANDSCAPE_BUILD_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "landscape" / "landscapes"
-
-
-def build_or_load(
-    inputs, landscape_dir, *, random_state: int = 42, taxonomy=None, rebuild: bool = False, log=None
-):
-    """The landscape of ``inputs`` saved in ``landscape_dir``: reused when it was built from the same
-    files, seed and taxonomy (a stamp file records them), built otherwise."""
-    from landscape.store import Landscape
-
-    paths = resolve_paths(inputs)
-    if not paths:
-        raise LandscapeError("no corpus file given: set `corpus` or `landscape_dir`")
-    taxonomy_path = str(resolve_paths(taxonomy, "taxonomy file")[0]) if taxonomy else None
-    key = inputs_key(paths, random_state=random_state, taxonomy=taxonomy_path)
-    landscape_dir = Path(landscape_dir)
-    stamp = landscape_dir / BUILD_STAMP
-    if not rebuild and stamp.exists():
-        try:
-            same = json.loads(stamp.read_text(encoding="utf-8")).get("key") == key
-        except ValueError:
-            same = False
-        if same:
-            return Landscape.load(landscape_dir)
-    from landscape.pipeline.build import build
-
-    land = build(
-        [str(p) for p in paths], landscape_dir, random_state=random_state, taxonomy=taxonomy_path, log=log
-    )
-    record = {
-        "key": key,
-        "inputs": [str(p) for p in paths],
-        "random_state": random_state,
-        "taxonomy": taxonomy_path,
-    }
-    stamp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return land
-
-
-def open_landscape(
-    landscape_dir=None,
-    corpus=None,
-    *,
-    random_state: int = 42,
-    taxonomy=None,
-    work_dir=None,
-    log=None,
-):
-    """The landscape a notebook's parameters name.
-
-    With ``landscape_dir`` the saved landscape is opened (``corpus`` is then ignored). Otherwise the
-    corpus file(s) are built into ``work_dir`` (default :func:`default_work_dir`), in a folder named
-    after the inputs' hash, so running the notebook again reuses the build.
-    """
-    from landscape.store import Landscape
-
-    if landscape_dir:
-        return Landscape.load(Path(landscape_dir).expanduser())
-    paths = resolve_paths(corpus)
-    if not paths:
-        raise LandscapeError("set `landscape_dir` (a saved landscape) or `corpus` (corpus files to build)")
-    taxonomy_path = str(resolve_paths(taxonomy, "taxonomy file")[0]) if taxonomy else None
-    key = inputs_key(paths, random_state=random_state, taxonomy=taxonomy_path)
-    target = Path(work_dir or default_work_dir()).expanduser() / f"{paths[0].stem}-{key[:12]}"
-    return build_or_load(paths, target, random_state=random_state, taxonomy=taxonomy_path, log=log or print)
 
 
 # ---- choosing topics ------------------------------------------------------------------------------

@@ -388,7 +388,7 @@ def report(
     timeout : seconds one notebook cell may run
     jobs : notebooks run at the same time (default: one per CPU core, at most one per notebook)
     """
-    from landscape.present.notebook import build_or_load
+    from landscape.present.opening import build_or_load
     from landscape.store import Landscape
 
     log = log or (lambda message: None)
