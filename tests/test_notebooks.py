@@ -63,7 +63,7 @@ def test_parameters_default_to_the_bundled_sample(name):
     if name == "topic_trends":
         assert "window" in params
     if name == "topic_deep_dive":
-        assert {"topic", "query"} <= set(params)
+        assert "topic" in params and "query" not in params, "one parameter: number, label or words"
 
 
 # ---- executed by Papermill (the synthetic hostile landscape) ---------------------------------------
@@ -108,15 +108,16 @@ def test_map_notebook_shows_map_table_and_hierarchy(executed, land):
     assert HOSTILE_LABEL not in html and "&lt;img src=y onerror=" in html
 
 
-def test_deep_dive_takes_topic_and_query(tmp_path_factory, tmp_path):
+def test_deep_dive_takes_a_label_or_words(tmp_path_factory, tmp_path):
     from landscape.present.report import run_notebook
 
     folder = synthetic_report(tmp_path_factory)
     path = notebook_dir() / "topic_deep_dive.ipynb"
-    params = {"landscape_dir": str(folder / "landscape"), "query": "speech audio", "top_n": 3}
+    params = {"landscape_dir": str(folder / "landscape"), "topic": "Speech Audio", "top_n": 3}
     run_notebook(path, tmp_path / "q.ipynb", params, timeout=120)
     html = "\n".join(_html_outputs(nbformat.read(tmp_path / "q.ipynb", as_version=4)))
-    assert "Topic 4: speech audio" in html
+    assert "Topic 4: speech audio" in html and "whose label is" in html
+    assert "Keyword weights per topic" in html
     with pytest.raises(LandscapeError, match=r"topic_deep_dive.ipynb failed in code cell \d+ .*no topic 99"):
         run_notebook(path, tmp_path / "bad.ipynb", {**params, "topic": 99}, timeout=120)
     assert (tmp_path / "bad.ipynb").exists(), "the executed notebook is kept for debugging"
@@ -166,19 +167,24 @@ def test_cache_locations_follow_one_rule(tmp_path, monkeypatch):
 
 
 # ---- helpers: choosing topics -----------------------------------------------------------------------
-def test_pick_topic_by_id_query_or_size(land):
-    assert nb.pick_topic(land, topic=2) == 2
-    assert nb.pick_topic(land, topic="2") == 2
-    assert nb.pick_topic(land, query="Speech AUDIO") == 4
-    assert nb.pick_topic(land, query="federated") == 5
+def test_choose_topic_by_id_label_words_or_size(land):
+    """The synthetic landscape has no embedding model: words decide, and the page says so."""
+    assert nb.choose_topic(land, 2).topic == 2
+    assert nb.choose_topic(land, "2").how == "id"
+    assert nb.choose_topic(land, "Speech AUDIO").how == "label"
+    match = nb.choose_topic(land, "federated clients")
+    assert (match.topic, match.how, match.weak) == (5, "words", False)
+    assert match.candidates.iloc[0]["topic"] == 5 and match.candidates["score"].is_monotonic_decreasing
     largest = land.topics.sort_values("size", ascending=False).iloc[0]["topic"]
-    assert nb.pick_topic(land) == largest
+    assert nb.choose_topic(land).topic == largest and nb.choose_topic(land).how == "largest"
     with pytest.raises(LandscapeError, match="no topic 99"):
-        nb.pick_topic(land, topic=99)
-    with pytest.raises(LandscapeError, match="topic must be a topic number"):
-        nb.pick_topic(land, topic="two")
-    with pytest.raises(LandscapeError, match="no topic matches the query 'quantum chromodynamics'"):
-        nb.pick_topic(land, query="quantum chromodynamics")
+        nb.choose_topic(land, 99)
+    weak = nb.choose_topic(land, "quantum chromodynamics")
+    assert weak.weak
+    page = nb.topic_choice(weak).data
+    assert "Weak match" in page and "words only" in page
+    hostile = nb.topic_choice(nb.choose_topic(land, "<script>alert(1)</script> speech")).data
+    assert "<script>alert" not in hostile and "&lt;script&gt;alert" in hostile
 
 
 def test_neighbours_by_centroid_then_by_map(land):

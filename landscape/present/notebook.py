@@ -5,7 +5,8 @@
   and reports never load anything from the network.
 - :func:`open_landscape` (from :mod:`landscape.present.opening`): the landscape named by a
   notebook's parameters, opened from a directory or built (once, then reused) from corpus files.
-- :func:`pick_topic`, :func:`neighbour_topics`, :func:`topic_papers`: the deep dive's choices.
+- :func:`choose_topic`, :func:`topic_choice`, :func:`neighbour_topics`, :func:`topic_papers`: the
+  deep dive's choices, and why.
 - :func:`heading`, :func:`topic_table`, :func:`papers_table`, :func:`frame_table`,
   :func:`summary`: escaped HTML (templates in ``landscape/present/templates/``); paper text never becomes
   markup and only http(s) links are made.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from landscape.analysis.topic_search import as_list
 from landscape.errors import LandscapeError
 from landscape.present.opening import open_landscape  # noqa: F401  (the notebooks' entry point)
 
@@ -118,65 +120,39 @@ def show_map(land, **kwargs):
 
 
 # ---- choosing topics ------------------------------------------------------------------------------
-def _words(text) -> list[str]:
-    return re.findall(r"[a-z0-9]+", str(text).lower())
+def choose_topic(land, topic=None, *, k: int = 5):
+    """The deep dive's topic: ``topic`` as an id, a label or free text matched by meaning
+    (:func:`landscape.analysis.topic_search.find_topic`); None: the largest topic."""
+    from landscape.analysis.topic_search import find_topic
+
+    return find_topic(land, topic, k=k)
 
 
-def _keywords(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    try:
-        return [str(v) for v in value]
-    except TypeError:
-        return []
+def topic_choice(match):
+    """Why this topic is shown: how it was chosen, a warning when the match is weak, and the
+    candidates with their scores (similarity by meaning, word matches, the score they add up to)."""
+    from IPython.display import HTML
 
+    from landscape.analysis.topic_search import WEAK_SIMILARITY, WORD_WEIGHT
 
-def pick_topic(land, topic=None, query: str | None = None) -> int:
-    """A topic id: ``topic`` itself (checked), else the best match for ``query``, else the largest topic.
-
-    A query matches words of topic labels (weight 3), keywords (2) and the share of the topic's
-    paper titles that contain them; ties go to the larger topic.
-    """
-    topics = land.topics
-    if topics.empty:
-        raise LandscapeError("this landscape has no topics")
-    if topic is not None:
-        try:
-            number = int(topic)
-        except (TypeError, ValueError):
-            number = None
-        if number is None or isinstance(topic, bool) or str(number) != str(topic).strip():
-            raise LandscapeError(f"topic must be a topic number; got {topic!r}")
-        return int(land.topic(number)["topic"])
-    if not query or not str(query).strip():
-        return int(topics.sort_values(["size", "topic"], ascending=[False, True]).iloc[0]["topic"])
-    terms = set(_words(query))
-    if not terms:
-        raise LandscapeError(f"query {query!r} has no words to match")
-    docs = land.documents
-    title_words = docs["title"].fillna("").map(lambda t: set(_words(t)))
-    best = None
-    for row in topics.itertuples(index=False):
-        label_words = set(_words(row.label))
-        keyword_words = {w for k in _keywords(row.keywords) for w in _words(k)}
-        members = title_words[docs["topic"] == row.topic]
-        title_share = (
-            sum(len(terms & words) for words in members) / (len(members) * len(terms))
-            if len(members)
-            else 0.0
+    best = match.candidates.iloc[0] if match.candidates is not None else None
+    best_similarity = best["similarity"] if best is not None else 0.0
+    html = _render(
+        "topic_choice.html.j2",
+        message=match.message,
+        weak=match.weak,
+        query=match.query or "",
+        best=0.0 if best_similarity != best_similarity else float(best_similarity),
+        threshold=WEAK_SIMILARITY,
+        notes=match.notes,
+    ).data
+    if match.candidates is not None:
+        caption = (
+            f"Candidates for {match.query!r}: score = similarity (meaning) + {WORD_WEIGHT} × words "
+            "(query words in the label, keywords and papers)"
         )
-        score = 3 * len(terms & label_words) + 2 * len(terms & keyword_words) + title_share
-        candidate = (score, int(row.size), -int(row.topic))
-        if best is None or candidate > best:
-            best = candidate
-    if best[0] <= 0:
-        sample = ", ".join(
-            f"{t} ({lab})" for t, lab in zip(topics["topic"][:5], topics["label"][:5], strict=True)
-        )
-        raise LandscapeError(f"no topic matches the query {query!r}; topics include {sample}")
-    return -best[2]
+        html += frame_table(match.candidates, caption=caption).data
+    return HTML(html)
 
 
 def neighbour_topics(land, topic: int, k: int = 5):
@@ -227,7 +203,7 @@ def topic_papers(land, topic: int, *, kind: str = "representative", n: int = 10)
             .drop(columns="_d")
             .head(n)
         )
-    ids = _keywords(land.topic(int(topic)).get("representative_ids"))
+    ids = as_list(land.topic(int(topic)).get("representative_ids"))
     by_id = papers.set_index("id", drop=False)
     chosen = [i for i in ids if i in by_id.index]
     return by_id.loc[chosen].reset_index(drop=True).head(n) if chosen else papers.head(n)
@@ -290,7 +266,7 @@ def topic_table(land, top_n: int | None = None, *, representatives: int = 3, key
     }
     rows = []
     for row in topics.to_dict("records"):
-        reps = [paper[i] for i in _keywords(row.get("representative_ids"))[:representatives] if i in paper]
+        reps = [paper[i] for i in as_list(row.get("representative_ids"))[:representatives] if i in paper]
         rows.append(
             [
                 str(row["topic"]),
@@ -298,7 +274,7 @@ def topic_table(land, top_n: int | None = None, *, representatives: int = 3, key
                 f"{int(row.get('size', 0)):,}",
                 str(row.get("area", "")),
                 str(row.get("parent_label", row.get("parent", ""))),
-                ", ".join(_keywords(row.get("keywords"))[:keywords]),
+                ", ".join(as_list(row.get("keywords"))[:keywords]),
                 reps,
             ]
         )
@@ -368,7 +344,7 @@ def topic_card(land, topic: int):
         share=size / n if n else 0.0,
         area=str(row.get("area", "")),
         parent=str(parent) if parent is not None else "",
-        keywords=_keywords(row.get("keywords")),
+        keywords=as_list(row.get("keywords")),
     )
 
 
