@@ -41,11 +41,12 @@ def similarity_matrix(land, top: int | None = None):
 
 
 def merge_tree(land):
-    """The merge tree of all topics: a DataFrame with one row per merge (``left``, ``right``: the
-    merged nodes: row ``i`` of ``land.topics`` for a leaf, ``n_topics + i`` for the i-th merge; ``distance``: Ward
-    distance of the merge; ``size``: topics under it), in merge order. ``attrs`` hold ``topics``
-    (leaf ids in row order of ``land.topics``), ``labels`` and ``parent_cut``: a distance between
-    the merges that form the landscape's parents and the ones above them."""
+    """The merge tree of all topics: a DataFrame with one row per merge, in merge order (``left``,
+    ``right``: the merged nodes, row ``i`` of ``land.topics`` for a leaf and ``n_topics + i`` for
+    the i-th merge; ``distance``: Ward distance of the merge; ``size``: topics under it).
+    ``attrs`` hold ``topics`` (leaf ids in row order of ``land.topics``), ``labels``, ``linkage``
+    (scipy's matrix) and ``parent_cut``: a distance between the merges that form the landscape's
+    parents and the ones above them."""
     import pandas as pd
 
     unit = _unit_centroids(land)
