@@ -21,6 +21,7 @@ WEAK_SIMILARITY = 0.3  # below this mean cosine a match counts as weak unless wo
 CENTROID_WEIGHT = 0.7  # share of the centroid's cosine in the similarity (the rest: label and keywords)
 WORD_WEIGHT = 0.1  # word matches break ties between topics of about the same similarity
 CANDIDATES = 5  # candidates listed beside the choice
+CLOSE_CALL = 0.02  # a runner-up this close in score is pointed out
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -173,4 +174,10 @@ def find_topic(land, topic=None, *, embedder=None, k: int = CANDIDATES) -> Topic
     match = TopicMatch(int(best["topic"]), how, text, table.reset_index(drop=True), bool(weak))
     if how == "words":
         match.notes.append("matched by words only: the landscape's embedding model is not available")
+    if len(table) > 1 and best["score"] - table.iloc[1]["score"] < CLOSE_CALL:
+        second = table.iloc[1]
+        match.notes.append(
+            f"close call: topic {int(second['topic'])} ({second['label']}) scores almost as high; "
+            "add words to tell them apart"
+        )
     return match
