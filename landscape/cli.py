@@ -12,6 +12,13 @@ from typing import Annotated
 
 import typer
 
+from landscape.analysis.trend_defaults import (
+    DEFAULT_FREQ,
+    DEFAULT_GAMMA,
+    DEFAULT_S,
+    DEFAULT_TOP,
+    DEFAULT_WINDOW,
+)
 from landscape.embed.static import DEFAULT_DIMS
 from landscape.errors import LandscapeError
 
@@ -55,7 +62,7 @@ def ingest_command(
     """Read, clean and validate corpus files; write the corpus and a rejects file beside it."""
     from landscape.corpus.ingest import check_output_path, ingest
 
-    check_output_path(out)  # before reading a large corpus
+    check_output_path(out, inputs=inputs)  # before reading a large corpus; never over an input
     columns = _parse_columns(column)
     result = ingest([str(p) for p in inputs], columns=columns, min_abstract_chars=min_abstract_chars)
     corpus_path, rejects_path = result.write(out)
@@ -67,25 +74,55 @@ def ingest_command(
 @app.command()
 def trends(
     directory: Annotated[Path, typer.Argument(help="A saved landscape directory.")],
-    freq: Annotated[str, typer.Option("--freq", help="Time bins: year, quarter or month.")] = "year",
-    window: Annotated[int, typer.Option("--window", help="Growth window: the last N bins.")] = 5,
-    top: Annotated[int, typer.Option("--top", help="Rows per table.")] = 10,
-    s: Annotated[float, typer.Option("--s", help="Burst rate multiplier (Kleinberg s > 1).")] = 2.0,
-    gamma: Annotated[float, typer.Option("--gamma", help="Burst entry cost (Kleinberg gamma).")] = 1.0,
+    freq: Annotated[str, typer.Option("--freq", help="Time bins: year, quarter or month.")] = DEFAULT_FREQ,
+    window: Annotated[int, typer.Option("--window", help="Growth window: the last N complete bins.")] = (
+        DEFAULT_WINDOW
+    ),
+    top: Annotated[int, typer.Option("--top", help="Rows per table.")] = DEFAULT_TOP,
+    s: Annotated[float, typer.Option("--s", help="Burst rate multiplier (Kleinberg s > 1).")] = DEFAULT_S,
+    gamma: Annotated[
+        float, typer.Option("--gamma", help="Burst entry cost (Kleinberg gamma).")
+    ] = DEFAULT_GAMMA,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Shares within one source's papers (e.g. arxiv).")
+    ] = None,
+    include_partial: Annotated[
+        bool, typer.Option("--include-partial", help="Let partial first/last bins into the verdicts.")
+    ] = False,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            help="What changed: two periods (2019..2021,2022..2024) or an earlier landscape directory.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ):
-    """Emerging and fading topics, growth verdicts and bursts of a saved landscape."""
+    """Emerging and fading topics, growth verdicts, bursts and what changed in a saved landscape."""
     import json
 
-    from landscape.analysis.trends import format_summary, summary_records, trend_summary
+    from landscape.analysis.compare import compare as what_changed
+    from landscape.analysis.trends import trend_summary
+    from landscape.present import trend_text
     from landscape.store import Landscape
 
     land = Landscape.load(directory, embeddings=False)
-    summary = trend_summary(land, freq=freq, window=window, s=s, gamma=gamma)
+    summary = trend_summary(
+        land, freq=freq, window=window, s=s, gamma=gamma, source=source, include_partial=include_partial
+    )
+    changed = None
+    if compare is not None:
+        spec = Landscape.load(compare, embeddings=False) if Path(compare).is_dir() else compare
+        changed = what_changed(land, spec, freq=freq)
     if as_json:
-        typer.echo(json.dumps({"landscape": str(directory), **summary_records(summary, top)}, indent=2))
+        records = {"landscape": str(directory), **trend_text.summary_records(summary, top)}
+        if changed is not None:
+            records["compare"] = trend_text.compare_records(changed)
+        typer.echo(json.dumps(records, indent=2))
     else:
-        typer.echo(format_summary(summary, top, name=str(directory)))
+        typer.echo(trend_text.format_summary(summary, top, title=str(directory)))
+        if changed is not None:
+            typer.echo("\n" + trend_text.format_compare(changed, top))
 
 
 @app.command()
@@ -344,7 +381,9 @@ _BaseUrl = Annotated[
     str | None,
     typer.Option("--base-url", help="Endpoint to use instead of the public service (mirror, proxy)."),
 ]
-_Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for an answer before retrying.")]
+_Timeout = Annotated[
+    float, typer.Option("--timeout", help="Total seconds one request may take before retrying.")
+]
 _Retries = Annotated[int, typer.Option("--retries", help="Retries on 429/5xx errors and timeouts.")]
 _KeepPages = Annotated[
     bool, typer.Option("--keep-pages", help="Keep the fetched pages (<out>.pages/) after writing.")

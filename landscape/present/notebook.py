@@ -346,20 +346,3 @@ def topic_card(land, topic: int):
         parent=str(parent) if parent is not None else "",
         keywords=as_list(row.get("keywords")),
     )
-
-
-def growth_table(growth, verdict: str = "emerging", top: int = 10):
-    """Topics (or areas) of one growth verdict as a table, the strongest change first."""
-    allowed = ("emerging", "stable", "fading", "too little data")
-    if verdict not in allowed:
-        raise LandscapeError(f"verdict must be one of {', '.join(allowed)}; got {verdict!r}")
-    rows = growth[growth["verdict"] == verdict]
-    rows = rows.sort_values("slope", ascending=verdict == "fading", kind="stable").head(int(top))
-    columns = ["key", "label", "papers", "share_first", "share_last", "slope", "slope_low", "slope_high"]
-    what = "areas" if growth.attrs.get("by") == "area" else "topics"
-    caption = (
-        f"{len(rows)} {verdict} {what} (slope: change in log-odds of the share per bin, with its interval)"
-        if len(rows)
-        else f"no {verdict} {what}"
-    )
-    return frame_table(rows, columns=[c for c in columns if c in rows.columns], caption=caption)
