@@ -339,6 +339,7 @@ def report(
         Path | None, typer.Option("--landscape-dir", help="Where to build (default: OUT/landscape).")
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build even with unchanged inputs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bar on stderr.")] = False,
 ):
     """Build the landscape if needed, run every notebook and write HTML reports with an index page."""
     import time
@@ -362,6 +363,7 @@ def report(
         timeout=timeout,
         jobs=jobs,
         log=lambda message: typer.echo(message, err=True),
+        quiet=quiet,
     )
     typer.echo(f"{len(result.runs)} reports in {time.perf_counter() - start:.1f} s: {result.index}")
 

@@ -252,5 +252,13 @@ def test_report_says_what_it_does_unless_quiet(synthetic, tmp_path, capsys):
     assert "topic_deep_dive.ipynb: running" in err
     assert re.search(r"topic_deep_dive\.html \([\d.]+ [kM]B, notebook [\d.]+ s\)", err), err
     assert re.search(r"notebooks: +100%.*1/1", err), "the tqdm bar"
-    report(synthetic / "landscape", tmp_path / "quiet", notebooks=["topic_deep_dive"], quiet=True)
+    quiet = [
+        "report",
+        str(synthetic / "landscape"),
+        "-o",
+        str(tmp_path / "q"),
+        "--notebook",
+        "topic_deep_dive",
+    ]
+    assert main([*quiet, "--quiet"]) == 0
     assert capsys.readouterr().err == ""
