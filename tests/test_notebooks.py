@@ -352,3 +352,14 @@ def test_build_is_reused_while_inputs_stay_the_same(tmp_path, monkeypatch):
     target = work / next(iter(sorted(p.name for p in work.iterdir())))
     opening.build_or_load([corpus], target, random_state=1, rebuild=True)
     assert len(calls) == 4
+
+
+def test_figures_get_a_pixel_height(monkeypatch):
+    """A div of height 100% collapses to a few pixels in JupyterLab's auto-height output area."""
+    import plotly.graph_objects as go
+
+    monkeypatch.setitem(nb._state, "plotly_js_sent", True)
+    plain = nb.figure_html(go.Figure(go.Bar(x=[1], y=[2])))
+    assert plain.startswith(f'<div style="height:{nb.FIGURE_HEIGHT}px;')
+    tall = nb.figure_html(go.Figure(go.Bar(x=[1], y=[2]), layout={"height": 777}).to_dict())
+    assert tall.startswith('<div style="height:777px;')
