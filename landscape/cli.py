@@ -19,8 +19,10 @@ from landscape.analysis.trend_defaults import (
     DEFAULT_TOP,
     DEFAULT_WINDOW,
 )
+from landscape.embed.models import DEFAULT_MODEL
 from landscape.embed.static import DEFAULT_DIMS
 from landscape.errors import LandscapeError
+from landscape.schema import DEFAULT_RANDOM_STATE, MIN_ABSTRACT_CHARS
 
 app = typer.Typer(
     name="landscape",
@@ -46,6 +48,7 @@ EngineOption = Annotated[str, typer.Option("--engine", help="Where to embed and 
 AddressOption = Annotated[
     str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
 ]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bars on stderr.")]
 
 
 @app.command("ingest")
@@ -57,7 +60,7 @@ def ingest_command(
     column: ColumnOption = None,
     min_abstract_chars: Annotated[
         int, typer.Option("--min-abstract-chars", help="Reject abstracts shorter than this.")
-    ] = 50,
+    ] = MIN_ABSTRACT_CHARS,
 ):
     """Read, clean and validate corpus files; write the corpus and a rejects file beside it."""
     from landscape.corpus.ingest import check_output_path, ingest
@@ -143,7 +146,7 @@ def evaluate(
     import json
 
     from landscape.analysis.evaluate import evaluate as run_evaluate
-    from landscape.analysis.evaluate import format_quality
+    from landscape.present.quality_text import format_quality
 
     quality = run_evaluate(directory, labels, stability_seed=stability_seed, top_n=top_n)
     if as_json:
@@ -169,13 +172,15 @@ def _parse_columns(pairs: list[str] | None) -> dict | None:
 def build(
     inputs: Annotated[list[Path], typer.Argument(help="Corpus files (CSV, JSONL, JSON, Parquet, …).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Landscape directory to write.")],
-    random_state: Annotated[int, typer.Option("--random-state", help="Seed for every stochastic step.")] = 42,
+    random_state: Annotated[
+        int, typer.Option("--random-state", help="Seed for every stochastic step.")
+    ] = DEFAULT_RANDOM_STATE,
     taxonomy: Annotated[
         Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML (default: bundled AI/ML).")
     ] = None,
-    model: Annotated[str, typer.Option("--model", help="Sentence-transformers model name or path.")] = (
-        "all-MiniLM-L6-v2"
-    ),
+    model: Annotated[
+        str, typer.Option("--model", help="Sentence-transformers model name or path.")
+    ] = DEFAULT_MODEL,
     embeddings: Annotated[
         Path | None, typer.Option("--embeddings", help="Precomputed embeddings (.npy).")
     ] = None,
@@ -203,6 +208,7 @@ def build(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the embedding and layout caches.")
     ] = False,
+    quiet: QuietOption = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
     from landscape.pipeline.build import build as run_build
@@ -234,6 +240,7 @@ def build(
         engine=engine,
         address=address,
         log=lambda message: typer.echo(message, err=True),
+        quiet=quiet,
     )
     counts = land.meta["counts"]
     typer.echo(
@@ -267,6 +274,7 @@ def update(
     engine: EngineOption = "local",
     address: AddressOption = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
+    quiet: QuietOption = False,
 ):
     """Add new papers to a saved landscape: existing topic ids stay, new subjects become new topics."""
     from landscape.pipeline.update import update as run_update
@@ -283,6 +291,7 @@ def update(
         address=address,
         cache_dir=False if no_cache else None,
         log=lambda message: typer.echo(message, err=True),
+        quiet=quiet,
     )
     typer.echo(
         f"{record['added']} new papers ({record['skipped']} already in the landscape, "
@@ -302,7 +311,7 @@ def distill(
     out: Annotated[Path, typer.Argument(help="Directory to write the static model to.")],
     base: Annotated[
         str, typer.Option("--base", help="Sentence-transformers model to distill from (local).")
-    ] = "all-MiniLM-L6-v2",
+    ] = DEFAULT_MODEL,
     dims: Annotated[int, typer.Option("--dims", help="Vector length after PCA.")] = DEFAULT_DIMS,
 ):
     """Distill a fast static embedding model (model2vec) from a local model; use it with --model."""
@@ -319,7 +328,9 @@ def report(
         typer.Argument(help="Corpus file(s) or a saved landscape directory (default: the bundled sample)."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the HTML reports.")] = Path("reports"),
-    random_state: Annotated[int, typer.Option("--random-state", help="Seed for the build.")] = 42,
+    random_state: Annotated[
+        int, typer.Option("--random-state", help="Seed for the build.")
+    ] = DEFAULT_RANDOM_STATE,
     taxonomy: Annotated[Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML.")] = None,
     parameter: Annotated[
         list[str] | None,

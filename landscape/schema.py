@@ -45,6 +45,9 @@ UNASSIGNED = "unassigned"
 # Seed of every stochastic step when the caller gives none.
 DEFAULT_RANDOM_STATE = 42
 
+# Abstracts shorter than this (characters) are rejected by ingest when the caller gives no minimum.
+MIN_ABSTRACT_CHARS = 50
+
 # Columns a build adds to the corpus in documents.parquet; a user's extra input column of one of
 # these names (or of a corpus column) is kept as ``user_<name>`` (see corpus.columns.extra_names).
 DOCUMENT_COLUMNS = ("topic", "topic_hdbscan", "topic_label", "area", "parent", "x", "y", "update")

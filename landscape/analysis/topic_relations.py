@@ -8,13 +8,12 @@ from landscape.errors import LandscapeError
 
 
 def _unit_centroids(land):
-    import numpy as np
+    from landscape.model.geometry import unit_rows
 
     centroids = getattr(land, "centroids", None)
     if centroids is None or len(centroids) != len(land.topics):
         raise LandscapeError("this landscape has no topic centroids (topic_centroids.npy)")
-    c = np.asarray(centroids, dtype="float64")
-    return c / np.clip(np.linalg.norm(c, axis=1, keepdims=True), 1e-12, None)
+    return unit_rows(centroids, what="topic centroids").astype("float64")
 
 
 def similarity_matrix(land, top: int | None = None):

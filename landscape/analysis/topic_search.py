@@ -121,13 +121,13 @@ def meaning_scores(land, query: str, embedder=None):
         from landscape.embed.embedder import Embedder
 
         embedder = Embedder(model, cache_dir=False, show_progress=False)
+    from landscape.model.geometry import unit_rows
+
     vectors = embedder.encode([query, *_representations(land)])
-    c = np.asarray(centroids, dtype="float64")
-    if c.shape[1] != vectors.shape[1]:
+    if np.shape(centroids)[1] != vectors.shape[1]:
         return None
-    c = c / np.clip(np.linalg.norm(c, axis=1, keepdims=True), 1e-12, None)
-    v = vectors.astype("float64")
-    v = v / np.clip(np.linalg.norm(v, axis=1, keepdims=True), 1e-12, None)
+    c = unit_rows(centroids, what="topic centroids").astype("float64")
+    v = unit_rows(vectors).astype("float64")
     return CENTROID_WEIGHT * (c @ v[0]) + (1 - CENTROID_WEIGHT) * (v[1:] @ v[0])
 
 

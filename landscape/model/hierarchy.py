@@ -51,8 +51,9 @@ def group_topics(centroids, sizes, n_parents: int | None = None):
     else:
         from sklearn.cluster import AgglomerativeClustering
 
-        unit = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-        raw = AgglomerativeClustering(n_clusters=n_parents, linkage="ward").fit_predict(unit)
+        from landscape.model.geometry import unit_rows
+
+        raw = AgglomerativeClustering(n_clusters=n_parents, linkage="ward").fit_predict(unit_rows(centroids))
     totals = {p: (-int(sizes[raw == p].sum()), int(np.flatnonzero(raw == p)[0])) for p in np.unique(raw)}
     order = sorted(totals, key=totals.get)
     renumber = {p: i for i, p in enumerate(order)}

@@ -2,7 +2,7 @@
 
 Figures are functions of the tidy frames that :mod:`landscape.analysis.trends` returns; they never compute
 statistics themselves. Labels come from paper text, which is untrusted: plotly renders a subset of
-HTML in trace names, tick labels and hover text, so every label is passed through ``html.escape``
+HTML in trace names, tick labels and hover text, so every label is passed through ``present.html.plotly_text``
 before it reaches a figure.
 
 Colours: :func:`topic_colors` gives each topic of a topic table a fixed colour (topics in id order
@@ -14,8 +14,8 @@ topic table always gives the same colours, so the map and the trend charts agree
 from __future__ import annotations
 
 import colorsys
-import html
 
+from landscape.present.html import plotly_text as _esc
 from landscape.schema import UNASSIGNED, UNASSIGNED_TOPIC
 
 UNASSIGNED_COLOR = "#9E9E9E"
@@ -70,7 +70,7 @@ def topic_colors(topics) -> dict[int, str]:
     """
     frame = getattr(topics, "topics", topics)
     ids = frame["topic"] if hasattr(frame, "columns") else frame
-    colors = key_colors({int(t) for t in ids} | {-1})
+    colors = key_colors({int(t) for t in ids} | {UNASSIGNED_TOPIC})
     return {int(k): v for k, v in colors.items()}
 
 
@@ -78,7 +78,7 @@ def area_colors(areas) -> dict[str, str]:
     """``{area: "#RRGGBB"}`` for area names (or a table with an ``area`` column); unassigned is grey."""
     frame = getattr(areas, "topics", areas)
     names = frame["area"].dropna() if hasattr(frame, "columns") else areas
-    return key_colors({str(a) for a in names} | {"unassigned"})
+    return key_colors({str(a) for a in names} | {UNASSIGNED})
 
 
 def _colors_for(frame, colors):
@@ -93,12 +93,6 @@ def _colors_for(frame, colors):
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
-def _esc(text) -> str:
-    # < > & are what plotly's pseudo-HTML reacts to; it shows &quot; literally, and quotes are
-    # harmless once no tag can open.
-    return html.escape(str(text), quote=False)
-
-
 def _name(key, label, width: int = 60) -> str:
     """A unique display name: ``"3: label"`` for topics, the name itself for areas; long ones cut."""
     text = str(label) if isinstance(key, str) or str(key) == str(label) else f"{key}: {label}"
@@ -240,7 +234,7 @@ def shares_area_figure(shares, top: int = 10, colors=None, title: str | None = N
         )
         add(grouped, OTHER_LABEL, OTHER_COLOR)
     for key in unassigned:
-        add(shares[shares["key"] == key], "unassigned", UNASSIGNED_COLOR)
+        add(shares[shares["key"] == key], UNASSIGNED, UNASSIGNED_COLOR)
     _layout(
         fig,
         title,

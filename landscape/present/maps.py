@@ -18,23 +18,19 @@ the characters they stand for) and ``%`` is escaped so it cannot start a hover p
 
 from __future__ import annotations
 
-import html
 import math
 import uuid
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.present.html import plotly_text as _esc
+from landscape.schema import UNASSIGNED as UNASSIGNED_LABEL
+from landscape.schema import UNASSIGNED_TOPIC as UNASSIGNED
 
 COLOR_BY = ("topic", "area")
-UNASSIGNED = -1
 MAP_META_KEY = "landscape_map"
 # Plotly options for the map: wheel zoom on, the logo and the editing links off.
 PLOT_CONFIG = {"scrollZoom": True, "displaylogo": False, "responsive": True}
-
-
-def _esc(text) -> str:
-    """Text safe for plotly's pseudo-HTML and its hover templates."""
-    return html.escape(str(text), quote=False).replace("%", "&#37;")
 
 
 def _short(text: str, width: int) -> str:
@@ -136,11 +132,11 @@ def landscape_map(
         idx = np.flatnonzero(topic_ids == topic)
         row = info.get(topic)
         if topic == UNASSIGNED:
-            name, area = "unassigned", "unassigned"
+            name, area = UNASSIGNED_LABEL, UNASSIGNED_LABEL
         else:
             label = getattr(row, "label", None) if row is not None else None
             name = _esc(_short(f"{topic}: {label if label is not None else f'topic {topic}'}", 48))
-            area = str(getattr(row, "area", "unassigned") if row is not None else "unassigned")
+            area = str(getattr(row, "area", UNASSIGNED_LABEL) if row is not None else UNASSIGNED_LABEL)
         hover = f"<b>%{{text}}</b><br>%{{customdata}}<br>topic {name}"
         if topic != UNASSIGNED:
             hover += f"<br>area: {_esc(area)}"
@@ -431,6 +427,6 @@ def save_map(land_or_fig, path, *, title: str | None = None, **kwargs) -> Path:
 
 
 def _template(name: str):
-    from landscape.present.report import template_environment
+    from landscape.present.html import template_environment
 
     return template_environment().get_template(name)

@@ -18,6 +18,7 @@ import re
 
 from landscape.analysis.topic_search import as_list
 from landscape.errors import LandscapeError
+from landscape.model.geometry import unit_rows
 from landscape.present.opening import open_landscape  # noqa: F401  (the notebooks' entry point)
 
 RENDERER = "landscape_inline"
@@ -168,8 +169,7 @@ def neighbour_topics(land, topic: int, k: int = 5):
     i = int(matches[0])
     centroids = getattr(land, "centroids", None)
     if centroids is not None and len(centroids) == len(topics):
-        c = np.asarray(centroids, dtype="float64")
-        c = c / np.clip(np.linalg.norm(c, axis=1, keepdims=True), 1e-12, None)
+        c = unit_rows(centroids).astype("float64")
         similarity = c @ c[i]
         measure = "cosine similarity of topic centroids"
     else:
@@ -219,7 +219,7 @@ def safe_url(url) -> str | None:
 def _render(template: str, **context):
     from IPython.display import HTML
 
-    from landscape.present.report import template_environment
+    from landscape.present.html import template_environment
 
     return HTML(template_environment().get_template(template).render(**context))
 
@@ -323,8 +323,8 @@ def summary(land):
 
 def quality_panel(land):
     """The quality panel: the numbers recorded when the landscape was built (computed when an older
-    landscape lacks them), as an escaped table (:func:`landscape.analysis.evaluate.quality_table`)."""
-    from landscape.analysis.evaluate import quality_table
+    landscape lacks them), as an escaped table (:func:`landscape.present.quality_text.quality_table`)."""
+    from landscape.present.quality_text import quality_table
 
     table = quality_table(land)[["metric", "shown", "note"]].rename(columns={"shown": "value"})
     return frame_table(table, caption="Topic quality, measured when the landscape was built")

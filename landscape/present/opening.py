@@ -12,6 +12,7 @@ from pathlib import Path
 
 from landscape import locations
 from landscape.errors import LandscapeError
+from landscape.schema import DEFAULT_RANDOM_STATE
 
 BUILD_STAMP = ".built-from.json"
 
@@ -50,7 +51,13 @@ def default_work_dir() -> Path:
 
 
 def build_or_load(
-    inputs, landscape_dir, *, random_state: int = 42, taxonomy=None, rebuild: bool = False, log=None
+    inputs,
+    landscape_dir,
+    *,
+    random_state: int = DEFAULT_RANDOM_STATE,
+    taxonomy=None,
+    rebuild: bool = False,
+    log=None,
 ):
     """The landscape of ``inputs`` saved in ``landscape_dir``: reused when it was built from the same
     files, seed and taxonomy (a stamp file records them), built otherwise."""
@@ -94,7 +101,7 @@ def open_landscape(
     landscape_dir=None,
     corpus=None,
     *,
-    random_state: int = 42,
+    random_state: int = DEFAULT_RANDOM_STATE,
     taxonomy=None,
     work_dir=None,
     log=print,
