@@ -25,6 +25,7 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytest.importorskip("jupyterlab", reason="jupyterlab is not installed")
 
+import landscape.present.notebook as nb  # noqa: E402
 from landscape.present import opening  # noqa: E402
 from landscape.present.report import NOTEBOOKS, notebook_dir  # noqa: E402
 
@@ -43,6 +44,7 @@ NAMES = [name for name, _, _ in NOTEBOOKS]
 MIN_FIGURES = {"landscape_map": 2, "topic_trends": 5, "topic_deep_dive": 1}
 SERVER_START_S = 90
 NOTEBOOK_RUN_S = 300
+MIN_HEIGHT = 150  # pixels: no figure of the notebooks is meant to be smaller
 
 # JavaScript run in JupyterLab (the app object is exposed with --LabApp.expose_app_in_browser)
 NOTEBOOK_READY = """() => {
@@ -71,7 +73,7 @@ OUTPUTS = """() => {
   const plots = Array.from(w.content.node.querySelectorAll('.js-plotly-plot')).map(gd => {
     const box = gd.getBoundingClientRect();
     const svg = gd.querySelector('.main-svg');
-    return {height: box.height, width: box.width,
+    return {height: box.height, width: box.width, wanted: gd.layout.height || null,
             svg: svg ? svg.getBoundingClientRect().height : 0, drawn: !!gd._fullLayout};
   });
   return {errors, stderr, plots, cells: w.content.widgets.length};
@@ -192,8 +194,10 @@ def test_notebook_runs_in_jupyterlab_with_full_size_figures(server, browser, nam
         assert not found["stderr"], found["stderr"]
         plots = found["plots"]
         assert len(plots) >= MIN_FIGURES[name], plots
-        for plot in plots:
-            assert plot["drawn"] and plot["height"] > 200 and plot["svg"] > 200, plots
+        for plot in plots:  # drawn at the figure's own height, or the default one (collapsed: ~7 px)
+            wanted = plot["wanted"] or nb.FIGURE_HEIGHT
+            assert plot["drawn"] and plot["height"] >= wanted - 2 and plot["svg"] >= wanted - 2, plots
+            assert plot["height"] >= MIN_HEIGHT, plots
             assert plot["width"] > 400, plots
         assert not problems, problems
         shots = os.environ.get("LANDSCAPE_SCREENSHOTS")
