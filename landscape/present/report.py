@@ -379,7 +379,7 @@ def report(
     from landscape.present.opening import build_or_load
     from landscape.store import Landscape
 
-    log = (lambda message: None) if quiet else (log or _stderr_line)
+    log = (lambda message: None) if quiet else _beside_bars(log or _stderr_line)
     out_dir = Path(out_dir).resolve()
     timings: dict[str, float] = {}
     parameters = dict(parameters or {})
@@ -492,12 +492,22 @@ def report(
 
 
 def _stderr_line(message: str) -> None:
-    """A progress line on stderr that does not break a progress bar drawn there."""
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def _beside_bars(log):
+    """``log`` writing its lines above the progress bar rather than into it."""
     import sys
 
     from tqdm.auto import tqdm
 
-    tqdm.write(message, file=sys.stderr)
+    def write(message: str) -> None:
+        with tqdm.external_write_mode(file=sys.stderr):
+            log(message)
+
+    return write
 
 
 def _check_jobs(jobs, n: int) -> int:
