@@ -111,16 +111,14 @@ def open_landscape(
     With ``landscape_dir`` the saved landscape is opened (``corpus`` is then ignored). Otherwise the
     corpus file(s) (default: the bundled sample, :func:`landscape.locations.sample_corpus`) are
     built into ``work_dir`` (default :func:`default_work_dir`), in a folder named after the inputs'
-    hash, so running the notebook again reuses the build. ``log`` gets one line per step (None:
-    silent).
+    hash, so running the notebook again reuses the build. ``log`` gets a line when a build is
+    reused or started (None: silent).
     """
     from landscape.store import Landscape
 
     log = log or (lambda message: None)
-    if landscape_dir:
-        path = Path(landscape_dir).expanduser()
-        log(f"opening the landscape {path.resolve()}")
-        return Landscape.load(path)
+    if landscape_dir:  # quick, and silent: report pages show no machine paths
+        return Landscape.load(Path(landscape_dir).expanduser())
     paths = resolve_paths(corpus if corpus else locations.sample_corpus())
     taxonomy_path = str(resolve_paths(taxonomy, "taxonomy file")[0]) if taxonomy else None
     key = inputs_key(paths, random_state=random_state, taxonomy=taxonomy_path)
