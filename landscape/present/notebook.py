@@ -14,11 +14,10 @@
 
 from __future__ import annotations
 
-import re
-
 from landscape.analysis.topic_search import as_list
 from landscape.errors import LandscapeError
 from landscape.model.geometry import unit_rows
+from landscape.present.html import safe_url
 from landscape.present.opening import open_landscape  # noqa: F401  (the notebooks' entry point)
 
 RENDERER = "landscape_inline"
@@ -210,12 +209,6 @@ def topic_papers(land, topic: int, *, kind: str = "representative", n: int = 10)
 
 
 # ---- escaped HTML -------------------------------------------------------------------------------
-def safe_url(url) -> str | None:
-    """``url`` if it is an http(s) link, else None: a paper's url field is untrusted."""
-    text = str(url or "").strip()
-    return text if re.match(r"^https?://[^\s\"'<>]+$", text, flags=re.IGNORECASE) else None
-
-
 def _render(template: str, **context):
     from IPython.display import HTML
 
