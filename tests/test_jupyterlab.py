@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+# one Chromium launcher (flags, skips without chromium or playwright) for every browser test
+from test_browser import browser  # noqa: E402, F401  (a fixture)
+
 pytest.importorskip("jupyterlab", reason="jupyterlab is not installed")
 
 import landscape.present.notebook as nb  # noqa: E402
@@ -31,15 +30,6 @@ from landscape.present.report import NOTEBOOKS, notebook_dir  # noqa: E402
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NAMES = [name for name, _, _ in NOTEBOOKS]
 MIN_FIGURES = {"landscape_map": 2, "topic_trends": 5, "topic_deep_dive": 1}
 SERVER_START_S = 90
@@ -166,16 +156,8 @@ def server(tmp_path_factory, prebuilt):
         log.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_in_jupyterlab_with_full_size_figures(server, browser, name):
+def test_notebook_runs_in_jupyterlab_with_full_size_figures(server, browser, name):  # noqa: F811
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     problems = []
