@@ -304,6 +304,8 @@ def update(
     for g in record["grown"][:10]:
         typer.echo(f"  grew {g['topic']:>3}  {g['before']:>5} -> {g['after']:<5}  {g['label']}")
     typer.echo(f"landscape updated: {land.path} ({len(land.documents)} papers, {len(land.topics)} topics)")
+    for reason in record["rebuild_reasons"]:
+        typer.echo(f"a rebuild is due: {reason} (landscape build INPUTS --like {directory})")
 
 
 @app.command()
