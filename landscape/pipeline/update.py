@@ -153,7 +153,7 @@ def update(
     with timer.stage("ingest"):
         result, sources = ingest_inputs(inputs, columns=columns, min_abstract_chars=min_abstract_chars)
         corpus = result.corpus.reset_index(drop=True)
-        present = _already_present(land.documents, corpus)
+        present = already_present(land.documents, corpus)
         skipped = _present_rejects(corpus[present], land.documents, result.provenance, present)
     timer.say(
         f"{len(corpus)} papers read, {int(present.sum())} already in the landscape, "
@@ -306,7 +306,7 @@ def _model_id(model) -> str:
         return str(model)  # a recorded model not on this machine: compared by its name
 
 
-def _already_present(documents, corpus):
+def already_present(documents, corpus):
     """Mask of new papers whose id or normalised title is already in the landscape."""
     from landscape.corpus.text import title_keys
 
