@@ -67,16 +67,19 @@ def matched_agreement(new_ids, update_docs, rebuild_docs) -> float:
     """Share of ``new_ids`` whose update topic maps (by overlap) to their rebuild topic."""
     import pandas as pd
 
-    both = pd.merge(update_docs[["id", "topic"]], rebuild_docs[["id", "topic"]], on="id", suffixes=("_u", "_r"))
+    both = pd.merge(
+        update_docs[["id", "topic"]], rebuild_docs[["id", "topic"]], on="id", suffixes=("_u", "_r")
+    )
     overlap = both.groupby(["topic_u", "topic_r"]).size().reset_index(name="n")
-    best = overlap.sort_values("n", ascending=False).drop_duplicates("topic_u").set_index("topic_u")["topic_r"]
+    best = (
+        overlap.sort_values("n", ascending=False).drop_duplicates("topic_u").set_index("topic_u")["topic_r"]
+    )
     best[-1] = -1  # unassigned matches unassigned
     new = both[both["id"].isin(set(new_ids))]
     return float((new["topic_u"].map(best) == new["topic_r"]).mean())
 
 
 def run_slice(name, corpus, holdout: float, cache_dir: Path, work: Path) -> dict:
-    import numpy as np
 
     from landscape.embed.embedder import Embedder, paper_text
     from landscape.pipeline.build import build
@@ -140,7 +143,9 @@ def main(argv=None) -> int:
     parser.add_argument("--slices", nargs="+", default=list(SLICES), choices=list(SLICES))
     parser.add_argument("--size", type=int, default=2500)
     parser.add_argument("--holdout", type=float, default=0.15)
-    parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "landscape-bench-cache")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "landscape-bench-cache"
+    )
     args = parser.parse_args(argv)
     if not DATA.exists():
         print(f"{DATA} not found: this benchmark needs the dev corpus", file=sys.stderr)
@@ -149,7 +154,9 @@ def main(argv=None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.slices:
-            row = run_slice(name, subject_slice(papers, SLICES[name], args.size), args.holdout, args.cache_dir, Path(tmp))
+            row = run_slice(
+                name, subject_slice(papers, SLICES[name], args.size), args.holdout, args.cache_dir, Path(tmp)
+            )
             print(json.dumps(row), flush=True)
             rows.append(row)
     RESULTS.mkdir(parents=True, exist_ok=True)

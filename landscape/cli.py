@@ -210,7 +210,9 @@ def build(
     ] = False,
     like: Annotated[
         Path | None,
-        typer.Option("--like", help="Earlier landscape whose topic ids and names to keep where topics match."),
+        typer.Option(
+            "--like", help="Earlier landscape whose topic ids and names to keep where topics match."
+        ),
     ] = None,
     quiet: QuietOption = False,
 ):
@@ -250,7 +252,9 @@ def build(
     counts = land.meta["counts"]
     if "like" in land.meta:
         kept = land.meta["like"]
-        typer.echo(f"kept {kept['topics_kept']} topic ids and names of {like}, {kept['topics_new']} new topics")
+        typer.echo(
+            f"kept {kept['topics_kept']} topic ids and names of {like}, {kept['topics_new']} new topics"
+        )
     typer.echo(
         f"{counts['papers']} papers, {counts['topics']} topics, "
         f"{counts['outlier_share']:.1%} unassigned, {counts.get('rejected', 0)} rejected"
@@ -318,7 +322,9 @@ def update(
 
 @app.command()
 def refresh(
-    config: Annotated[Path, typer.Argument(help="Refresh config YAML (sources, queries, where things live).")],
+    config: Annotated[
+        Path, typer.Argument(help="Refresh config YAML (sources, queries, where things live).")
+    ],
     quiet: QuietOption = False,
 ):
     """Fetch what is new since the last run, update (or rebuild when due) and regenerate the reports."""

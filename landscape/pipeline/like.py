@@ -37,7 +37,9 @@ def match_topics(previous, rebuilt) -> dict[int, int]:
     both = both[(both["topic_old"] != UNASSIGNED_TOPIC) & (both["topic_new"] != UNASSIGNED_TOPIC)]
     old_ids = [int(t) for t in previous.topics["topic"]]
     new_ids = [int(t) for t in rebuilt.topics["topic"]]
-    table = pd.crosstab(both["topic_new"], both["topic_old"]).reindex(index=new_ids, columns=old_ids, fill_value=0)
+    table = pd.crosstab(both["topic_new"], both["topic_old"]).reindex(
+        index=new_ids, columns=old_ids, fill_value=0
+    )
     overlap = table.to_numpy(dtype=float)
     smaller = np.minimum(overlap.sum(axis=1, keepdims=True), overlap.sum(axis=0, keepdims=True))
     ok = overlap > MIN_OVERLAP * np.maximum(smaller, 1)

@@ -197,7 +197,9 @@ def read_state(config: RefreshConfig) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise LandscapeError(f"{path}: not valid JSON ({exc}); delete it to start the windows again") from None
+        raise LandscapeError(
+            f"{path}: not valid JSON ({exc}); delete it to start the windows again"
+        ) from None
 
 
 def _write_json(path: Path, value) -> None:
@@ -229,7 +231,11 @@ def fetch_source(entry: dict, date_from: date, date_to: date, pages_dir, log, qu
     try:
         if entry["source"] == "arxiv":
             return fetch_arxiv(
-                entry["query"], date_from=date_from, date_to=date_to, max_results=entry.get("max_results"), **common
+                entry["query"],
+                date_from=date_from,
+                date_to=date_to,
+                max_results=entry.get("max_results"),
+                **common,
             )
         if entry["source"] == "openalex":
             return fetch_openalex(
@@ -338,7 +344,9 @@ def refresh_landscape(config, *, today: date | None = None, log=None, quiet: boo
                     name=config.name or before.meta.get("name"), like=after, log=log, quiet=quiet,
                 )  # fmt: skip
             action = "rebuilt"
-    new_ids = set(after.documents["id"].astype(str)) - (set(before.documents["id"].astype(str)) if before else set())
+    new_ids = set(after.documents["id"].astype(str)) - (
+        set(before.documents["id"].astype(str)) if before else set()
+    )
     changes = what_changed(before, after, new_ids, action=action, windows=windows, fetched=fetched)
     _write_json(config.data / CHANGES / f"{batch.stem}.json", changes)
     state.setdefault("sources", {}).update(until)
@@ -357,7 +365,8 @@ def refresh_landscape(config, *, today: date | None = None, log=None, quiet: boo
     _write_json(config.data / STATE_FILE, state)
     message = (
         f"{action}: {fetched} papers fetched, {changes['added']} new, "
-        f"{len(changes['new_topics'])} new topic(s); {len(after.documents)} papers in {len(after.topics)} topics"
+        f"{len(changes['new_topics'])} new topic(s); "
+        f"{len(after.documents)} papers in {len(after.topics)} topics"
     )
     timer.say(message)
     return RefreshResult(action, fetched, changes["added"], windows, message, changes, record, batch)
@@ -390,10 +399,15 @@ def what_changed(before, after, new_ids, *, action: str, windows: dict, fetched:
         table = compare_landscapes(before, after)
         appeared = table[table["status"] == "appeared"]
         new_topics = [
-            {"topic": int(r.key), "label": str(r.label), "papers": int(r.papers_after)} for r in appeared.itertuples()
+            {"topic": int(r.key), "label": str(r.label), "papers": int(r.papers_after)}
+            for r in appeared.itertuples()
         ]
-        grown = table[table["status"] != "appeared"].assign(added=lambda t: t["papers_after"] - t["papers_before"])
-        grown = grown[grown["added"] > 0].sort_values(["added", "key"], ascending=[False, True]).head(TOP_GROWN)
+        grown = table[table["status"] != "appeared"].assign(
+            added=lambda t: t["papers_after"] - t["papers_before"]
+        )
+        grown = (
+            grown[grown["added"] > 0].sort_values(["added", "key"], ascending=[False, True]).head(TOP_GROWN)
+        )
         grew = [
             {
                 "topic": int(r.key),

@@ -42,8 +42,8 @@ from datetime import UTC, datetime
 from landscape.errors import LandscapeError
 from landscape.model.geometry import best_match, centroids, representatives, unit_rows
 from landscape.model.placement import PLACEMENT_NEIGHBOURS, knn_place
-from landscape.progress import StageTimer
 from landscape.model.topics import MIN_SIMILARITY, TopicModel
+from landscape.progress import StageTimer
 from landscape.schema import DEFAULT_RANDOM_STATE, MIN_ABSTRACT_CHARS, UNASSIGNED_TOPIC
 
 ALREADY_PRESENT = "already in landscape"
@@ -188,7 +188,9 @@ def update(
         new_ids = list(range(first_id, first_id + n_new))
 
     with timer.stage("outliers"):
-        all_centroids = np.vstack([land.centroids, centroids(vectors, topic, new_ids)]) if new_ids else land.centroids
+        all_centroids = (
+            np.vstack([land.centroids, centroids(vectors, topic, new_ids)]) if new_ids else land.centroids
+        )
         all_ids = np.concatenate([land.topics["topic"].to_numpy(np.int64), np.asarray(new_ids, np.int64)])
         topic = reduce_new_outliers(
             vectors,
@@ -514,7 +516,9 @@ def _quality(documents, topics) -> dict:
 
     keywords = dict(zip(topics["topic"].astype(int), topics["keywords"], strict=True))
     order = sorted(keywords)
-    return quality_metrics(topic_texts(documents), documents["topic"].to_numpy(), [list(keywords[t]) for t in order])
+    return quality_metrics(
+        topic_texts(documents), documents["topic"].to_numpy(), [list(keywords[t]) for t in order]
+    )
 
 
 def _updated_topics(before, new_rows, old_topic, new_topic):
