@@ -49,6 +49,12 @@ SLICES = {
     "genai": r"unlearning|retrieval[- ]augmented|\bRAG\b|mixture[- ]of[- ]experts|\bMoE\b|vision[- ]language",
     "graphs": r"graph neural|\bGNNs?\b|knowledge graph|graph transformer|link prediction|node classification",
 }
+# A subject the slice lacks, planted among the held-out papers (``--plant N``): an update should
+# make it a new topic, as a rebuild does.
+PLANTS = {
+    "genai": r"protein|molecul",
+    "graphs": r"speech recognition|text-to-speech|\baudio\b",
+}
 
 
 def subject_slice(papers, pattern: str, size: int):
@@ -79,9 +85,22 @@ def matched_agreement(new_ids, update_docs, rebuild_docs) -> float:
     return float((new["topic_u"].map(best) == new["topic_r"]).mean())
 
 
-def run_slice(name, corpus, holdout: float, cache_dir: Path, work: Path) -> dict:
+def planted(papers, name: str, n: int):
+    """``n`` ingested papers of the slice's planted subject that do not match the slice itself."""
+    from landscape.corpus.ingest import ingest_inputs
+
+    text = papers["title"] + " " + papers["abstract"]
+    hit = papers[
+        text.str.contains(PLANTS[name], case=False, regex=True)
+        & ~text.str.contains(SLICES[name], case=False, regex=True)
+    ].sample(n, random_state=SEED)
+    return ingest_inputs(hit.reset_index(drop=True))[0].corpus
+
+
+def run_slice(name, corpus, holdout: float, cache_dir: Path, work: Path, plant=None) -> dict:
 
     from landscape.embed.embedder import Embedder, paper_text
+    from landscape.model.geometry import nearest_centroid
     from landscape.pipeline.build import build
     from landscape.pipeline.update import update
 
@@ -91,16 +110,30 @@ def run_slice(name, corpus, holdout: float, cache_dir: Path, work: Path) -> dict
     )
     n_old = int(round(len(corpus) * (1 - holdout)))
     old, new = corpus.iloc[:n_old], corpus.iloc[n_old:]
+    if plant is not None:  # the planted subject arrives with the newest papers
+        import numpy as np
+        import pandas as pd
+
+        extra = Embedder(cache_dir=cache_dir, show_progress=False).encode(
+            [paper_text(t, a) for t, a in zip(plant["title"], plant["abstract"], strict=True)]
+        )
+        new = pd.concat([new, plant], ignore_index=True)
+        corpus = pd.concat([old, new], ignore_index=True)
+        vectors = np.vstack([vectors, extra])
     timings = {"embed": time.perf_counter() - t0}
 
     t0 = time.perf_counter()
-    built = build(old, work / f"{name}-update", embeddings=vectors[:n_old], taxonomy=False,
+    built = build(old, work / f"{name}-{len(new)}", embeddings=vectors[:n_old], taxonomy=False,
                   random_state=SEED, cache_dir=cache_dir, quiet=True)  # fmt: skip
     timings["build"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    land, record = update(work / f"{name}-update", new, embeddings=vectors[n_old:], taxonomy=False,
+    land, record = update(work / f"{name}-{len(new)}", new, embeddings=vectors[n_old:], taxonomy=False,
                           cache_dir=cache_dir, quiet=True)  # fmt: skip
     timings["update"] = time.perf_counter() - t0
+    # the rule before issue 18 (TopicModel.transform only), for comparison
+    rule, _ = nearest_centroid(
+        vectors[n_old:], built.centroids, built.meta["parameters"]["topic_model"]["assign_threshold"]
+    )
     t0 = time.perf_counter()
     rebuilt = build(corpus, None, embeddings=vectors, taxonomy=False, random_state=SEED,
                     cache_dir=cache_dir, quiet=True)  # fmt: skip
@@ -116,13 +149,14 @@ def run_slice(name, corpus, holdout: float, cache_dir: Path, work: Path) -> dict
     docs = land.documents
     is_new = docs["id"].isin(new_ids).to_numpy()
     return {
-        "slice": name,
+        "slice": name + (f"+{len(plant)} planted" if plant is not None else ""),
         "papers": len(corpus),
         "held_out": len(new),
         "held_out_from": str(new["date"].min().date()),
         "topics_build": len(built.topics),
         "topics_rebuild": len(rebuilt.topics),
         "unassigned_build": round(float((built.documents["topic"] == -1).mean()), 4),
+        "unassigned_transform_only_new": round(float((rule == -1).mean()), 4),
         "unassigned_update_new": round(float((docs["topic"].to_numpy()[is_new] == -1).mean()), 4),
         "unassigned_after_update": round(float((docs["topic"] == -1).mean()), 4),
         "unassigned_rebuild": round(float((rdocs["topic"] == -1).mean()), 4),
@@ -130,6 +164,18 @@ def run_slice(name, corpus, holdout: float, cache_dir: Path, work: Path) -> dict
         "agreement_old": round(matched_agreement(set(old["id"]), docs, rdocs), 4),
         "new_topics_update": [t["label"] for t in record["new_topics"]],
         "new_topic_papers_update": record["assigned_new"],
+        "planted_in_new_topics": (
+            round(
+                float(
+                    docs.loc[is_new & docs["id"].isin(set(plant["id"])).to_numpy(), "topic"]
+                    .isin([t["topic"] for t in record["new_topics"]])
+                    .mean()
+                ),
+                4,
+            )
+            if plant is not None
+            else None
+        ),  # fmt: skip
         "new_topics_rebuild": [str(rebuilt.topics.set_index("topic").at[t, "label"]) for t in mostly_new],
         "rebuild_due": record.get("rebuild_due"),
         "seconds": {k: round(v, 1) for k, v in timings.items()},
@@ -143,6 +189,7 @@ def main(argv=None) -> int:
     parser.add_argument("--slices", nargs="+", default=list(SLICES), choices=list(SLICES))
     parser.add_argument("--size", type=int, default=2500)
     parser.add_argument("--holdout", type=float, default=0.15)
+    parser.add_argument("--plant", type=int, default=0, help="also a run with N planted papers")
     parser.add_argument(
         "--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "landscape-bench-cache"
     )
@@ -154,11 +201,12 @@ def main(argv=None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.slices:
-            row = run_slice(
-                name, subject_slice(papers, SLICES[name], args.size), args.holdout, args.cache_dir, Path(tmp)
-            )
-            print(json.dumps(row), flush=True)
-            rows.append(row)
+            corpus = subject_slice(papers, SLICES[name], args.size)
+            plants = [None, planted(papers, name, args.plant)] if args.plant else [None]
+            for plant in plants:
+                row = run_slice(name, corpus, args.holdout, args.cache_dir, Path(tmp), plant)
+                print(json.dumps(row), flush=True)
+                rows.append(row)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"update_vs_rebuild-{stamp}.json"

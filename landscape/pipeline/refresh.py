@@ -308,10 +308,8 @@ def refresh_landscape(config, *, today: date | None = None, log=None, quiet: boo
     if not new_count:
         incoming.unlink(missing_ok=True)
         _remove(pages)
-        message = (
-            f"nothing new: {fetched} papers fetched, all already in the landscape; "
-            f"landscape, reports and {STATE_FILE} left unchanged"
-        )
+        found = f"{fetched} papers fetched, all already in the landscape" if fetched else "no papers fetched"
+        message = f"nothing new: {found}; landscape, reports and {STATE_FILE} left unchanged"
         timer.say(message)
         return RefreshResult("nothing new", fetched, 0, windows, message)
 
