@@ -22,7 +22,7 @@ from landscape.analysis.trend_defaults import (
 from landscape.embed.models import DEFAULT_MODEL
 from landscape.embed.static import DEFAULT_DIMS
 from landscape.errors import LandscapeError
-from landscape.schema import DEFAULT_RANDOM_STATE
+from landscape.schema import DEFAULT_RANDOM_STATE, MIN_ABSTRACT_CHARS
 
 app = typer.Typer(
     name="landscape",
@@ -60,7 +60,7 @@ def ingest_command(
     column: ColumnOption = None,
     min_abstract_chars: Annotated[
         int, typer.Option("--min-abstract-chars", help="Reject abstracts shorter than this.")
-    ] = 50,
+    ] = MIN_ABSTRACT_CHARS,
 ):
     """Read, clean and validate corpus files; write the corpus and a rejects file beside it."""
     from landscape.corpus.ingest import check_output_path, ingest

@@ -27,6 +27,7 @@ from landscape.errors import CorpusError, LandscapeError
 from landscape.schema import (
     CORPUS_COLUMNS,
     DATE_PRECISIONS,
+    MIN_ABSTRACT_CHARS,
     REJECT_COLUMNS,
 )
 
@@ -295,7 +296,7 @@ class IngestResult:
         frame: pd.DataFrame,
         *,
         columns: dict | None = None,
-        min_abstract_chars: int = 50,
+        min_abstract_chars: int = MIN_ABSTRACT_CHARS,
         name: str = "<DataFrame>",
     ) -> IngestResult:
         """Ingest an in-memory DataFrame like a file (``line`` in rejects = 1-based row number)."""

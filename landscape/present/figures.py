@@ -5,8 +5,9 @@ statistics themselves. Labels come from paper text, which is untrusted: plotly r
 HTML in trace names, tick labels and hover text, so every label is passed through ``present.html.plotly_text``
 before it reaches a figure.
 
-Colours: :func:`topic_colors` gives each topic of a topic table a fixed colour (topics in id order
-walk through one long qualitative palette), unassigned papers (topic -1) are grey, and topics
+Colours: :func:`topic_colors` gives each topic a fixed colour from one long qualitative palette (for a
+landscape, neighbouring topics on the map get clearly different colours; for bare ids, topics walk the
+palette in id order), unassigned papers (topic -1) are grey, and topics
 grouped as "other" are light grey. :func:`area_colors` does the same for research areas. The same
 topic table always gives the same colours, so the map and the trend charts agree.
 """
@@ -25,8 +26,12 @@ _UNASSIGNED_KEYS = (UNASSIGNED_TOPIC, UNASSIGNED)
 
 
 # ---- colours ---------------------------------------------------------------------------------------
+_LIGHTEST, _CLOSEST_LAB = 86.0, 12.0
+
+
 def _palette() -> list[str]:
-    """A long qualitative palette: plotly's own palettes in a fixed order, greys and repeats removed."""
+    """A long qualitative palette: plotly's own palettes in a fixed order, greys, near-whites and
+    near-repeats removed."""
     from plotly.colors import qualitative
 
     seen, colors = set(), []
@@ -38,7 +43,15 @@ def _palette() -> list[str]:
                 continue
             seen.add(c)
             colors.append(c)
-    return colors
+    # too light to see on white, or hard to tell from an earlier colour: left out
+    import numpy as np
+
+    lab = _lab(colors)
+    keep = []
+    for i in range(len(colors)):
+        if lab[i, 0] <= _LIGHTEST and all(np.linalg.norm(lab[i] - lab[j]) >= _CLOSEST_LAB for j in keep):
+            keep.append(i)
+    return [colors[i] for i in keep]
 
 
 def _extra_color(i: int) -> str:
@@ -62,14 +75,81 @@ def key_colors(keys) -> dict:
     return colors
 
 
-def topic_colors(topics) -> dict[int, str]:
-    """``{topic id: "#RRGGBB"}`` for a topic table (or landscape, or iterable of ids); -1 is grey.
+def _lab(colors):
+    """CIELAB coordinates of ``#RRGGBB`` colours (D65), where distance follows perceived difference."""
+    import numpy as np
 
+    rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in colors])
+    rgb = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = rgb @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
+
+
+# Map neighbours of a topic: its nearest topic centres. Colours this far apart in CIELAB count as
+# clearly different, so among those the least used colour is taken (spreading the palette).
+_MAP_NEIGHBOURS = 8
+_DISTINCT_LAB = 35.0
+
+
+def _map_positions(topics) -> dict:
+    """``{topic: (x, y)}``: the median map position of each topic's papers, when ``topics`` is a landscape."""
+    docs = getattr(topics, "documents", None)
+    if docs is None or not {"x", "y", "topic"} <= set(docs.columns):
+        return {}
+    medians = docs[docs["topic"] >= 0].groupby("topic")[["x", "y"]].median()
+    return {int(t): (float(r.x), float(r.y)) for t, r in medians.iterrows()}
+
+
+def _neighbour_colors(ids, positions) -> dict[int, str]:
+    """Greedy graph colouring: each topic (id order) takes the palette colour most unlike the colours of
+    its nearest topics on the map (least used colour among the clearly different ones)."""
+    import numpy as np
+
+    palette = _palette()
+    lab = _lab(palette)
+    placed = [t for t in ids if t in positions]
+    xy = np.array([positions[t] for t in placed], dtype=float).reshape(-1, 2)
+    near = {t: set() for t in ids}
+    if len(placed) > 1:
+        dist = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)
+        np.fill_diagonal(dist, np.inf)
+        for i, t in enumerate(placed):
+            for j in np.argsort(dist[i], kind="stable")[:_MAP_NEIGHBOURS]:
+                near[t].add(placed[j])
+                near[placed[j]].add(t)
+    chosen, used = {}, np.zeros(len(palette))
+    for t in ids:
+        taken = [palette.index(chosen[u]) for u in near[t] if u in chosen]
+        if taken:
+            gap = np.linalg.norm(lab[:, None, :] - lab[taken][None, :, :], axis=2).min(axis=1)
+        else:
+            gap = np.full(len(palette), np.inf)
+        score = np.minimum(gap, _DISTINCT_LAB)
+        best = np.lexsort((np.arange(len(palette)), used, -score))[0]
+        chosen[t] = palette[best]
+        used[best] += 1
+    return chosen
+
+
+def topic_colors(topics, positions: dict | None = None) -> dict[int, str]:
+    """``{topic id: "#RRGGBB"}`` for a landscape, topic table or iterable of ids; -1 is grey.
+
+    Given a landscape (or ``positions``, ``{topic: (x, y)}`` on the map), topics that lie close on the
+    map never share a colour and get clearly different ones (graph colouring over the long palette),
+    so maps of 30+ topics stay readable. Otherwise topics walk through the palette in id order. Pass
+    the landscape's colours (``colors=topic_colors(land)``) to a trend chart so it agrees with the map.
     Topic -1 always gets a colour, even when the table has no such row, so documents can be coloured
     directly.
     """
+    positions = _map_positions(topics) if positions is None else positions
     frame = getattr(topics, "topics", topics)
     ids = frame["topic"] if hasattr(frame, "columns") else frame
+    if positions:
+        keys = sorted({int(t) for t in ids} - {UNASSIGNED_TOPIC})
+        colors = _neighbour_colors(keys, positions)
+        return {UNASSIGNED_TOPIC: UNASSIGNED_COLOR, **colors}
     colors = key_colors({int(t) for t in ids} | {UNASSIGNED_TOPIC})
     return {int(k): v for k, v in colors.items()}
 
