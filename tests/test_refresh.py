@@ -237,3 +237,30 @@ def test_the_changes_page_escapes_paper_text_and_drops_non_web_links(tmp_path):
     page = write_changes_page(tmp_path, changes, name="<i>field</i>").read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;script&gt;" in page and "<b>bold" not in page
     assert "javascript:" not in page and 'href="https://arxiv.org/abs/2403.00001"' in page
+
+
+def test_a_week_that_makes_a_rebuild_due_rebuilds_keeping_topic_ids(tmp_path, monkeypatch):
+    """With the rebuild share lowered to 10%, the second week's 15 papers on 100 trigger a rebuild:
+    from every fetched batch, keeping the ids and names of the topics that match."""
+    import landscape.pipeline.update as update_module
+    from landscape.pipeline.refresh import refresh_landscape
+
+    monkeypatch.setattr(update_module, "REBUILD_ADDED_SHARE", 0.10)
+    with FakeServer(arxiv_stand_in(stand_in_papers())) as server:
+        (tmp_path / "refresh.yaml").write_text(
+            "since: 2024-03-01\nlandscape: land\nreports: reports\ndata: data\n"
+            f"sources:\n  - source: arxiv\n    query: cat:cs.LG\n    base_url: {server.url}/api/query\n"
+        )
+        first = refresh_landscape(tmp_path / "refresh.yaml", today=WEEK1, quiet=True)
+        built = Landscape.load(tmp_path / "land", embeddings=False)
+        second = refresh_landscape(tmp_path / "refresh.yaml", today=WEEK2, quiet=True)
+    assert first.action == "built" and second.action == "rebuilt"
+    assert second.record["rebuild_due"] and "since the last build" in second.record["rebuild_reasons"][0]
+    land = Landscape.load(tmp_path / "land", embeddings=False)
+    assert len(land.documents) == 115 and "updates" not in land.meta  # a fresh build
+    like = land.meta["like"]
+    assert like["topics_kept"] >= len(built.topics) // 2 and like["updates_before"] == 1
+    labels = dict(zip(built.topics["topic"], built.topics["label"], strict=True))
+    kept = [t for t in land.topics["topic"] if t in labels]
+    assert all(land.topic(t)["label"] == labels[t] for t in kept)
+    assert second.changes["rebuild"]["topics_kept"] == like["topics_kept"]
