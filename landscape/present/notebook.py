@@ -320,7 +320,9 @@ def quality_panel(land):
     from landscape.present.quality_text import quality_table
 
     table = quality_table(land)[["metric", "shown", "note"]].rename(columns={"shown": "value"})
-    return frame_table(table, caption="Topic quality, measured when the landscape was built")
+    updates = len((getattr(land, "meta", None) or {}).get("updates") or [])
+    when = f"after the last of {updates} update(s)" if updates else "when the landscape was built"
+    return frame_table(table, caption=f"Topic quality, measured {when}")
 
 
 def topic_card(land, topic: int):

@@ -35,6 +35,10 @@ NBCONVERT_TEMPLATE = "landscape"
 DEFAULT_TIMEOUT = 600  # seconds one notebook cell may run
 
 # name, title, what the page shows: the reports in the order the index lists them
+# The "what changed this run" page of ``landscape refresh`` (landscape.present.living), linked from
+# the index when present.
+CHANGES_PAGE = "changes.html"
+
 NOTEBOOKS = (
     ("landscape_map", "Landscape map", "Every paper on one interactive map, the topic table and hierarchy."),
     (
@@ -313,6 +317,15 @@ def write_index(out_dir, land, runs, *, generated: str | None = None, timings: d
             }
         )
     counts = meta.get("counts") or {}
+    updates = meta.get("updates") or []
+    history = {
+        "updates": len(updates),
+        "added": sum(int(u.get("added", 0)) for u in updates),
+        "new_topics": sum(len(u.get("new_topics", [])) for u in updates),
+        "last": updates[-1].get("time") if updates else None,
+        "rebuild_reasons": (updates[-1].get("rebuild_reasons") or []) if updates else [],
+        "like": meta.get("like"),
+    }
     text = (
         template_environment()
         .get_template("index.html.j2")
@@ -330,6 +343,8 @@ def write_index(out_dir, land, runs, *, generated: str | None = None, timings: d
             versions=sorted((meta.get("versions") or {}).items()),
             inputs=meta.get("inputs") or [],
             pages=pages,
+            changes=CHANGES_PAGE if (out_dir / CHANGES_PAGE).exists() else None,
+            history=history,
             timings=timings or {},
         )
     )
