@@ -378,6 +378,7 @@ def report(
         Path | None, typer.Option("--landscape-dir", help="Where to build (default: OUT/landscape).")
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build even with unchanged inputs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bar on stderr.")] = False,
 ):
     """Build the landscape if needed, run every notebook and write HTML reports with an index page."""
     import time
@@ -386,8 +387,9 @@ def report(
     from landscape.present.report import report as run_report
 
     start = time.perf_counter()
-    sample = Path(__file__).parent / "data" / "hf_papers_sample.csv"
-    sources = [str(p) for p in inputs] if inputs else [str(sample)]
+    from landscape.locations import sample_corpus
+
+    sources = [str(p) for p in inputs] if inputs else [str(sample_corpus())]
     result = run_report(
         sources if len(sources) > 1 else sources[0],
         out,
@@ -400,6 +402,7 @@ def report(
         timeout=timeout,
         jobs=jobs,
         log=lambda message: typer.echo(message, err=True),
+        quiet=quiet,
     )
     typer.echo(f"{len(result.runs)} reports in {time.perf_counter() - start:.1f} s: {result.index}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from landscape import locations
 from landscape.embed.embedder import DEFAULT_MODEL, precomputed_embeddings
 from landscape.errors import LandscapeError
 from landscape.model.placement import knn_place
@@ -75,7 +76,6 @@ def build(
 
     from landscape.analysis.evaluate import quality_metrics
     from landscape.corpus.ingest import ingest_inputs
-    from landscape.embed.cache import default_cache_dir
     from landscape.model.topics import TopicModel, topic_texts
     from landscape.pipeline import stages
     from landscape.pipeline.engine import get_engine
@@ -121,7 +121,13 @@ def build(
 
     with timer.stage("topics"):
         docs = topic_texts(corpus)
-        layouts = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / "layouts"
+        layouts = (
+            None
+            if cache_dir is False
+            else Path(cache_dir) / "layouts"
+            if cache_dir
+            else locations.cache_dir("layouts")
+        )
         model = TopicModel(
             random_state=random_state,
             **{"layout_cache": layouts, "verbose": not quiet, **(topic_params or {})},
