@@ -51,3 +51,25 @@ MIN_ABSTRACT_CHARS = 50
 # Columns a build adds to the corpus in documents.parquet; a user's extra input column of one of
 # these names (or of a corpus column) is kept as ``user_<name>`` (see corpus.columns.extra_names).
 DOCUMENT_COLUMNS = ("topic", "topic_hdbscan", "topic_label", "area", "parent", "x", "y", "update")
+
+# ---- the saved landscape ------------------------------------------------------------------------
+# Column -> kind in a saved landscape's tables (``landscape.store`` checks them on save and load).
+# Kinds: "str" (text, may be missing), "int", "float", "datetime", "list" (a list of values).
+# Required columns are what every consumer reads; the others are checked whenever present
+# (``update`` is written by ``landscape update``: 0 for the build, then 1, 2, ...).
+_KINDS = {"date": "datetime", "x": "float", "y": "float"}
+_KINDS.update(dict.fromkeys(("topic", "topic_hdbscan", "parent", "update"), "int"))
+DOCUMENT_SCHEMA = {c: _KINDS.get(c, "str") for c in CORPUS_COLUMNS + DOCUMENT_COLUMNS}
+REQUIRED_DOCUMENT_COLUMNS = ("id", "title", "date", "topic", "topic_label", "area", "x", "y")
+TOPIC_SCHEMA = {
+    "topic": "int",
+    "label": "str",
+    "size": "int",
+    "keywords": "list",
+    "parent": "int",
+    "parent_label": "str",
+    "area": "str",
+    "area_score": "float",
+    "representative_ids": "list",
+}
+REQUIRED_TOPIC_COLUMNS = ("topic", "label", "size", "keywords", "area", "parent")

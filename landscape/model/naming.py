@@ -205,6 +205,8 @@ def class_tfidf(class_counts):
     from sklearn.preprocessing import normalize
 
     class_counts = class_counts.astype("float64")
+    if class_counts.shape[1] == 0:  # no phrase survived (e.g. the whole vocabulary is one stop word)
+        return class_counts.tocsr()
     freq = np.asarray(class_counts.sum(axis=0)).ravel()
     avg_words = float(np.asarray(class_counts.sum(axis=1)).mean())
     idf = np.log(1.0 + avg_words / np.maximum(freq, 1.0))

@@ -176,6 +176,8 @@ def set_topic_areas(topics, topic_areas) -> None:
 # ---- the documents table -------------------------------------------------------------------------
 def documents_table(papers, topic, hdbscan_topic, topics, areas, xy):
     """The papers with their topic columns: ``topic, topic_hdbscan, topic_label, area, parent, x, y``."""
+    import numpy as np
+
     documents = papers.copy()
     label_of = dict(zip(topics["topic"], topics["label"], strict=True))
     parent_of = dict(zip(topics["topic"], topics["parent"], strict=True))
@@ -183,7 +185,8 @@ def documents_table(papers, topic, hdbscan_topic, topics, areas, xy):
     documents["topic_hdbscan"] = hdbscan_topic.astype("int64")
     documents["topic_label"] = [label_of.get(int(t), UNASSIGNED) for t in topic]
     documents["area"] = list(areas)
-    documents["parent"] = [int(parent_of.get(int(t), UNASSIGNED_TOPIC)) for t in topic]
+    # an int64 array also when there is no paper (an empty list would make the column float64)
+    documents["parent"] = np.array([parent_of.get(int(t), UNASSIGNED_TOPIC) for t in topic], dtype="int64")
     documents["x"] = xy[:, 0].astype("float32")
     documents["y"] = xy[:, 1].astype("float32")
     return documents
