@@ -21,7 +21,7 @@ CENTROIDS_FILE = "topic_centroids.npy"
 REJECTS_FILE = "rejects.csv"
 
 DOCUMENT_COLUMNS = ("id", "title", "date", "topic", "topic_label", "area", "x", "y")
-TOPIC_COLUMNS = ("topic", "label", "size", "keywords", "area", "parent")
+TOPIC_COLUMNS = ("topic", "label", "size", "keywords", "area", "group")
 
 
 @dataclass

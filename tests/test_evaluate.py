@@ -269,7 +269,7 @@ def _tiny_landscape(tmp_path):
             "size": [2, 1],
             "keywords": [["apple", "banana"], ["cherry", "date"]],
             "area": ["fruit", "fruit"],
-            "parent": [0, 0],
+            "group": [0, 0],
         }
     )
     meta = {

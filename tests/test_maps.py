@@ -168,8 +168,8 @@ def test_hierarchy_treemap_groups_topics_under_parents(land):
     for row in land.topics.itertuples():
         assert parents[f"t{row.topic}"] == f"p{row.parent}"
         assert values[f"t{row.topic}"] == row.size
-    for parent in land.topics["parent"].unique():
-        assert values[f"p{parent}"] == land.topics.loc[land.topics["parent"] == parent, "size"].sum()
+    for group in land.topics["group"].unique():
+        assert values[f"p{group}"] == land.topics.loc[land.topics["group"] == group, "size"].sum()
     assert not any(re.search(r"<(img|script)", label) for label in tree.labels)
 
 

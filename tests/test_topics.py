@@ -14,6 +14,7 @@ from landscape.model.topics import (
     TopicModel,
     default_min_cluster_size,
     default_min_samples,
+    default_nr_topics,
     effective_n_neighbors,
     reduce_outliers,
 )
@@ -100,7 +101,11 @@ def test_bad_inputs(synthetic):
 
 def test_scaling_rules():
     sizes = (100, 1000, 5000, 10_000, 50_000, 10**6)
-    assert [default_min_cluster_size(n) for n in sizes] == [4, 20, 62, 100, 190, 500]
+    assert [default_min_cluster_size(n) for n in sizes] == [4, 5, 16, 25, 48, 125]
+    # readable maps at every scale: 25-50 topics for about 2,000 papers, never more than 60 there
+    targets = [default_nr_topics(n) for n in (100, 1000, 2000, 10_000, 100_000, 10**6)]
+    assert targets == [12, 28, 40, 65, 129, 258]
+    assert all(25 <= default_nr_topics(n) <= 60 for n in range(1500, 2400, 100))
     assert default_min_samples(4) == 3 and default_min_samples(62) == 16
     assert effective_n_neighbors(15, 100) == 10 and effective_n_neighbors(15, 5000) == 15
     assert effective_n_neighbors(15, 12) == 3
@@ -110,15 +115,18 @@ def test_fitted_attributes(synthetic, synthetic_model):
     docs, X, truth = synthetic
     m = synthetic_model
     n_topics = len(m.topics_)
-    assert n_topics == 4
+    assert n_topics in (4, 5)  # one group may split in two (UMAP differs a little across machines)
     assert m.labels_.dtype == np.int64 and m.labels_.shape == (len(docs),)
     assert list(m.topics_.columns) == [
         "topic",
         "label",
         "size",
         "keywords",
-        "parent",
-        "parent_label",
+        "keyword_weights",
+        "label_support",
+        "label_lift",
+        "group",
+        "group_label",
         "representative_idx",
     ]
     assert m.topics_["topic"].tolist() == list(range(n_topics))
@@ -131,7 +139,16 @@ def test_fitted_attributes(synthetic, synthetic_model):
         assert 1 <= len(reps) <= 5 and all(m.labels_[i] == t for i in reps)
     json.dumps(m.params_)  # JSON-serialisable record of what was used
     assert m.params_["min_cluster_size"] == 10 and m.params_["n_topics"] == n_topics
-    assert set(m.timings_) >= {"umap", "umap_2d", "cluster", "outliers", "keywords", "hierarchy"}
+    assert set(m.timings_) >= {
+        "umap",
+        "umap_2d",
+        "cluster",
+        "outliers",
+        "merge",
+        "refine",
+        "keywords",
+        "groups",
+    }
     # the four groups are recovered and named by their own words
     for t in range(n_topics):
         members = truth[(m.labels_ == t) & (truth >= 0)]  # (UMAP may pull scattered papers in)
@@ -162,7 +179,9 @@ def test_reduce_outliers_goes_by_similarity_until_the_target_and_never_below_the
 
 def test_outlier_target_one_keeps_the_hdbscan_assignment(synthetic):
     docs, X, _ = synthetic
-    keep = TopicModel(min_cluster_size=10, outlier_target=1.0, random_state=7).fit(docs, X)
+    keep = TopicModel(min_cluster_size=10, outlier_target=1.0, refine_neighbours=0, random_state=7).fit(
+        docs, X
+    )
     assert np.array_equal(keep.labels_, keep.hdbscan_labels_)
     assert keep.outlier_share_ == keep.hdbscan_outlier_share_
 
@@ -170,7 +189,8 @@ def test_outlier_target_one_keeps_the_hdbscan_assignment(synthetic):
 def test_transform_assigns_to_fitted_topics(synthetic, synthetic_model):
     docs, X, truth = synthetic
     m = synthetic_model
-    assert (m.transform(X)[truth >= 0] == m.labels_[truth >= 0]).all()
+    # (k-NN refinement may move a few border papers away from their nearest centroid)
+    assert (m.transform(X)[truth >= 0] == m.labels_[truth >= 0]).mean() >= 0.95
     # scattered papers that UMAP pulled into a topic are too dissimilar to be assigned afresh
     assert (m.transform(X)[truth == -1] == -1).all()
     far = np.random.default_rng(1).standard_normal((5, X.shape[1])).astype(np.float32)
@@ -270,8 +290,9 @@ def test_sample_topics_are_clean_and_outliers_reduced(sample_model):
             assert not set(tokens) & banned, phrase
             assert not (len(tokens) == 1 and tokens[0] in GENERIC), phrase
             assert not re.search(r"\d{2,}|http|www", phrase), phrase
-    assert set(m.topics_["parent"]) == set(range(m.topics_["parent"].max() + 1))
-    assert m.topics_["parent_label"].str.len().min() > 0
+    assert set(m.topics_["group"]) == set(range(m.topics_["group"].max() + 1))
+    assert m.topics_["group_label"].str.len().min() > 0
+    assert not set(m.topics_["group_label"].str.lower()) & set(m.topics_["label"].str.lower())
 
 
 def _topic_of(m, idx):

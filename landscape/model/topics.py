@@ -73,15 +73,36 @@ MIN_SIMILARITY = 0.35
 # Exact k-NN (blocked matrix products) up to this many papers; NN-descent above.
 EXACT_KNN_MAX = 20_000
 
+# k-NN refinement: a paper moves to the topic of most of its nearest neighbours (by similarity)
+# when that topic holds more than REFINE_SHARE of their similarity; REFINE_ROUNDS passes.
+REFINE_NEIGHBOURS = 10
+REFINE_SHARE = 0.5
+REFINE_ROUNDS = 2
+
 # Vocabulary for topic words is built from at most this many papers (bounded memory), then every
 # paper is counted against it.
 VOCAB_SAMPLE = 30_000
 
 
 def default_min_cluster_size(n: int) -> int:
-    """4 · (n/100)^0.7 up to 10,000 papers (= 100), then growing more slowly: 100 · (n/10,000)^0.4."""
+    """A quarter of ``coarse_min_cluster_size(n)``, at least 4: HDBSCAN finds fine clusters (70
+    for 2,000 papers) that :func:`default_nr_topics` then merges to a readable number."""
+    return int(max(4, round(coarse_min_cluster_size(n) / 4)))
+
+
+def coarse_min_cluster_size(n: int) -> int:
+    """4 · (n/100)^0.7 up to 10,000 papers (= 100), then growing more slowly: 100 · (n/10,000)^0.4
+    (the rule before groups existed: 16 topics for 2,000 papers)."""
     size = 4 * (n / 100) ** 0.7 if n <= 10_000 else 100 * (n / 10_000) ** 0.4
     return int(min(500, max(4, round(size))))
+
+
+def default_nr_topics(n: int) -> int:
+    """Most topics for ``n`` papers: ``0.9 · sqrt(n)`` up to 2,000 papers, at least 12 (12 for
+    100, 28 for 1,000, 40 for 2,000), then ``40 · (n/2,000)^0.3`` (65 for 10,000, 129 for 100,000,
+    258 for 1,000,000)."""
+    target = max(12, 0.9 * sqrt(n)) if n <= 2000 else 40 * (n / 2000) ** 0.3
+    return int(round(target))
 
 
 def default_min_samples(min_cluster_size: int) -> int:
@@ -147,6 +168,8 @@ class TopicModel:
         n_components=5,
         outlier_target=0.05,
         nr_topics=None,
+        n_groups=None,
+        refine_neighbours=None,
         top_n_words=10,
         ngram_range=(1, 3),
         random_state=42,
@@ -162,6 +185,8 @@ class TopicModel:
         self.n_components = n_components
         self.outlier_target = outlier_target
         self.nr_topics = nr_topics
+        self.n_groups = n_groups
+        self.refine_neighbours = refine_neighbours
         self.top_n_words = top_n_words
         self.ngram_range = ngram_range
         self.random_state = random_state
@@ -193,6 +218,10 @@ class TopicModel:
         positive_int("top_n_words", self.top_n_words)
         if self.nr_topics is not None:
             positive_int("nr_topics", self.nr_topics)
+        if self.n_groups is not None:
+            positive_int("n_groups", self.n_groups)
+        if self.refine_neighbours is not None:
+            positive_int("refine_neighbours", self.refine_neighbours, 0)
         if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
             raise LandscapeError(f"random_state must be an int, got {self.random_state!r}")
         target = self.outlier_target
@@ -217,7 +246,8 @@ class TopicModel:
             "n_components": self.n_components,
             "outlier_target": float(target),
             "min_similarity": MIN_SIMILARITY,
-            "nr_topics": self.nr_topics,
+            "nr_topics": default_nr_topics(n) if self.nr_topics is None else self.nr_topics,
+            "n_groups": self.n_groups,
             "top_n_words": self.top_n_words,
             "ngram_range": list(ngram),
             "random_state": self.random_state,
@@ -229,6 +259,10 @@ class TopicModel:
             "umap_min_dist": 0.0,
             "map_min_dist": 0.1,
             "knn": "exact" if n <= EXACT_KNN_MAX else "nndescent",
+            "refine_neighbours": min(
+                REFINE_NEIGHBOURS if self.refine_neighbours is None else self.refine_neighbours,
+                effective_n_neighbors(self.n_neighbors, n) - 1,
+            ),
         }
 
     # ------------------------------------------------------------------ fitting
@@ -249,13 +283,23 @@ class TopicModel:
         p = self._resolve(len(docs))
         self.timings_ = {}
 
-        reduced, self.coords_ = self._layouts(X, p)
+        reduced, self.coords_, knn = self._layouts(X, p)
+        self.reduced_ = reduced
         with self._stage("cluster"):
             raw = _cluster(reduced, p)
-            raw = _merge_clusters(X, raw, p["nr_topics"])
         self.hdbscan_n_clusters_ = int(raw.max() + 1) if raw.size else 0
         with self._stage("outliers"):
             final, self.assign_threshold_ = reduce_outliers(X, raw, p["outlier_target"], p["min_similarity"])
+        with self._stage("merge"):
+            merged = merge_map(X, final, p["nr_topics"])
+            raw, final = merged[raw + 1], merged[final + 1]
+        if p["refine_neighbours"]:
+            with self._stage("refine"):
+                if knn is None:
+                    knn = nearest_neighbours(
+                        X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
+                    )
+                final = refine_labels(final, knn, p["refine_neighbours"])
         # Topic ids by final size (0 = largest); the HDBSCAN assignment uses the same ids.
         ids = [t for t in np.unique(final) if t >= 0]
         order = sorted(ids, key=lambda t: (-int((final == t).sum()), int(t)))
@@ -279,34 +323,22 @@ class TopicModel:
                 vocab_sample=VOCAB_SAMPLE,
                 random_state=p["random_state"],
             ).fit(docs)
-            names = namer.name(self.labels_, list(range(n_topics)))
-        with self._stage("hierarchy"):
+            names = namer.describe(self.labels_, list(range(n_topics)))
+        sizes = np.bincount(self.labels_[self.labels_ >= 0], minlength=n_topics)
+        with self._stage("groups"):
             from landscape.model.hierarchy import group_topics
 
-            sizes = np.bincount(self.labels_[self.labels_ >= 0], minlength=n_topics)
-            parents = group_topics(self.centroids_, sizes)
-            doc_parent = parents[self.labels_] if n_topics else self.labels_
-            doc_parent = np.where(self.labels_ >= 0, doc_parent, -1)
-            parent_names = namer.name(doc_parent, sorted(set(parents.tolist())), multiword=True)
-
-        import pandas as pd
-
-        sims = X @ self.centroids_.T if n_topics else np.zeros((len(X), 0))
-        reps = []
-        for t in range(n_topics):
-            members = np.flatnonzero(self.labels_ == t)
-            best = members[np.lexsort((members, -sims[members, t]))][:5]
-            reps.append([int(i) for i in best])
-        self.topics_ = pd.DataFrame(
-            {
-                "topic": np.arange(n_topics, dtype=np.int64),
-                "label": [names[t][1] for t in range(n_topics)],
-                "size": sizes.astype(np.int64),
-                "keywords": [names[t][0] for t in range(n_topics)],
-                "parent": parents.astype(np.int64),
-                "parent_label": [parent_names[int(q)][1] for q in parents],
-                "representative_idx": reps,
-            }
+            n_groups = None if p["n_groups"] is None else min(p["n_groups"], n_topics)
+            groups = group_topics(self.centroids_, sizes, n_groups)
+            doc_group = groups[self.labels_] if n_topics else self.labels_
+            doc_group = np.where(self.labels_ >= 0, doc_group, -1)
+            topic_labels = [names[t].label for t in range(n_topics)]
+            topic_keys = [" ".join(names[t].label_keys) for t in range(n_topics)]
+            group_names = namer.describe(
+                doc_group, sorted(set(groups.tolist())), multiword=True, exclude=topic_labels + topic_keys
+            )
+        self.topics_, self.groups_ = _tables(
+            X, self.labels_, self.centroids_, sizes, names, groups, group_names
         )
         p["n_topics"] = n_topics
         p["hdbscan_n_clusters"] = self.hdbscan_n_clusters_
@@ -338,6 +370,7 @@ class TopicModel:
                     if array is not None:
                         found[name] = array
         self.layouts_cached_ = sorted(found)
+        knn = None
         if len(found) < 2:
             knn = None  # cuML builds its own k-NN graph on the GPU
             if p["accelerator"] != "cuml":
@@ -352,7 +385,7 @@ class TopicModel:
                     found[name] = _umap(X, knn, dims, dist, p).astype(np.float32)
                 if cache is not None:
                     cache.put(keys[name], found[name])
-        return found["umap"], found["umap_2d"]
+        return found["umap"], found["umap_2d"], knn
 
     def transform(self, embeddings):
         """Topic of new papers: the nearest centroid if similar enough (``assign_threshold_``), else -1."""
@@ -510,19 +543,98 @@ def _centroids(X, labels, k):
     return centroids
 
 
-def _merge_clusters(X, labels, nr_topics):
-    """Merge clusters to at most ``nr_topics`` by average-linkage clustering of their centroids."""
+def _tables(X, labels, centroids, sizes, names, groups, group_names):
+    """The topic table (one row per topic, with its group) and the group table."""
+    import numpy as np
+    import pandas as pd
+
+    n_topics = len(centroids)
+    sims = X @ centroids.T if n_topics else np.zeros((len(X), 0))
+    reps = []
+    for t in range(n_topics):
+        members = np.flatnonzero(labels == t)
+        best = members[np.lexsort((members, -sims[members, t]))][:5]
+        reps.append([int(i) for i in best])
+    topics = pd.DataFrame(
+        {
+            "topic": np.arange(n_topics, dtype=np.int64),
+            "label": [names[t].label for t in range(n_topics)],
+            "size": sizes.astype(np.int64),
+            "keywords": [names[t].keywords for t in range(n_topics)],
+            "keyword_weights": [names[t].weights for t in range(n_topics)],
+            "label_support": [round(float(names[t].support), 4) for t in range(n_topics)],
+            "label_lift": [round(float(names[t].lift), 3) for t in range(n_topics)],
+            "group": groups.astype(np.int64),
+            "group_label": [group_names[int(g)].label for g in groups],
+            "representative_idx": reps,
+        }
+    )
+    ids = sorted(group_names)
+    group_table = pd.DataFrame(
+        {
+            "group": np.array(ids, dtype=np.int64),
+            "label": [group_names[g].label for g in ids],
+            "size": [int(sizes[groups == g].sum()) for g in ids],
+            "topics": [[int(t) for t in np.flatnonzero(groups == g)] for g in ids],
+            "keywords": [group_names[g].keywords for g in ids],
+            "label_support": [round(float(group_names[g].support), 4) for g in ids],
+            "label_lift": [round(float(group_names[g].lift), 3) for g in ids],
+        }
+    )
+    return topics, group_table
+
+
+def merge_map(X, labels, nr_topics):
+    """Merge the clusters of ``labels`` to at most ``nr_topics`` by average-linkage (cosine)
+    clustering of their centroids. Returns ``mapping`` with ``mapping[label + 1]`` = merged label
+    (-1 stays -1), so that other assignments with the same ids can be mapped the same way."""
     import numpy as np
 
     k = int(labels.max() + 1) if labels.size else 0
+    mapping = np.arange(-1, k, dtype=np.int64)
     if nr_topics is None or k <= nr_topics:
-        return labels
+        return mapping
     from sklearn.cluster import AgglomerativeClustering
 
     groups = AgglomerativeClustering(n_clusters=nr_topics, metric="cosine", linkage="average").fit_predict(
         _centroids(X, labels, k)
     )
-    return np.where(labels >= 0, groups[np.maximum(labels, 0)], -1).astype(np.int64)
+    mapping[1:] = groups
+    return mapping
+
+
+def refine_labels(labels, knn, k: int, rounds: int = REFINE_ROUNDS, share: float = REFINE_SHARE):
+    """Smooth ``labels`` on the k-NN graph ``knn`` = (indices, cosine distances), itself first.
+
+    Each paper's ``k`` nearest neighbours vote for their topic with their similarity (unassigned
+    neighbours do not vote); an assigned paper whose winning topic gets more than ``share`` of the
+    votes joins it. Unassigned papers stay so (outlier reduction decided them, with the similarity
+    threshold that :meth:`TopicModel.transform` uses). Up to ``rounds`` passes, all papers at once.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    idx, dist = knn
+    idx, weight = np.asarray(idx)[:, 1 : k + 1], np.clip(1.0 - np.asarray(dist)[:, 1 : k + 1], 0.0, None)
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    n, n_topics = len(labels), int(labels.max()) + 1 if labels.size else 0
+    if n_topics == 0 or idx.shape[1] == 0:
+        return labels
+    rows = np.repeat(np.arange(n), idx.shape[1])
+    total = np.maximum(weight.sum(axis=1), 1e-12)
+    for _ in range(rounds):
+        voter = labels[idx].ravel()
+        cast = voter >= 0  # unassigned neighbours do not vote
+        votes = sp.csr_matrix(
+            (weight.ravel()[cast], (rows[cast], voter[cast])), shape=(n, n_topics)
+        )  # duplicates are summed
+        best = np.asarray(votes.argmax(axis=1)).ravel()
+        top = np.asarray(votes.max(axis=1).todense()).ravel()
+        new = np.where((top > share * total) & (labels >= 0), best, labels)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return labels
 
 
 def reduce_outliers(X, labels, target: float, min_similarity: float):

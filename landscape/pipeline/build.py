@@ -188,8 +188,10 @@ def build(
     documents["topic_hdbscan"] = hdbscan_labels.astype("int64")
     documents["topic_label"] = [label_of.get(t, "unassigned") for t in labels]
     documents["area"] = paper_area
-    parent_of = dict(zip(topics["topic"], topics["parent"], strict=True))
-    documents["parent"] = [int(parent_of.get(t, -1)) for t in labels]
+    group_of = dict(zip(topics["topic"], topics["group"], strict=True))
+    group_label_of = dict(zip(topics["topic"], topics["group_label"], strict=True))
+    documents["group"] = [int(group_of.get(t, -1)) for t in labels]
+    documents["group_label"] = [group_label_of.get(t, "unassigned") for t in labels]
     documents["x"] = coords[:, 0].astype("float32")
     documents["y"] = coords[:, 1].astype("float32")
 
@@ -225,6 +227,8 @@ def build(
             "columns": columns or {},
         },
         "quality": quality,
+        # the second level: each group's label, size, topics and the evidence for its label
+        "groups": model.groups_.to_dict("records"),
         "versions": package_versions(),
         "timings": {},
     }

@@ -188,13 +188,15 @@ def update(
     t0 = time.perf_counter()
     topics = _updated_topics(topics_before, new_rows, land.documents["topic"], topic)
     label_of = dict(zip(topics["topic"], topics["label"], strict=True))
-    parent_of = dict(zip(topics["topic"], topics["parent"], strict=True))
+    group_of = dict(zip(topics["topic"], topics["group"], strict=True))
+    group_label_of = dict(zip(topics["topic"], topics["group_label"], strict=True))
     added = new.copy()
     added["topic"] = topic.astype("int64")
     added["topic_hdbscan"] = topic.astype("int64")  # an update has no HDBSCAN run of its own
     added["topic_label"] = [label_of.get(int(t), "unassigned") for t in topic]
     added["area"] = paper_area
-    added["parent"] = [int(parent_of.get(int(t), -1)) for t in topic]
+    added["group"] = [int(group_of.get(int(t), -1)) for t in topic]
+    added["group_label"] = [group_label_of.get(int(t), "unassigned") for t in topic]
     added["x"] = xy[:, 0].astype("float32")
     added["y"] = xy[:, 1].astype("float32")
     n_update = len(land.meta.get("updates", [])) + 1
@@ -372,7 +374,7 @@ def propose_topics(X, *, min_size: int, threshold: float, rounds: int = 3):
 
 
 def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
-    """Rows (topic, label, size, keywords, parent, parent_label, representative_ids) for new topics."""
+    """Rows (topic, label, size, keywords, group, group_label, representative_ids) for new topics."""
     import numpy as np
     import pandas as pd
 
@@ -381,7 +383,7 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
 
     if not new_ids:
         return pd.DataFrame(
-            columns=["topic", "label", "size", "keywords", "parent", "parent_label", "representative_ids"]
+            columns=["topic", "label", "size", "keywords", "group", "group_label", "representative_ids"]
         )
     # contrast: a seeded sample of existing papers with their topics
     docs_old = land.documents
@@ -399,7 +401,7 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
     ).fit(texts)
     names = namer.name(labels, new_ids)
     taken = {str(label).lower() for label in land.topics["label"]}
-    first_parent = int(land.topics["parent"].max()) + 1 if len(land.topics) else 0
+    first_group = int(land.topics["group"].max()) + 1 if len(land.topics) else 0
     rows = []
     for j, t in enumerate(new_ids):
         keywords, label = names[t]
@@ -416,9 +418,10 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
                 "label": label,
                 "size": len(members),
                 "keywords": list(keywords),
-                # a new subject is its own parent until the next full build regroups the topics
-                "parent": first_parent + j,
-                "parent_label": label,
+                # a new subject is its own group until the next full build regroups the topics
+                # (a group label never equals a topic's)
+                "group": first_group + j,
+                "group_label": f"{label} (new group)",
                 "representative_ids": [str(new["id"].iat[i]) for i in reps],
             }
         )
@@ -472,7 +475,7 @@ def _updated_topics(before, new_rows, old_topic, new_topic):
     counts = pd.Series(labels[labels >= 0]).value_counts()
     topics["size"] = [int(counts.get(int(t), 0)) for t in topics["topic"]]
     topics["topic"] = topics["topic"].astype("int64")
-    topics["parent"] = topics["parent"].astype("int64")
+    topics["group"] = topics["group"].astype("int64")
     return topics.reset_index(drop=True)
 
 
