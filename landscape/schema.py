@@ -44,3 +44,10 @@ UNASSIGNED = "unassigned"
 
 # Seed of every stochastic step when the caller gives none.
 DEFAULT_RANDOM_STATE = 42
+
+# The second level of a landscape: every topic (topics.parquet) and paper (documents.parquet) carries
+# its group id (-1 = unassigned) and the group's label.
+GROUP_COLUMNS = ("group", "group_label")
+# Why a topic is named as it is (topics.parquet): c-TF-IDF weight of each keyword, the share of its
+# papers using the label's words, and that share against the rest of the corpus.
+LABEL_EVIDENCE_COLUMNS = ("keyword_weights", "label_support", "label_lift")

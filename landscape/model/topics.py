@@ -8,22 +8,40 @@ Steps of :meth:`TopicModel.fit`:
    for the map (``min_dist=0.1``), both seeded with ``random_state`` (single-threaded, so
    reproducible);
 3. **cluster** – HDBSCAN (``hdbscan`` or ``fast_hdbscan``, no prediction data) on the reduced
-   vectors, then, when there are more than ``nr_topics`` clusters, agglomerative merging of their
-   centroids down to ``nr_topics``;
+   vectors, with a small ``min_cluster_size`` (fine clusters);
 4. **outliers** – outlier reduction in embedding space (see below);
-5. **keywords** – c-TF-IDF keywords and labels (:mod:`landscape.model.naming`) on the final assignment;
-6. **hierarchy** – parents for the topics (:mod:`landscape.model.hierarchy`).
+5. **merge** – when there are more than ``nr_topics`` clusters, agglomerative (average-linkage,
+   cosine) merging of their centroids down to ``nr_topics``;
+6. **refine** – k-NN smoothing: an assigned paper moves to the topic holding most of its
+   ``REFINE_NEIGHBOURS`` nearest neighbours' similarity (:func:`refine_labels`);
+7. **keywords** – c-TF-IDF keywords, labels and their evidence (:mod:`landscape.model.naming`);
+8. **groups** – the second level: topics clustered into named groups (:mod:`landscape.model.hierarchy`).
 
-Defaults and scaling rules (n = number of papers), tuned on stratified samples of the dev corpus
-(``../shared/data/papers_dev.parquet``, all-MiniLM-L6-v2) against arXiv primary categories and on
-the bundled 100-paper sample:
+Defaults and scaling rules (n = number of papers), measured on labelled sets of the dev corpus
+(``../shared/data/papers_dev.parquet``, all-MiniLM-L6-v2; ``bench/labelled.py``: two ~20-class
+sets, ``primary20`` and ``rarest20``, the 5-class ``listing5`` and random samples) and on the
+bundled 100-paper sample:
 
-- ``min_cluster_size = 4 · (n/100)^0.7`` up to 10,000 papers, ``100 · (n/10,000)^0.4`` above,
-  capped at 500: 4 for 100 papers, 20 for 1,000, 62 for 5,000, 100 for 10,000, 190 for 50,000.
-  NMI against arXiv categories falls as topics get finer; this rule keeps it at least 0.05 above
-  vanilla BERTopic's while giving readable maps: about 7–11 topics for 100 papers, 16 for 2,000,
-  18–20 for 5,000, 20–23 for 10,000, 31 for 20,000, 51 for 50,000 (vanilla BERTopic: 33, 81, 155,
-  270 and 518 topics for 2,000–50,000 papers). So ``nr_topics`` defaults to None (no merging).
+- Topics: HDBSCAN first finds fine clusters with ``min_cluster_size`` = a quarter of the earlier
+  rule ``4 · (n/100)^0.7`` (``100 · (n/10,000)^0.4`` above 10,000), at least 4: 8 for 2,000
+  papers (about 70 clusters), 25 for 10,000, 48 for 50,000. They are merged down to
+  ``nr_topics = default_nr_topics(n)``: ``0.9 · sqrt(n)`` (at least 12) up to 2,000 papers, then
+  ``40 · (n/2,000)^0.3``: 12 for 100 papers, 28 for 1,000, 40 for 2,000, 65 for 10,000, 129 for
+  100,000, 258 for 1,000,000; the groups keep large maps readable. Why: human taxonomies of a
+  field have about 20 classes, and on held-out sets of that kind the earlier 16-17 topics per
+  2,000 papers scored below vanilla BERTopic while ``min_cluster_size=8`` (51-74 topics) scored
+  above it. On the dev ~20-class sets (2,153 papers, seeds 0-1) fine clusters merged to 40 scored
+  NMI 0.539-0.545 against 0.555/0.549 for the earlier 18-20 topics and 0.510-0.522 for vanilla
+  BERTopic (32-37 topics, 24-27% unassigned); merging fine clusters beats stopping HDBSCAN at the
+  same count (``min_cluster_size`` 16: 34 topics, NMI 0.292 vs 0.310 merged to 40 on 2,000
+  random papers). The dev sets' arXiv categories are broad, so they reward coarse topics: the
+  count was not tuned to them alone.
+- Groups: ``round(1.5 · sqrt(k))`` for ``k`` topics, at most 15 (9 for 40 topics).
+- k-NN refinement: +0.004 to +0.007 NMI on ``primary20`` at 30-50 topics (seeds 0, 1), and the
+  bundled sample's four seed-page topics hold for 4 of 5 seeds instead of 3.
+- Dropped, measured: concatenating a 100-dimensional LSA of TF-IDF (1-2-grams) to the embedding
+  before UMAP: weight 0.5 gave NMI 0.548 against 0.539 (``primary20``, seed 0, 40 topics), weight
+  1.0 gave 0.533: within seed noise, and one more vectoriser + SVD per fit.
 - ``min_samples = max(3, min_cluster_size / 4)``: fewer HDBSCAN outliers than the library default
   (``min_samples = min_cluster_size``).
 - ``max_cluster_size = n / 5`` for 1,000 papers or more: without a cap EOM can return a few giant
@@ -49,7 +67,7 @@ unseeded parallel UMAP was no faster (10,000 papers: 22–30 s against 24–25 s
 Outlier reduction: every paper gets its cosine similarity to the nearest topic centroid (the
 normalised mean embedding of the topic's HDBSCAN members). HDBSCAN outliers are assigned to their
 nearest topic in order of decreasing similarity until at most ``outlier_target`` of all papers are
-unassigned; HDBSCAN members never move. Papers less similar than ``MIN_SIMILARITY`` (0.35, about
+unassigned; HDBSCAN members never move (only the later k-NN refinement moves assigned papers). Papers less similar than ``MIN_SIMILARITY`` (0.35, about
 the 1% quantile of members' similarity to their own topic) stay unassigned even when the target is
 not met: forcing them in would blur topics. Keywords and labels are computed after reduction, on
 the final topics. ``transform`` assigns new papers with the same rule: the nearest centroid when
@@ -131,8 +149,9 @@ class TopicModel:
     min_cluster_size, min_samples : HDBSCAN parameters; None scales them to the corpus (module doc).
     n_neighbors, n_components : UMAP neighbours (capped at sqrt(n)) and clustering dimensions.
     outlier_target : largest share of papers left unassigned after outlier reduction (0–1).
-    nr_topics : merge clusters down to at most this many topics (None: keep HDBSCAN's clusters;
-        the scaled ``min_cluster_size`` already keeps the count readable).
+    nr_topics : merge clusters down to at most this many topics (None: ``default_nr_topics(n)``).
+    n_groups : number of groups (second level); None: ``hierarchy.default_n_groups(n_topics)``.
+    refine_neighbours : neighbours voting in the k-NN refinement (0: none; None: ``REFINE_NEIGHBOURS``).
     top_n_words : keywords per topic.
     ngram_range : phrase lengths for topic words, at most (1, 3).
     random_state : int seed reaching every stochastic step (both UMAPs, NN-descent, HDBSCAN).
@@ -148,9 +167,14 @@ class TopicModel:
     Attributes
     ----------
     labels_ : topic per paper after outlier reduction (int64, -1 = unassigned).
-    hdbscan_labels_ : HDBSCAN's assignment (after ``nr_topics`` merging) with the same topic ids.
-    topics_ : DataFrame, one row per topic: topic, label, size, keywords, parent, parent_label,
-        representative_idx (up to 5 papers closest to the centroid).
+    hdbscan_labels_ : HDBSCAN's assignment (after ``nr_topics`` merging) with the same topic ids,
+        before outlier reduction and refinement.
+    topics_ : DataFrame, one row per topic: topic, label, size, keywords, keyword_weights (their
+        c-TF-IDF scores), label_support, label_lift (:mod:`landscape.model.label_evidence`), group,
+        group_label, representative_idx (up to 5 papers closest to the centroid).
+    groups_ : DataFrame, one row per group: group, label, size, topics, keywords, label_support,
+        label_lift.
+    reduced_ : (n, n_components) the clustering layout (UMAP).
     centroids_ : (n_topics, d) normalised mean embedding of each topic's papers.
     coords_ : (n, 2) float32 map coordinates (2D UMAP of the embeddings).
     outlier_share_, hdbscan_outlier_share_ : unassigned share after / before reduction.
