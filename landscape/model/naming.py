@@ -484,12 +484,16 @@ class TopicNamer:
         described = self.describe(labels, topic_ids, multiword=multiword)
         return {t: (d.keywords, d.label) for t, d in described.items()}
 
-    def describe(self, labels, topic_ids=None, *, multiword: bool = False, exclude=(), evidence=True):
+    def describe(
+        self, labels, topic_ids=None, *, multiword: bool = False, exclude=(), related=None, evidence=True
+    ):
         """``{topic: TopicName}``: keywords with their c-TF-IDF weights, the label and its evidence.
 
         Labels are unique: a topic whose best phrase is already another (larger, earlier) topic's
         label, or is in ``exclude`` (phrase keys or labels, e.g. the topics' when naming their
-        groups), gets another. ``multiword`` prefers labels of two or more words (groups). With
+        groups), gets another. ``related`` maps a topic id to labels it must not restate (a group's
+        own topics: no label whose content words contain, or are contained in, theirs).
+        ``multiword`` prefers labels of two or more words (groups). With
         ``evidence`` the label is chosen by :func:`pick_label` (support and lift, see
         :mod:`landscape.model.label_evidence`); without, it is :func:`choose_label`'s phrase.
         """
@@ -503,6 +507,8 @@ class TopicNamer:
         ranked = topic_keywords(
             self.counts_, self.vocab_, labels, topic_ids, top_n=self.top_n_words, exclude=self.fragments_
         )
+        from landscape.model.label_evidence import content_words
+
         presence = self._presence() if evidence else None
         excluded = {str(e).lower() for e in exclude}
         taken: set[str] = {k for k in excluded if k in self.column_}
@@ -551,6 +557,7 @@ class TopicNamer:
                     shown_of,
                     taken=taken | self.modifiers_,
                     taken_words=taken_words,
+                    related_words={content_words(x) for x in (related or {}).get(t, ())},
                     multiword=multiword,
                 )
             label = " and ".join(shown_of[k] for k in parts) if parts else f"Topic {t}"
@@ -606,6 +613,9 @@ MIN_LIFT = 3.0
 # topic's papers, and taken when it is used by COVER_GAIN more of them than the best single one.
 COVER_BELOW = 0.6
 COVER_GAIN = 0.15
+# A well-covering single label is joined by the topic's most distinctive phrase (another subject,
+# twice the lift) when that adds COVER_ADD of support.
+COVER_ADD = 0.1
 # Covering pairs are looked for among this many best candidates.
 COVER_CANDIDATES = 12
 
@@ -618,7 +628,9 @@ def is_plain_word(key: str, shown: str) -> bool:
     return not any(c.isupper() for c in shown[1:]) and not any(c.isdigit() for c in shown)
 
 
-def pick_label(order, scores, presence, members, shown_of, *, taken, taken_words, multiword=False):
+def pick_label(
+    order, scores, presence, members, shown_of, *, taken, taken_words, related_words=(), multiword=False
+):
     """The label of one topic: ``(keys, support, lift)``.
 
     ``order``: candidate phrase keys, best first (:func:`choose_label`'s phrase, then by c-TF-IDF).
@@ -636,7 +648,7 @@ def pick_label(order, scores, presence, members, shown_of, *, taken, taken_words
         words = content_words(key)
         if not words or key in taken or words in taken_words or key not in shown_of:
             continue
-        if multiword and any(set(words) <= set(t) or set(t) <= set(words) for t in taken_words if t):
+        if any(set(words) <= set(r) or set(r) <= set(words) for r in related_words if r):
             continue  # a group label never restates one of its topics' labels
         if is_plain_word(key, shown_of[key]):
             continue
@@ -646,7 +658,8 @@ def pick_label(order, scores, presence, members, shown_of, *, taken, taken_words
         support, lift = support_and_lift(used, members)
         if support > 0:
             considered[key] = (support, lift)
-            if lift >= MIN_LIFT:
+            # one acronym or word ("AI", "LLMs") must be very specific to name a topic alone
+            if lift >= (MIN_LIFT if len(words) > 1 else 2 * MIN_LIFT):
                 evidence[key] = (words, used, support, lift)
     if not evidence:
         # nothing distinctive enough: the phrase most used with some distinctiveness
@@ -661,19 +674,30 @@ def pick_label(order, scores, presence, members, shown_of, *, taken, taken_words
     first = next((k for k, e in evidence.items() if e[2] >= MIN_SUPPORT), None)
     best = max(evidence, key=lambda k: (evidence[k][2], scores.get(k, 0.0)))
     single = first or best
+    lead = next(iter(evidence))
     if evidence[single][2] >= COVER_BELOW:
+        # a broad phrase covers the topic; its most distinctive phrase, when it is another subject
+        # used by enough more of the papers, joins it ("LMs and Machine Unlearning")
+        if lead != single and not set(evidence[lead][0]) & set(evidence[single][0]):
+            support, lift = support_and_lift(evidence[single][1] | evidence[lead][1], members)
+            if support >= evidence[single][2] + COVER_ADD and evidence[lead][3] >= 2 * evidence[single][3]:
+                return (single, lead), support, lift
         return (single,), evidence[single][2], evidence[single][3]
     # a topic no phrase covers well may mix subjects: name two when together they cover much more
     top = list(evidence)[:COVER_CANDIDATES]
-    pair, pair_eval = None, (evidence[best][2] + COVER_GAIN, 0.0)
-    for i, a in enumerate(top):
-        for b in top[i + 1 :]:
-            wa, wb = set(evidence[a][0]), set(evidence[b][0])
-            if wa <= wb or wb <= wa:
-                continue
-            support, lift = support_and_lift(evidence[a][1] | evidence[b][1], members)
-            if lift >= MIN_LIFT and support >= pair_eval[0]:
-                pair, pair_eval = (a, b), (support, lift)
+    # pairs with the topic's most distinctive phrase first (it names what sets the topic apart)
+    for firsts in (top[:1], top):
+        pair, pair_eval = None, (evidence[best][2] + COVER_GAIN, 0.0)
+        for i, a in enumerate(firsts):
+            for b in top[i + 1 :]:
+                wa, wb = set(evidence[a][0]), set(evidence[b][0])
+                if wa <= wb or wb <= wa:
+                    continue
+                support, lift = support_and_lift(evidence[a][1] | evidence[b][1], members)
+                if lift >= MIN_LIFT and support >= pair_eval[0]:
+                    pair, pair_eval = (a, b), (support, lift)
+        if pair is not None:
+            break
     if pair is not None:
         return pair, pair_eval[0], pair_eval[1]
     return (single,), evidence[single][2], evidence[single][3]

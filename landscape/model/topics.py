@@ -67,7 +67,8 @@ unseeded parallel UMAP was no faster (10,000 papers: 22–30 s against 24–25 s
 Outlier reduction: every paper gets its cosine similarity to the nearest topic centroid (the
 normalised mean embedding of the topic's HDBSCAN members). HDBSCAN outliers are assigned to their
 nearest topic in order of decreasing similarity until at most ``outlier_target`` of all papers are
-unassigned; HDBSCAN members never move (only the later k-NN refinement moves assigned papers). Papers less similar than ``MIN_SIMILARITY`` (0.35, about
+unassigned; HDBSCAN members never move (only the later k-NN refinement moves assigned
+papers). Papers less similar than ``MIN_SIMILARITY`` (0.35, about
 the 1% quantile of members' similarity to their own topic) stay unassigned even when the target is
 not met: forcing them in would blur topics. Keywords and labels are computed after reduction, on
 the final topics. ``transform`` assigns new papers with the same rule: the nearest centroid when
@@ -358,8 +359,15 @@ class TopicModel:
             doc_group = np.where(self.labels_ >= 0, doc_group, -1)
             topic_labels = [names[t].label for t in range(n_topics)]
             topic_keys = [" ".join(names[t].label_keys) for t in range(n_topics)]
+            children = {
+                int(g): [topic_labels[t] for t in np.flatnonzero(groups == g)] for g in set(groups.tolist())
+            }
             group_names = namer.describe(
-                doc_group, sorted(set(groups.tolist())), multiword=True, exclude=topic_labels + topic_keys
+                doc_group,
+                sorted(children),
+                multiword=True,
+                exclude=topic_labels + topic_keys,
+                related=children,
             )
         self.topics_, self.groups_ = _tables(
             X, self.labels_, self.centroids_, sizes, names, groups, group_names
