@@ -73,7 +73,9 @@ def load_corpus(path: Path):
 
     if not path.exists():
         sys.exit(f"error: {path} not found (the dev corpus lives next to the repository, in shared/data)")
-    frame = pd.read_parquet(path, columns=["id", "title", "abstract", "categories", "primary_category"])
+    frame = pd.read_parquet(
+        path, columns=["id", "title", "abstract", "categories", "primary_category", "source"]
+    )
     return frame.reset_index(drop=True)
 
 

@@ -159,14 +159,14 @@ def test_standalone_page_and_size_per_point(tmp_path):
     assert per_point < mean_title + 60, f"{per_point:.0f} bytes per paper"
 
 
-def test_hierarchy_treemap_groups_topics_under_parents(land):
+def test_hierarchy_treemap_puts_topics_in_their_groups(land):
     fig = hierarchy_figure(land)
     tree = fig.data[0]
     assert tree.type == "treemap"
     parents = dict(zip(tree.ids, tree.parents, strict=True))
     values = dict(zip(tree.ids, tree.values, strict=True))
     for row in land.topics.itertuples():
-        assert parents[f"t{row.topic}"] == f"p{row.parent}"
+        assert parents[f"t{row.topic}"] == f"p{row.group}"
         assert values[f"t{row.topic}"] == row.size
     for group in land.topics["group"].unique():
         assert values[f"p{group}"] == land.topics.loc[land.topics["group"] == group, "size"].sum()

@@ -283,3 +283,8 @@ def test_group_labels_never_copy_a_child_and_say_what_they_share():
     groups = namer.describe(np.array([0] * 16 + [1] * 8), multiword=True, exclude=child)
     assert groups[0].label.lower() not in {c.lower() for c in child}
     assert len(groups[0].label.split()) >= 2
+
+
+def test_names_of_the_whole_field_never_label_a_topic():
+    for key, shown in [("ai", "AI"), ("machine learning", "Machine Learning"), ("llm", "LLMs"), ("3d", "3D")]:
+        assert is_plain_word(key, shown), shown

@@ -620,9 +620,34 @@ COVER_ADD = 0.1
 COVER_CANDIDATES = 12
 
 
+# Names of the whole field, too broad to name one topic of it (keys: lower-case, singular).
+FIELD_NAMES = frozenset(
+    {
+        "ai",
+        "ml",
+        "dl",
+        "nlp",
+        "llm",
+        "2d",
+        "3d",
+        "artificial intelligence",
+        "machine learning",
+        "deep learning",
+        "neural network",
+        "deep neural network",
+        "artificial neural network",
+        "computer science",
+        "data science",
+    }
+)
+
+
 def is_plain_word(key: str, shown: str) -> bool:
-    """A one-word label written as an ordinary word ("Noise", "Agents"): too generic to name a topic.
-    Acronyms and inner capitals ("LoRA", "GANs", "NeRF") and compounds ("Mixture-of-Experts") are not."""
+    """A label too generic to name a topic: one ordinary word ("Noise", "Agents") or a name of the
+    whole field ("AI", "Machine Learning", "3D"). Acronyms and inner capitals ("LoRA", "GANs",
+    "NeRF") and compounds ("Mixture-of-Experts") are fine."""
+    if key.strip().lower() in FIELD_NAMES:
+        return True
     if " " in key.strip() or "-" in shown:
         return False
     return not any(c.isupper() for c in shown[1:]) and not any(c.isdigit() for c in shown)
