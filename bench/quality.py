@@ -539,7 +539,7 @@ def main(argv=None) -> int:
     print("\nTargets for our defaults (issue 14):")
     print(format_checks(checks))
 
-    from landscape.pipeline.build import package_versions
+    from landscape.pipeline.stages import package_versions
 
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

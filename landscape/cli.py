@@ -12,8 +12,17 @@ from typing import Annotated
 
 import typer
 
+from landscape.analysis.trend_defaults import (
+    DEFAULT_FREQ,
+    DEFAULT_GAMMA,
+    DEFAULT_S,
+    DEFAULT_TOP,
+    DEFAULT_WINDOW,
+)
+from landscape.embed.models import DEFAULT_MODEL
 from landscape.embed.static import DEFAULT_DIMS
 from landscape.errors import LandscapeError
+from landscape.schema import DEFAULT_RANDOM_STATE, MIN_ABSTRACT_CHARS
 
 app = typer.Typer(
     name="landscape",
@@ -39,6 +48,7 @@ EngineOption = Annotated[str, typer.Option("--engine", help="Where to embed and 
 AddressOption = Annotated[
     str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
 ]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bars on stderr.")]
 
 
 @app.command("ingest")
@@ -50,12 +60,12 @@ def ingest_command(
     column: ColumnOption = None,
     min_abstract_chars: Annotated[
         int, typer.Option("--min-abstract-chars", help="Reject abstracts shorter than this.")
-    ] = 50,
+    ] = MIN_ABSTRACT_CHARS,
 ):
     """Read, clean and validate corpus files; write the corpus and a rejects file beside it."""
     from landscape.corpus.ingest import check_output_path, ingest
 
-    check_output_path(out)  # before reading a large corpus
+    check_output_path(out, inputs=inputs)  # before reading a large corpus; never over an input
     columns = _parse_columns(column)
     result = ingest([str(p) for p in inputs], columns=columns, min_abstract_chars=min_abstract_chars)
     corpus_path, rejects_path = result.write(out)
@@ -67,25 +77,55 @@ def ingest_command(
 @app.command()
 def trends(
     directory: Annotated[Path, typer.Argument(help="A saved landscape directory.")],
-    freq: Annotated[str, typer.Option("--freq", help="Time bins: year, quarter or month.")] = "year",
-    window: Annotated[int, typer.Option("--window", help="Growth window: the last N bins.")] = 5,
-    top: Annotated[int, typer.Option("--top", help="Rows per table.")] = 10,
-    s: Annotated[float, typer.Option("--s", help="Burst rate multiplier (Kleinberg s > 1).")] = 2.0,
-    gamma: Annotated[float, typer.Option("--gamma", help="Burst entry cost (Kleinberg gamma).")] = 1.0,
+    freq: Annotated[str, typer.Option("--freq", help="Time bins: year, quarter or month.")] = DEFAULT_FREQ,
+    window: Annotated[int, typer.Option("--window", help="Growth window: the last N complete bins.")] = (
+        DEFAULT_WINDOW
+    ),
+    top: Annotated[int, typer.Option("--top", help="Rows per table.")] = DEFAULT_TOP,
+    s: Annotated[float, typer.Option("--s", help="Burst rate multiplier (Kleinberg s > 1).")] = DEFAULT_S,
+    gamma: Annotated[
+        float, typer.Option("--gamma", help="Burst entry cost (Kleinberg gamma).")
+    ] = DEFAULT_GAMMA,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Shares within one source's papers (e.g. arxiv).")
+    ] = None,
+    include_partial: Annotated[
+        bool, typer.Option("--include-partial", help="Let partial first/last bins into the verdicts.")
+    ] = False,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            help="What changed: two periods (2019..2021,2022..2024) or an earlier landscape directory.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ):
-    """Emerging and fading topics, growth verdicts and bursts of a saved landscape."""
+    """Emerging and fading topics, growth verdicts, bursts and what changed in a saved landscape."""
     import json
 
-    from landscape.analysis.trends import format_summary, summary_records, trend_summary
+    from landscape.analysis.compare import compare as what_changed
+    from landscape.analysis.trends import trend_summary
+    from landscape.present import trend_text
     from landscape.store import Landscape
 
     land = Landscape.load(directory, embeddings=False)
-    summary = trend_summary(land, freq=freq, window=window, s=s, gamma=gamma)
+    summary = trend_summary(
+        land, freq=freq, window=window, s=s, gamma=gamma, source=source, include_partial=include_partial
+    )
+    changed = None
+    if compare is not None:
+        spec = Landscape.load(compare, embeddings=False) if Path(compare).is_dir() else compare
+        changed = what_changed(land, spec, freq=freq)
     if as_json:
-        typer.echo(json.dumps({"landscape": str(directory), **summary_records(summary, top)}, indent=2))
+        records = {"landscape": str(directory), **trend_text.summary_records(summary, top)}
+        if changed is not None:
+            records["compare"] = trend_text.compare_records(changed)
+        typer.echo(json.dumps(records, indent=2))
     else:
-        typer.echo(format_summary(summary, top, name=str(directory)))
+        typer.echo(trend_text.format_summary(summary, top, title=str(directory)))
+        if changed is not None:
+            typer.echo("\n" + trend_text.format_compare(changed, top))
 
 
 @app.command()
@@ -106,7 +146,7 @@ def evaluate(
     import json
 
     from landscape.analysis.evaluate import evaluate as run_evaluate
-    from landscape.analysis.evaluate import format_quality
+    from landscape.present.quality_text import format_quality
 
     quality = run_evaluate(directory, labels, stability_seed=stability_seed, top_n=top_n)
     if as_json:
@@ -132,13 +172,15 @@ def _parse_columns(pairs: list[str] | None) -> dict | None:
 def build(
     inputs: Annotated[list[Path], typer.Argument(help="Corpus files (CSV, JSONL, JSON, Parquet, …).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Landscape directory to write.")],
-    random_state: Annotated[int, typer.Option("--random-state", help="Seed for every stochastic step.")] = 42,
+    random_state: Annotated[
+        int, typer.Option("--random-state", help="Seed for every stochastic step.")
+    ] = DEFAULT_RANDOM_STATE,
     taxonomy: Annotated[
         Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML (default: bundled AI/ML).")
     ] = None,
-    model: Annotated[str, typer.Option("--model", help="Sentence-transformers model name or path.")] = (
-        "all-MiniLM-L6-v2"
-    ),
+    model: Annotated[
+        str, typer.Option("--model", help="Sentence-transformers model name or path.")
+    ] = DEFAULT_MODEL,
     embeddings: Annotated[
         Path | None, typer.Option("--embeddings", help="Precomputed embeddings (.npy).")
     ] = None,
@@ -166,6 +208,7 @@ def build(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the embedding and layout caches.")
     ] = False,
+    quiet: QuietOption = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
     from landscape.pipeline.build import build as run_build
@@ -197,6 +240,7 @@ def build(
         engine=engine,
         address=address,
         log=lambda message: typer.echo(message, err=True),
+        quiet=quiet,
     )
     counts = land.meta["counts"]
     typer.echo(
@@ -230,6 +274,7 @@ def update(
     engine: EngineOption = "local",
     address: AddressOption = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
+    quiet: QuietOption = False,
 ):
     """Add new papers to a saved landscape: existing topic ids stay, new subjects become new topics."""
     from landscape.pipeline.update import update as run_update
@@ -246,6 +291,7 @@ def update(
         address=address,
         cache_dir=False if no_cache else None,
         log=lambda message: typer.echo(message, err=True),
+        quiet=quiet,
     )
     typer.echo(
         f"{record['added']} new papers ({record['skipped']} already in the landscape, "
@@ -265,7 +311,7 @@ def distill(
     out: Annotated[Path, typer.Argument(help="Directory to write the static model to.")],
     base: Annotated[
         str, typer.Option("--base", help="Sentence-transformers model to distill from (local).")
-    ] = "all-MiniLM-L6-v2",
+    ] = DEFAULT_MODEL,
     dims: Annotated[int, typer.Option("--dims", help="Vector length after PCA.")] = DEFAULT_DIMS,
 ):
     """Distill a fast static embedding model (model2vec) from a local model; use it with --model."""
@@ -282,7 +328,9 @@ def report(
         typer.Argument(help="Corpus file(s) or a saved landscape directory (default: the bundled sample)."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the HTML reports.")] = Path("reports"),
-    random_state: Annotated[int, typer.Option("--random-state", help="Seed for the build.")] = 42,
+    random_state: Annotated[
+        int, typer.Option("--random-state", help="Seed for the build.")
+    ] = DEFAULT_RANDOM_STATE,
     taxonomy: Annotated[Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML.")] = None,
     parameter: Annotated[
         list[str] | None,
@@ -343,7 +391,9 @@ _BaseUrl = Annotated[
     str | None,
     typer.Option("--base-url", help="Endpoint to use instead of the public service (mirror, proxy)."),
 ]
-_Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for an answer before retrying.")]
+_Timeout = Annotated[
+    float, typer.Option("--timeout", help="Total seconds one request may take before retrying.")
+]
 _Retries = Annotated[int, typer.Option("--retries", help="Retries on 429/5xx errors and timeouts.")]
 _KeepPages = Annotated[
     bool, typer.Option("--keep-pages", help="Keep the fetched pages (<out>.pages/) after writing.")

@@ -45,6 +45,23 @@ UNASSIGNED = "unassigned"
 # Seed of every stochastic step when the caller gives none.
 DEFAULT_RANDOM_STATE = 42
 
+# Abstracts shorter than this (characters) are rejected by ingest when the caller gives no minimum.
+MIN_ABSTRACT_CHARS = 50
+
+# Columns a build adds to the corpus in documents.parquet; a user's extra input column of one of
+# these names (or of a corpus column) is kept as ``user_<name>`` (see corpus.columns.extra_names).
+DOCUMENT_COLUMNS = (
+    "topic",
+    "topic_hdbscan",
+    "topic_label",
+    "area",
+    "group",
+    "group_label",
+    "x",
+    "y",
+    "update",
+)
+
 # The second level of a landscape: every topic (topics.parquet) and paper (documents.parquet) carries
 # its group id (-1 = unassigned) and the group's label.
 GROUP_COLUMNS = ("group", "group_label")

@@ -145,3 +145,48 @@ def test_cli_build_and_user_errors(tmp_path, capsys, cache_dir, monkeypatch):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "bad.csv" in proc.stderr and "title" in proc.stderr
+
+
+def test_landscape_records_its_embedding_model_and_taxonomy(sample):
+    meta = sample.meta
+    assert meta["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert meta["embedding_dim"] == sample.embeddings.shape[1] == 384
+    # the taxonomy is saved whole, so an update needs no YAML file
+    saved = meta["taxonomy_areas"]
+    assert saved["name"] == meta["taxonomy"]
+    assert len(saved["areas"]) > 10 and {"id", "name", "description"} <= set(saved["areas"][0])
+
+
+def test_precomputed_embeddings_of_another_width_fail_before_topics(tmp_path, cache_dir, monkeypatch):
+    from landscape.errors import LandscapeError
+    from landscape.model.topics import TopicModel
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the topic model must not be fitted")
+
+    monkeypatch.setattr(TopicModel, "fit", no_fit)
+    vectors = np.random.default_rng(0).normal(size=(100, 16)).astype(np.float32)
+    with pytest.raises(LandscapeError, match=r"precomputed embeddings have 16 dimensions.*384"):
+        build(SAMPLE, tmp_path / "land", embeddings=vectors, cache_dir=cache_dir)
+    assert not (tmp_path / "land").exists()
+
+
+def test_progress_lines_on_stderr_and_logging_quiet_silences_them(tmp_path, cache_dir, capsys, caplog):
+    import logging
+
+    vectors = np.random.default_rng(0).normal(size=(100, 16)).astype(np.float32)
+    with caplog.at_level(logging.INFO, logger="landscape"):
+        land = build(SAMPLE, tmp_path / "a", embeddings=vectors, taxonomy=False, cache_dir=cache_dir)
+    err = capsys.readouterr().err
+    for stage in ("ingest", "embed", "topics", "areas", "evaluate", "save"):
+        assert f"\n{stage}: " in f"\n{err}", stage
+    assert "topics.umap" in err  # the topic model's own stages
+    assert any(r.getMessage().startswith("save: ") for r in caplog.records)
+    # vectors nobody vouched for (no taxonomy needed a model) are recorded as such
+    assert land.meta["embedding_model"] == "precomputed" and land.meta["embedding_dim"] == 16
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="landscape"):
+        build(SAMPLE, tmp_path / "b", embeddings=vectors, taxonomy=False, cache_dir=cache_dir, quiet=True)
+    assert capsys.readouterr().err == ""
+    assert any(r.getMessage().startswith("save: ") for r in caplog.records)  # logging still gets them

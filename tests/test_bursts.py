@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from landscape.analysis import bursts
 from landscape.analysis.bursts import P1_CAP, Burst, burst_states, find_bursts, rates
 from landscape.errors import LandscapeError
 
@@ -180,3 +181,25 @@ def test_burst_rate_is_capped_below_one():
 def test_bad_input_is_a_clear_error(r, d, s, gamma, message):
     with pytest.raises(LandscapeError, match=message):
         find_bursts(r, d, s, gamma)
+
+
+# ---- baselines and levels ----------------------------------------------------------------------------
+def test_own_baseline_measures_a_spike_against_the_usual_share():
+    # a topic at 5% with a two-batch spike to 12%: against its median (5%) the spike is a burst
+    r = np.array([50, 52, 48, 120, 118, 50, 49, 51, 50, 50])
+    d = np.full(10, 1000)
+    p0 = bursts.median_baseline(r, d)
+    assert p0 == pytest.approx(0.05)
+    [burst] = bursts.find_bursts(r, d, p0=p0)
+    assert (burst.start, burst.end) == (3, 4)
+    # the overall rate R / D counts the spike itself in the baseline, so the spike looks weaker
+    [diluted] = bursts.find_bursts(r, d)
+    assert burst.weight > 1.5 * diluted.weight
+    assert bursts.median_baseline([0, 0, 0, 5], [10, 10, 10, 10]) is None  # absent most of the time
+    with pytest.raises(LandscapeError, match="base rate"):
+        bursts.find_bursts(r, d, p0=1.5)
+
+
+def test_a_run_over_most_of_the_series_is_a_level():
+    assert bursts.is_level(bursts.Burst(2, 9, 10.0), 10)  # 8 of 10 batches
+    assert not bursts.is_level(bursts.Burst(4, 9, 10.0), 10)  # 6 of 10: at most 60% is still a burst

@@ -6,16 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landscape.corpus.dates import (
-    apply_precision,
-    arxiv_ids,
-    arxiv_month,
-    arxiv_months,
-    month_number,
-    normalise_arxiv_id,
-    parse_date,
-    parse_dates,
-)
+from landscape.corpus.dates import apply_precision, month_number, parse_date, parse_dates
+from landscape.corpus.ids import arxiv_ids, arxiv_month, arxiv_months, normalise_arxiv_id
 
 
 @pytest.mark.parametrize(
@@ -99,7 +91,7 @@ def test_parse_dates_vectorised():
     values = pd.Series(
         ["2023", "2023-05", None, "sometime", "2023-05-17", "2023"], index=[10, 11, 12, 13, 14, 15]
     )
-    dates, precision, unreadable = parse_dates(values)
+    dates, precision, unreadable, _ = parse_dates(values)
     assert dates.dtype == "datetime64[ns]"
     assert list(dates.index) == list(values.index)
     assert dates.tolist()[:2] == [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-05-01")]
@@ -109,14 +101,14 @@ def test_parse_dates_vectorised():
 
 def test_parse_dates_datetime_column_is_day_precision():
     values = pd.Series(pd.to_datetime(["2020-01-02 10:00", None]))
-    dates, precision, unreadable = parse_dates(values)
+    dates, precision, unreadable, _ = parse_dates(values)
     assert dates.iloc[0] == pd.Timestamp("2020-01-02")
     assert precision.tolist() == ["day", None]
     assert not unreadable.any()
 
 
 def test_apply_precision_coarsens_but_never_refines():
-    dates, precision, _ = parse_dates(pd.Series(["2015-01-17", "2015-03-01", "2015", "2015-06-01"]))
+    dates, precision, _, _ = parse_dates(pd.Series(["2015-01-17", "2015-03-01", "2015", "2015-06-01"]))
     stated = pd.Series(["month", "year", "day", "unknown"])
     dates, precision = apply_precision(dates, precision, stated)
     assert precision.tolist() == ["month", "year", "year", "day"]
@@ -135,3 +127,12 @@ def test_month_number():
     assert month_number("13") is None
     assert month_number("Spring") is None
     assert month_number(None) is None
+
+
+def test_dates_outside_the_range_are_flagged_not_wrapped():
+    values = pd.Series(["2500-01-01", "1200-05-05", "1899-12-31", "1900-01-01", "2021", None])
+    dates, precision, unreadable, out_of_range = parse_dates(values)
+    assert out_of_range.tolist() == [True, True, True, False, False, False]
+    assert dates.isna().tolist() == [True, True, True, False, False, True]
+    assert precision.tolist()[:3] == [None, None, None]
+    assert not unreadable.any()

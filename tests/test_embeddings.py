@@ -29,7 +29,7 @@ from landscape.embed.embedder import (
 )
 from landscape.errors import LandscapeError
 
-SAMPLE = Path(emb_mod.__file__).resolve().parent / "data" / "hf_papers_sample.csv"
+SAMPLE = Path(__file__).resolve().parents[1] / "landscape" / "data" / "hf_papers_sample.csv"
 REPO = Path(__file__).resolve().parents[1]
 
 

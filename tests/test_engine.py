@@ -63,7 +63,7 @@ def test_engine_names_are_checked():
 def test_fit_sample_fits_on_a_sample_and_assigns_the_rest(tmp_path):
     from pathlib import Path
 
-    from landscape.model.placement import nearest_centroid
+    from landscape.model.geometry import nearest_centroid
     from landscape.pipeline.build import build
 
     sample = Path(__file__).resolve().parents[1] / "landscape" / "data" / "hf_papers_sample.csv"

@@ -9,7 +9,6 @@ import pytest
 
 from landscape.analysis.evaluate import (
     evaluate,
-    format_quality,
     gini,
     keyword_document_matrix,
     label_agreement,
@@ -17,7 +16,6 @@ from landscape.analysis.evaluate import (
     outlier_share,
     partition_scores,
     quality_metrics,
-    quality_table,
     reference_labels,
     size_distribution,
     stability,
@@ -26,6 +24,7 @@ from landscape.analysis.evaluate import (
 )
 from landscape.cli import main
 from landscape.errors import LandscapeError
+from landscape.present.quality_text import format_quality, quality_table
 from landscape.store import Landscape
 
 # Four documents, document-level co-occurrence (N = 4):

@@ -9,8 +9,7 @@ import pytest
 from test_fetch_http import DATA, FakeClock, FakeServer, fake_client
 
 from landscape.errors import LandscapeError
-from landscape.fetch.arxiv import fetch_arxiv, parse_feed, search_query
-from landscape.fetch.pages import PageStore
+from landscape.fetch.arxiv import fetch_arxiv, page_store, parse_feed, search_query
 from landscape.schema import CORPUS_COLUMNS
 
 PAGES = {start: (DATA / f"arxiv_page{n}.xml").read_bytes() for n, start in ((1, 0), (2, 2), (3, 4))}
@@ -141,33 +140,26 @@ def test_retry_after_a_timeout():
 
 def test_resume_fetches_only_the_missing_pages(tmp_path):
     pages_dir = tmp_path / "corpus.parquet.pages"
+    state = {"down": True}
 
     def down(start, n):
-        return (500, "Internal Server Error", {}) if start == 4 else None
+        return (500, "Internal Server Error", {}) if start == 4 and state["down"] else None
 
     with FakeServer(arxiv_route(broken=down)) as server:
+        url = server.url + "/api/query"
         with pytest.raises(
             LandscapeError, match=r"arXiv, page 3 \(start=4\): gave up after 3 tries: HTTP 500"
         ):
-            fetch_arxiv(
-                "abs:unlearning",
-                page_size=2,
-                base_url=server.url + "/api/query",
-                pages_dir=pages_dir,
-                client=client(),
-            )
-    store = PageStore(pages_dir, "arxiv", {"search_query": "abs:unlearning", "page_size": 2})
-    assert store.names() == ["start-0000000.xml", "start-0000002.xml"]
+            fetch_arxiv("abs:unlearning", page_size=2, base_url=url, pages_dir=pages_dir, client=client())
+        store = page_store(pages_dir, url, "abs:unlearning", 2)
+        assert store.names() == ["start-0000000.xml", "start-0000002.xml"]
 
-    with FakeServer(arxiv_route()) as server:
+        state["down"] = False
+        asked = len(server.requests)
         corpus = fetch_arxiv(
-            "abs:unlearning",
-            page_size=2,
-            base_url=server.url + "/api/query",
-            pages_dir=pages_dir,
-            client=client(),
+            "abs:unlearning", page_size=2, base_url=url, pages_dir=pages_dir, client=client()
         )
-    assert [q["start"] for _, q in server.requests] == ["4"]
+        assert [q["start"] for _, q in server.requests[asked:]] == ["4"]
     assert len(corpus) == 5 and corpus["id"].is_unique
 
 
@@ -259,3 +251,89 @@ def test_bad_options():
         fetch_arxiv("abs:x", page_size=5000, client=client())
     with pytest.raises(LandscapeError, match="--max must be at least 1"):
         fetch_arxiv("abs:x", max_results=0, client=client())
+
+
+# ---- paging by what was received (issue 12) -----------------------------------------------------------
+def atom_page(start: int, count: int, total: int) -> bytes:
+    """A feed of ``count`` entries from ``start`` (ids 2301.1xxxx) for a query with ``total`` results."""
+    entries = "".join(
+        f"""<entry><id>http://arxiv.org/abs/2301.{10000 + i}v1</id>
+        <published>2023-01-{1 + i % 28:02d}T00:00:00Z</published><title>Paper {i}</title>
+        <summary>Abstract number {i} of the short-page server, long enough to read.</summary>
+        <author><name>A. Author</name></author></entry>"""
+        for i in range(start, start + count)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f'<opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">{total}'
+        f"</opensearch:totalResults>{entries}</feed>"
+    ).encode()
+
+
+def short_pages(total: int, served: int = 3):
+    """A server that answers at most ``served`` entries a page, whatever max_results asks."""
+
+    def route(path, query):
+        start, asked = int(query["start"]), int(query["max_results"])
+        return 200, atom_page(start, max(0, min(served, asked, total - start)), total), ATOM
+
+    return route
+
+
+def test_short_pages_advance_by_the_entries_received():
+    with FakeServer(short_pages(total=10)) as server:
+        corpus = fetch_arxiv("all:x", max_results=7, page_size=5, base_url=server.url, client=client())
+    assert len(corpus) == 7
+    assert corpus["id"].tolist() == [f"arXiv:2301.{10000 + i}" for i in range(7)]
+    assert [q["start"] for _, q in server.requests] == ["0", "3", "6"]
+    with FakeServer(short_pages(total=10)) as server:
+        assert len(fetch_arxiv("all:x", page_size=5, base_url=server.url, client=client())) == 10
+
+
+def test_an_empty_answer_is_never_kept_on_disk(tmp_path):
+    empty = atom_page(0, 0, 0)
+    with FakeServer(lambda path, query: (200, empty, ATOM)) as server:
+        with pytest.raises(LandscapeError, match="no papers match"):
+            fetch_arxiv("all:x", page_size=5, base_url=server.url, pages_dir=tmp_path, client=client())
+    assert not any(p.suffix == ".xml" for p in tmp_path.rglob("*"))
+    with FakeServer(short_pages(total=4)) as server:  # the service has papers now: it is asked again
+        assert (
+            len(fetch_arxiv("all:x", page_size=5, base_url=server.url, pages_dir=tmp_path, client=client()))
+            == 4
+        )
+
+
+def test_kept_pages_are_keyed_by_the_endpoint_too(tmp_path):
+    with FakeServer(short_pages(total=4)) as first, FakeServer(short_pages(total=2)) as second:
+        a = fetch_arxiv("all:x", page_size=5, base_url=first.url, pages_dir=tmp_path, client=client())
+        b = fetch_arxiv("all:x", page_size=5, base_url=second.url, pages_dir=tmp_path, client=client())
+    assert (len(a), len(b)) == (4, 2)
+    assert len(second.requests) == 1  # not answered from the first server's pages
+
+
+def test_an_error_names_the_kept_pages_folder(tmp_path):
+    def route(path, query):
+        if query["start"] == "3":
+            return 429, "slow down", {"Retry-After": "1"}
+        return short_pages(total=10)(path, query)
+
+    pages = tmp_path / "corpus.parquet.pages"
+    with FakeServer(route) as server:
+        with pytest.raises(LandscapeError) as info:
+            fetch_arxiv("all:x", page_size=5, base_url=server.url, pages_dir=pages, client=client())
+    message = str(info.value)
+    assert "HTTP 429" in message and str(pages) in message and "rerun" in message
+    assert [q["start"] for _, q in server.requests] == ["0", "3", "3", "3"]  # Retry-After honoured, retried
+
+
+def test_progress_is_a_line_per_page_on_stderr_unless_quiet(capsys):
+    with FakeServer(short_pages(total=7)) as server:
+        fetch_arxiv("all:x", page_size=5, base_url=server.url, client=client())
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert lines == [
+            "arXiv, page 1 (start=0): 3 papers (3 of 7)",
+            "arXiv, page 2 (start=3): 3 papers (6 of 7)",
+            "arXiv, page 3 (start=6): 1 papers (7 of 7)",
+        ]
+        fetch_arxiv("all:x", page_size=5, base_url=server.url, client=client(), quiet=True)
+        assert capsys.readouterr().err == ""

@@ -47,21 +47,26 @@ def test_interrupted_fetch_resumes_and_never_replaces_a_good_file(tmp_path, caps
     out.write_bytes(b"a good corpus from yesterday")
     args = ["fetch", "arxiv", "-q", "abs:unlearning", "--page-size", "2", "--retries", "1", "-o", str(out)]
 
+    state = {"down": True}  # one server (kept pages are keyed by the endpoint), down at first
+
     def down(start, n):
-        return (503, "Service Unavailable", {}) if start == 4 else None
+        return (503, "Service Unavailable", {}) if start == 4 and state["down"] else None
 
     with FakeServer(arxiv_route(broken=down)) as server:
         code = main([*args, "--base-url", server.url + "/api/query"])
-    assert code == 2
-    assert "error: arXiv, page 3 (start=4): gave up after 2 tries: HTTP 503" in capsys.readouterr().err
-    assert out.read_bytes() == b"a good corpus from yesterday"
-    kept = sorted(p.name for p in (tmp_path / "corpus.parquet.pages").rglob("start-*.xml"))
-    assert kept == ["start-0000000.xml", "start-0000002.xml"]
+        assert code == 2
+        err = capsys.readouterr().err
+        assert "error: arXiv, page 3 (start=4): gave up after 2 tries: HTTP 503" in err
+        assert "corpus.parquet.pages" in err and "rerun" in err
+        assert out.read_bytes() == b"a good corpus from yesterday"
+        kept = sorted(p.name for p in (tmp_path / "corpus.parquet.pages").rglob("start-*.xml"))
+        assert kept == ["start-0000000.xml", "start-0000002.xml"]
 
-    with FakeServer(arxiv_route()) as server:
+        state["down"] = False
+        asked = len(server.requests)
         code = main([*args, "--base-url", server.url + "/api/query"])
-    assert code == 0
-    assert [q["start"] for _, q in server.requests] == ["4"]  # only the missing page
+        assert code == 0
+        assert [q["start"] for _, q in server.requests[asked:]] == ["4"]  # only the missing page
     assert len(pd.read_parquet(out)) == 5
     assert not (tmp_path / "corpus.parquet.pages").exists()
 

@@ -69,18 +69,33 @@ def test_three_sources_merge_on_arxiv_id_and_title():
 
 
 def test_merge_prefers_the_most_precise_then_earliest_date():
+    text = "We study when copies of one paper from several services can be merged into one record. "
     records = [
-        {"id": "doi:10.1/a", "title": "Same Paper", "abstract": "x" * 60, "date": "2024-01-01",
+        {"id": "doi:10.1/a", "title": "Same Paper", "abstract": text + "x", "date": "2024-01-01",
          "date_precision": "year", "source": "openalex"},
-        {"id": "doi:10.1/a2", "title": "Same paper!", "abstract": "y" * 60, "date": "2024-06-09",
+        {"id": "doi:10.1/a2", "title": "Same paper!", "abstract": text + "y", "date": "2024-06-09",
          "date_precision": "day", "source": "openalex"},
-        {"id": "doi:10.1/a3", "title": "same  PAPER", "abstract": "z" * 60, "date": "2024-03-02",
+        {"id": "doi:10.1/a3", "title": "same  PAPER", "abstract": text + "z", "date": "2024-03-02",
          "date_precision": "day", "source": "openalex"},
     ]  # fmt: skip
     corpus, merged = merge_corpora([records_to_frame(records)])
     assert merged == 2
     assert corpus.loc[0, "date"] == pd.Timestamp("2024-03-02")
-    assert corpus.loc[0, "id"] == "doi:10.1/a" and corpus.loc[0, "abstract"] == "x" * 60
+    assert corpus.loc[0, "id"] == "doi:10.1/a" and corpus.loc[0, "abstract"] == text + "x"
+
+
+def test_same_title_different_dois_and_abstracts_stay_apart():
+    records = [
+        {"id": "doi:10.1/a", "title": "Introduction", "abstract": "Proteins fold faster in heat.",
+         "source": "openalex"},
+        {"id": "doi:10.1/b", "title": "Introduction", "abstract": "Graph networks learn physics.",
+         "source": "openalex"},
+        {"id": "title:x", "title": "Introduction", "abstract": "Graph networks learn physics!",
+         "source": "hf-papers"},
+    ]  # fmt: skip
+    corpus, merged = merge_corpora([records_to_frame(records)])
+    assert corpus["id"].tolist() == ["doi:10.1/a", "doi:10.1/b"]
+    assert merged == 1  # the page row has no id of its own: it joins the paper whose abstract it has
 
 
 def test_same_title_on_two_arxiv_ids_stays_apart():
@@ -157,7 +172,7 @@ def test_a_failed_write_leaves_the_old_file_alone(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("landscape.fetch.pages.os.replace", boom)
+    monkeypatch.setattr("landscape.corpus.io.os.replace", boom)
     with pytest.raises(OSError, match="disk full"):
         write_corpus(arxiv_frame(), path)
     assert path.read_bytes() == b"the good old corpus"

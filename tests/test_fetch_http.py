@@ -37,7 +37,8 @@ class FakeServer:
     """An HTTP server on an ephemeral port of 127.0.0.1 in a thread.
 
     ``route(path, query) -> (status, body, headers)`` answers each GET (``query`` maps names to the
-    first value; a ``"delay"`` header in the answer holds the reply back that many seconds).
+    first value; a ``"delay"`` header in the answer holds the reply back that many seconds, a
+    ``"drip"`` header sends the body one byte every that many seconds).
     Every request is recorded in ``requests`` as ``(path, query)``.
     """
 
@@ -56,6 +57,7 @@ class FakeServer:
                 status, body, headers = server.route(parts.path, query)
                 headers = dict(headers or {})
                 delay = float(headers.pop("delay", 0))
+                drip = float(headers.pop("drip", 0))
                 if delay:
                     server.stop_event.wait(delay)
                 if isinstance(body, str):
@@ -66,7 +68,14 @@ class FakeServer:
                         self.send_header(name, str(value))
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
-                    self.wfile.write(body)
+                    if drip:
+                        for i in range(len(body)):
+                            if server.stop_event.wait(drip):
+                                return
+                            self.wfile.write(body[i : i + 1])
+                            self.wfile.flush()
+                    else:
+                        self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
 
@@ -197,3 +206,65 @@ def test_base_url_resolution(monkeypatch):
     assert resolve_base_url("http://cli", "LANDSCAPE_ARXIV_URL", "http://default") == "http://cli"
     with pytest.raises(LandscapeError, match="must start with http"):
         resolve_base_url("ftp://x", "LANDSCAPE_ARXIV_URL", "http://default")
+
+
+def test_timeout_is_a_total_deadline_against_a_dripping_server():
+    import time
+
+    with FakeServer(lambda path, query: (200, b"x" * 100, {"drip": 0.05})) as server:
+        client = fake_client(min_interval=0.0, timeout=1.0, retries=1)
+        began = time.monotonic()
+        with pytest.raises(LandscapeError, match=r"gave up after 2 tries: no answer within 1 s"):
+            client.get(server.url)
+        assert time.monotonic() - began < 3.5  # two tries of 1 s, not 100 bytes x 0.05 s each
+
+
+def test_a_body_over_the_size_cap_stops_the_fetch():
+    body = b"<feed>" + b"x" * 200_000
+    with FakeServer(lambda path, query: (200, body, {})) as server:
+        client = PoliteClient("Test", min_interval=0.0, timeout=5.0, retries=2, max_bytes=100_000)
+        with pytest.raises(LandscapeError, match=r"Test, page 1: the answer is larger than 100,000 bytes"):
+            client.get(server.url, where="page 1")
+    assert len(server.requests) == 1  # not retried
+    with FakeServer(lambda path, query: (200, body, {})) as server:
+        assert PoliteClient("Test", min_interval=0.0).get(server.url).content == body
+
+
+def test_a_server_dripping_its_headers_is_cut_at_the_deadline():
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def drip():  # answers every connection with a status line, one byte every 0.05 s, forever
+        while not stop.is_set():
+            try:
+                listener.settimeout(0.1)
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(4096)
+                for byte in b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"x" * 10_000:
+                    if stop.wait(0.05):
+                        break
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        client = fake_client(min_interval=0.0, timeout=1.0, retries=0)
+        began = time.monotonic()
+        with pytest.raises(LandscapeError, match="no answer within 1 s"):
+            client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/")
+        assert time.monotonic() - began < 2.5
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()

@@ -112,17 +112,22 @@ def test_max_stops_paging():
 
 
 def test_resume_follows_the_kept_cursor(tmp_path):
+    state = {"down": True}
+
     def down(cursor, n):
-        return (503, "Service Unavailable", {}) if cursor == CURSOR2 else None
+        return (503, "Service Unavailable", {}) if cursor == CURSOR2 and state["down"] else None
 
     with FakeServer(openalex_route(broken=down)) as server:
-        with pytest.raises(LandscapeError, match="OpenAlex, page 2: gave up after 3 tries: HTTP 503"):
+        with pytest.raises(
+            LandscapeError, match="OpenAlex, page 2: gave up after 3 tries: HTTP 503.*kept in"
+        ):
             fetch_openalex("machine unlearning", base_url=server.url, pages_dir=tmp_path, client=client())
-    with FakeServer(openalex_route()) as server:
+        state["down"] = False
+        asked = len(server.requests)
         corpus = fetch_openalex(
             "machine unlearning", base_url=server.url, pages_dir=tmp_path, client=client()
         )
-    assert [q["cursor"] for _, q in server.requests] == [CURSOR2]
+        assert [q["cursor"] for _, q in server.requests[asked:]] == [CURSOR2]
     assert len(corpus) == 3
 
 
@@ -144,7 +149,7 @@ def test_retry_after_a_timeout():
         (b'{"results": [{"title": "no id"}]}', "OpenAlex, page 2, work 1: a work without an 'id'"),
         (
             b'{"results": [{"id": "https://openalex.org/W9", "abstract_inverted_index": [1, 2]}]}',
-            "OpenAlex, page 2, work 1, work W9: abstract_inverted_index is not an object",
+            r"OpenAlex, page 2, work 1 \(W9\): malformed record: 'abstract_inverted_index' is list",
         ),
     ],
 )
@@ -180,3 +185,43 @@ def test_bad_options():
         fetch_openalex(" ", client=client())
     with pytest.raises(LandscapeError, match="--from-year 2024 is after --to-year 2020"):
         fetch_openalex("x", from_year=2024, to_year=2020, client=client())
+
+
+# ---- hostile answers (issue 12) ------------------------------------------------------------------------
+def test_a_cursor_that_never_changes_stops_with_a_clear_message():
+    page = json.loads(PAGE1)
+    page["meta"]["next_cursor"] = "same"
+    stuck = json.dumps(page).encode()
+    with FakeServer(lambda path, query: (200, stuck, JSON)) as server:
+        with pytest.raises(LandscapeError, match=r"OpenAlex, page 3: the service sent cursor 'same' again"):
+            fetch_openalex("x", base_url=server.url, client=client())
+    assert [q["cursor"] for _, q in server.requests] == ["*", "same"]  # never asked for "same" twice
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"authorships": ["Ada"]}, "authorships"),
+        ({"ids": ["doi"]}, "ids"),
+        ({"title": {"text": "T"}}, "title"),
+        ({"concepts": [{"display_name": "ML", "score": "high"}]}, "concepts"),
+    ],
+)
+def test_a_malformed_record_is_one_clear_error_naming_page_and_work(change, named):
+    page = json.loads(PAGE1)
+    page["results"][1].update(change)
+    with pytest.raises(LandscapeError) as info:
+        parse_page(json.dumps(page).encode(), "page 1")
+    message = str(info.value)
+    assert message.startswith("OpenAlex, page 1, work 2 (W1000000002): malformed record")
+    assert named in message
+
+
+def test_deeply_nested_answers_are_one_clear_error():
+    from landscape.fetch.hf_papers import parse_day
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(LandscapeError, match=r"OpenAlex, page 4: response is not JSON: maximum recursion"):
+        parse_page(deep, "page 4")
+    with pytest.raises(LandscapeError, match=r"Hugging Face papers, day 2024-03-11: response is not JSON"):
+        parse_day(deep, "day 2024-03-11")

@@ -148,19 +148,47 @@ def test_burst_timeline(summary):
     [bar] = fig.data
     assert len(bar.y) == len(bursts) and bar.orientation == "h"
     assert fig.layout.xaxis.type == "date"
+    strongest = bursts.sort_values("strength", ascending=False, kind="stable")
+    assert [int(k) for k in fig.layout.meta["items"]] == strongest["key"].tolist()  # the table's order
     row = bursts[bursts["key"] == 0].iloc[0]
     i = [k for k, name in enumerate(bar.y) if name.startswith("0: ")][0]
+    # the colour of topic 0 everywhere (map, panels), although only a few topics burst
+    assert bar.marker.color[i] == figures.topic_colors(summary["shares"]["key"].unique())[0]
     assert bar.x[i] == pytest.approx((row["bin_end"] - row["bin_start"]).total_seconds() * 1000)
     _assert_escaped(fig)
 
 
 def test_emerging_bar_chart(summary):
-    fig = figures.emerging_figure(summary["emerging"], top=5)
-    assert [t.name for t in fig.data] == ["growth (z)", "burst (z)", "novelty (z)", "score"]
-    assert fig.layout.barmode == "relative"
-    assert fig.data[-1].y[-1].startswith("0: &lt;img")  # ranked first, drawn on top
-    assert fig.data[-1].x[-1] == pytest.approx(summary["emerging"]["score"].iloc[0])
+    emerging = summary["emerging"]
+    assert emerging["key"].tolist()[0] == 0 and (emerging["verdict"] == "emerging").all()
+    fig = figures.emerging_figure(emerging, top=5)
+    assert [t.name for t in fig.data] == ["growth", "recent burst", "novelty", "score"]
+    assert fig.layout.barmode == "relative" and fig.layout.yaxis.autorange == "reversed"
+    assert fig.data[-1].y[0].startswith("0: &lt;img")  # ranked first, drawn on top
+    assert fig.data[-1].x[0] == pytest.approx(emerging["score"].iloc[0])
+    assert fig.layout.meta["items"] == [str(k) for k in emerging["key"].head(5)]
     _assert_escaped(fig)
+
+
+def test_share_panels_show_bands_counts_and_partial_bins(summary):
+    shares = summary["shares"].copy()
+    shares.loc[shares["bin"] == "2024", "partial"] = True
+    fig = figures.share_panels(shares, keys=[3, 0], window=("2020", "2023"))
+    assert fig.layout.meta["items"] == ["3", "0"]  # the order asked for
+    assert fig.layout.annotations[0].text == "3: topic number 3"
+    assert fig.layout.annotations[1].text.startswith("0: &lt;img")
+    upper, lower, line = fig.data[3:6]  # topic 0's panel
+    share = shares[shares["key"] == 0]
+    np.testing.assert_allclose(np.asarray(upper.y, dtype=float), share["share_high"])
+    np.testing.assert_allclose(np.asarray(lower.y, dtype=float), share["share_low"])
+    assert lower.fill == "tonexty" and "of %{customdata[3]:,} papers" in line.hovertemplate
+    assert line.marker.symbol[-1] == "circle-open" and line.marker.symbol[0] == "circle"
+    assert "partial bin" in line.customdata[-1][-1]
+    assert len(fig.layout.shapes) == 2  # the growth window, shaded in each panel
+    _assert_escaped(fig)
+    assert figures.share_panels(shares, keys=[], empty="no emerging topics").layout.annotations[0].text == (
+        "no emerging topics"
+    )
 
 
 def test_area_figures_use_area_colours(summary):

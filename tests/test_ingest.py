@@ -481,3 +481,166 @@ def test_cli_ingest_subprocess_has_no_traceback(tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith(f"error: {path}, line 1, field 'abstract': missing required column 'abstract'")
     assert not (tmp_path / "out.parquet").exists()
+
+
+# ---- reliability (issue 12) ----------------------------------------------------------------------------
+def test_dates_out_of_range_are_rejected_not_changed(tmp_path):
+    rows = [
+        {"id": "ok", "title": "A Fine Paper", "abstract": LONG, "date": "2021-03-04"},
+        {"id": "far", "title": "From The Future", "abstract": LONG, "date": "2500-01-01"},
+        {"id": "old", "title": "From Long Ago", "abstract": LONG, "date": "1200-05-05"},
+        {"id": "early", "title": "Before 1900", "abstract": LONG, "date": "1899-12"},
+    ]
+    path = write_csv(tmp_path / "c.csv", rows)
+    result = ingest(path)
+    assert result.corpus["id"].tolist() == ["ok"]
+    assert result.corpus["date"].max() == pd.Timestamp("2021-03-04")  # nothing moved the date range
+    rejects = result.rejects
+    assert rejects[["line", "field", "reason"]].values.tolist() == [
+        [3, "date", "date out of range"],
+        [4, "date", "date out of range"],
+        [5, "date", "date out of range"],
+    ]
+    assert rejects["value"].tolist() == ["2500-01-01", "1200-05-05", "1899-12"]
+    assert result.counts["by_reason"] == {"date out of range": 3}
+
+
+def test_a_date_next_month_is_kept_but_two_years_ahead_is_not(tmp_path):
+    soon = (pd.Timestamp.now() + pd.Timedelta(days=30)).strftime("%Y-%m-%d")
+    late = (pd.Timestamp.now() + pd.Timedelta(days=800)).strftime("%Y-%m-%d")
+    rows = [
+        {"id": "soon", "title": "Soon", "abstract": LONG, "date": soon},
+        {"id": "late", "title": "Late", "abstract": LONG, "date": late},
+    ]
+    result = ingest(write_csv(tmp_path / "c.csv", rows))
+    assert result.corpus["id"].tolist() == ["soon"]
+    assert result.rejects["reason"].tolist() == ["date out of range"]
+
+
+def test_out_of_range_datetime_column_in_parquet(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "title": ["Now", "Far"],
+            "abstract": [LONG, LONG],
+            "date": pa.array([dt.datetime(2020, 1, 2), dt.datetime(2500, 1, 1)], type=pa.timestamp("us")),
+        }
+    )
+    pq.write_table(table, tmp_path / "c.parquet")
+    result = ingest(tmp_path / "c.parquet")
+    assert result.corpus["title"].tolist() == ["Now"]
+    assert result.rejects[["line", "field", "reason"]].values.tolist() == [[2, "date", "date out of range"]]
+
+
+def test_ingest_refuses_to_overwrite_its_input(tmp_path, capsys):
+    path = write_csv(tmp_path / "c.csv", [{"title": "T", "abstract": LONG, "venue": "NeurIPS"}])
+    before = path.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(path)
+    for out in (path, link, tmp_path / "." / "c.csv"):
+        assert main(["ingest", str(path), "-o", str(out)]) == 2
+        assert "is also an input" in capsys.readouterr().err
+        assert path.read_bytes() == before
+    with pytest.raises(LandscapeError, match="is also an input"):
+        ingest(path).write(link)
+
+
+def test_ingest_output_is_written_atomically(tmp_path, monkeypatch):
+    result = ingest(DATA / "papers.csv")
+    out = tmp_path / "corpus.parquet"
+    result.write(out)
+    good = out.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        result.write(out)
+    assert out.read_bytes() == good  # the old corpus is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.parquet", "corpus.rejects.csv"]  # no temp
+
+
+def test_same_title_different_papers_are_not_merged(tmp_path):
+    other = "A different study entirely: we measure protein folding rates in yeast under heat stress."
+    rows = [
+        {"id": "doi:10.1/a", "title": "Attention Is All You Need", "abstract": LONG},
+        {"id": "doi:10.1/b", "title": "Attention is all you need", "abstract": other},
+        {"id": "doi:10.1/c", "title": "attention is all you need!", "abstract": LONG + " "},  # same text
+    ]
+    result = ingest(write_csv(tmp_path / "c.csv", rows))
+    assert sorted(result.corpus["id"]) == ["doi:10.1/a", "doi:10.1/b"]
+    assert result.rejects[["id", "field", "reason"]].values.tolist() == [
+        ["doi:10.1/c", "title", "duplicate of doi:10.1/a"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "kind"),
+    [
+        ({"title": "T", "abstract": {"text": LONG}}, "abstract", "a JSON object"),
+        ({"title": "T", "abstract": [LONG]}, "abstract", "a list"),
+        ({"title": True, "abstract": LONG}, "title", "a boolean"),
+        ({"title": "T", "abstract": LONG, "id": ["a", "b"]}, "id", "a list"),
+    ],
+)
+def test_wrong_json_types_are_rejected_with_the_field_named(tmp_path, record, field, kind):
+    good = {"title": "A Good Paper", "abstract": LONG}
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(record) + "\n")
+    result = ingest(path)
+    assert result.corpus["title"].tolist() == ["A Good Paper"]
+    reject = result.rejects.iloc[0]
+    assert (reject["line"], reject["field"], reject["reason"]) == (2, field, "wrong type")
+    assert kind in reject["value"]
+
+
+# ---- extra columns and provenance ----------------------------------------------------------------------
+def test_extra_columns_are_kept_and_names_made_safe(tmp_path, capsys):
+    rows = [
+        {"id": "a", "title": "One", "abstract": LONG, "venue": "NeurIPS", "categories": "cs.LG stat.ML",
+         "Primary Category": "cs.LG", "topic": "mine", "x": 1.5, "TITLE": "loud copy", "2nd": "z"},
+        {"id": "b", "title": "Two", "abstract": LONG, "venue": "ICML", "categories": "cs.CL",
+         "Primary Category": "cs.CL", "topic": "yours", "x": 2.5, "TITLE": "", "2nd": "y"},
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "c.csv", rows)
+    result = ingest(path)
+    corpus = result.corpus
+    extras = ["venue", "primary_category", "user_topic", "user_x", "user_title", "user_2nd"]
+    assert list(corpus.columns) == [*CORPUS_COLUMNS, *extras]
+    assert corpus["venue"].tolist() == ["NeurIPS", "ICML"]
+    assert corpus["primary_category"].tolist() == ["cs.LG", "cs.CL"]
+    assert corpus["user_topic"].tolist() == ["mine", "yours"]
+    assert result.counts["renamed_columns"]["topic"] == "user_topic"
+    assert "extra columns kept: venue, primary_category" in result.summary()
+    # through the CLI and back: the written corpus keeps them
+    assert main(["ingest", str(path), "-o", str(tmp_path / "out.parquet")]) == 0
+    written = pd.read_parquet(tmp_path / "out.parquet")
+    assert written["venue"].tolist() == ["NeurIPS", "ICML"]
+    assert ingest(tmp_path / "out.parquet").corpus["venue"].tolist() == ["NeurIPS", "ICML"]
+
+
+def test_extra_columns_from_json_parquet_and_several_files(tmp_path):
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text(
+        json.dumps({"title": "One", "abstract": LONG, "venue": "ACL", "labels": ["x", "y"], "n": 3}) + "\n"
+    )
+    parquet = tmp_path / "b.parquet"
+    pd.DataFrame({"title": ["Two"], "abstract": [LONG + "!"], "venue": ["EMNLP"]}).to_parquet(parquet)
+    corpus = ingest([jsonl, parquet]).corpus
+    assert corpus["venue"].tolist() == ["ACL", "EMNLP"]
+    assert corpus["labels"].tolist()[0] == "x; y"  # lists as text, so Parquet has one type per column
+    assert corpus["n"].tolist()[0] == 3 and pd.isna(corpus["n"].tolist()[1])
+
+
+def test_provenance_names_the_file_and_line_of_every_kept_row():
+    result = ingest([DATA / "papers.csv", DATA / "papers.jsonl"])
+    assert len(result.provenance) == len(result.corpus)
+    places = zip(result.provenance["file"], result.provenance["line"], strict=True)
+    where = dict(zip(result.corpus["id"], places, strict=True))
+    assert where["p2"] == (str(DATA / "papers.csv"), 3)
+    assert where["j1"][0] == str(DATA / "papers.jsonl")

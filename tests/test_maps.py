@@ -113,16 +113,31 @@ def test_colour_buttons_switch_between_topics_and_areas(land, fig):
     assert [t.marker.color for t in area_first.data] == list(by_area["marker.color"])
 
 
-def test_topic_labels_sit_at_topic_medians(land):
+def test_labels_at_two_levels_sit_at_medians(land):
     fig = landscape_map(land, label_topics=2)
-    assert len(fig.layout.annotations) == 2
+    labels = fig.layout.meta[MAP_META_KEY]["labels"]
+    assert len(labels["topics"]) == 2
     largest = land.topics.sort_values("size", ascending=False).iloc[0]
     members = land.documents[land.documents["topic"] == largest["topic"]]
-    note = fig.layout.annotations[0]
-    assert note.x == pytest.approx(float(np.median(members["x"])), rel=1e-5)
-    assert note.y == pytest.approx(float(np.median(members["y"])), rel=1e-5)
-    assert len(landscape_map(land, label_topics=None).layout.annotations) == len(land.topics)
-    assert len(landscape_map(land, label_topics=0).layout.annotations) == 0
+    x, y, text, size, chars = labels["topics"][0]
+    assert (x, y) == pytest.approx((np.median(members["x"]), np.median(members["y"])), rel=1e-5)
+    assert size == len(members) and chars == len(largest["label"])
+    # parent topics (groups) label the zoomed-out view: every group, at its papers' median
+    parent = land.documents["topic"].map(land.topics.set_index("topic")["parent"])
+    assert len(labels["groups"]) == parent.nunique()
+    x, y, text, size, _ = labels["groups"][0]
+    group = int(parent.value_counts().index[0])
+    papers = land.documents[parent == group]
+    assert size == len(papers) and text == f"group {group}"
+    assert (x, y) == pytest.approx((np.median(papers["x"]), np.median(papers["y"])), rel=1e-5)
+    assert {a.text for a in fig.layout.annotations} <= {g[2] for g in labels["groups"]}
+    assert all(a.font.shadow for a in fig.layout.annotations), "labels carry a halo"
+    assert len(landscape_map(land, label_topics=None).layout.meta[MAP_META_KEY]["labels"]["topics"]) == len(
+        land.topics
+    )
+    none = landscape_map(land, label_topics=0)
+    assert none.layout.meta[MAP_META_KEY]["labels"] == {"groups": [], "topics": []}
+    assert len(none.layout.annotations) == 0
 
 
 def test_bad_options_are_refused(land):
@@ -130,6 +145,8 @@ def test_bad_options_are_refused(land):
         landscape_map(land, color_by="year")
     with pytest.raises(LandscapeError, match="label_topics"):
         landscape_map(land, label_topics=-1)
+    with pytest.raises(LandscapeError, match="neighbours"):
+        landscape_map(land, neighbours=2.5)
     broken = synthetic_landscape()
     broken.documents = broken.documents.drop(columns=["x"])
     with pytest.raises(LandscapeError, match="lack x"):
@@ -146,17 +163,23 @@ def test_map_html_has_controls_and_loads_nothing(fig):
 
 
 def test_standalone_page_and_size_per_point(tmp_path):
-    """At 20,000 papers the page costs well under 200 bytes a paper beyond plotly.js."""
+    """At 20,000 papers the points cost well under 200 bytes a paper beyond plotly.js, and the
+    details (text, neighbours) travel compressed: less than the raw text itself."""
     big = synthetic_landscape(n=20000, n_topics=40, seed=3)
     small = synthetic_landscape(n=100, n_topics=40, seed=3)
-    big_page = save_map(big, tmp_path / "big.html")
-    small_page = save_map(small, tmp_path / "small.html")
+    sizes = {}
+    for details in (False, True):
+        big_page = save_map(big, tmp_path / f"big{details}.html", details=details)
+        small_page = save_map(small, tmp_path / f"small{details}.html", details=details)
+        sizes[details] = (big_page.stat().st_size - small_page.stat().st_size) / (20000 - 100)
     html = big_page.read_text(encoding="utf-8")
     assert html.count("plotly.js v") == 1 and html.startswith("<!DOCTYPE html>")
     assert '"bdata"' in html, "coordinates travel as compact typed arrays"
-    per_point = (big_page.stat().st_size - small_page.stat().st_size) / (20000 - 100)
-    mean_title = big.documents["title"].str.len().mean()
-    assert per_point < mean_title + 60, f"{per_point:.0f} bytes per paper"
+    docs = big.documents
+    mean_title = docs["title"].str.len().mean()
+    assert sizes[False] < mean_title + 60, f"{sizes[False]:.0f} bytes per paper"
+    raw = sum(docs[c].astype(str).str.len().mean() for c in ("title", "abstract", "authors", "id", "url"))
+    assert sizes[True] - sizes[False] < raw, f"details cost {sizes[True] - sizes[False]:.0f} bytes per paper"
 
 
 def test_hierarchy_treemap_puts_topics_in_their_groups(land):
@@ -194,6 +217,7 @@ def test_initial_view_frames_the_bulk_not_far_off_islands():
 
 def test_labels_of_topics_on_top_of_each_other_are_not_stacked():
     land = synthetic_landscape(n=3000, n_topics=6, seed=5)
+    land.topics = land.topics.drop(columns=["parent", "parent_label"])  # no groups: topics label the map
     docs = land.documents
     big, small = land.topics.sort_values("size", ascending=False)["topic"].iloc[:2]
     at = docs["topic"] == big

@@ -225,7 +225,7 @@ def test_quality_panel_reads_the_recorded_numbers(land):
         assert text in html, text
 
 
-def test_frame_and_growth_tables_format_values():
+def test_frame_tables_format_values():
     import pandas as pd
 
     frame = pd.DataFrame(
@@ -243,11 +243,6 @@ def test_frame_and_growth_tables_format_values():
     )
     html = nb.frame_table(frame[["key", "label", "slope", "papers"]]).data
     assert "&lt;b&gt;a&lt;/b&gt;" in html and "0.123" in html and "1,200" in html
-    rising = nb.growth_table(frame, "emerging").data
-    assert "1 emerging topics" in rising and "&lt;b&gt;a" in rising and ">b<" not in rising
-    assert "no stable topics" in nb.growth_table(frame, "stable").data
-    with pytest.raises(LandscapeError, match="verdict must be one of"):
-        nb.growth_table(frame, "booming")
 
 
 # ---- helpers: plotly in notebooks ------------------------------------------------------------------

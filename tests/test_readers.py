@@ -313,3 +313,26 @@ def test_forced_format(tmp_path):
     assert read_corpus(path, format="jsonl")["title"].tolist() == ["T"]
     err = error_of(path, format="xml")
     assert "unknown format 'xml'" in str(err) and "bibtex" in str(err)
+
+
+def test_deeply_nested_json_is_one_clear_error(tmp_path):
+    for name, text in (
+        ("deep.json", "[" * 100_000 + "]" * 100_000),
+        ("deep.jsonl", '{"title": ' + "[" * 100_000 + "]" * 100_000 + "}\n"),
+    ):
+        error = error_of(write(tmp_path / name, text))
+        assert error.file == str(tmp_path / name)
+        assert "nested too deeply" in str(error)
+
+
+def test_gzip_bomb_stops_at_the_size_cap(tmp_path, monkeypatch):
+    from landscape.corpus import readers
+
+    monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 1_000_000)
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb") as handle:
+        for _ in range(50):
+            handle.write(b" " * 100_000)
+    assert path.stat().st_size < 100_000
+    error = error_of(path)
+    assert "more than 1,000,000 bytes" in str(error) and "MAX_INPUT_BYTES" in str(error)

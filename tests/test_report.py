@@ -186,6 +186,24 @@ def test_kernel_is_this_python():
     assert manager.kernel_spec.argv[1:3] == ["-m", "ipykernel_launcher"]
 
 
+def test_kernel_runs_offline_without_touching_this_process(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")  # the user's own choice is kept
+    before = dict(os.environ)
+    env = _kernel_manager_class()(kernel_name="python3").kernel_spec.env
+    assert env["HF_HUB_OFFLINE"] == "1" and env["TRANSFORMERS_OFFLINE"] == "0"
+    assert dict(os.environ) == before
+
+
+def test_report_leaves_the_environment_as_it_was(synthetic, tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    before = dict(os.environ)
+    result = report(synthetic / "landscape", tmp_path / "out", notebooks=["landscape_map"])
+    assert result.runs[0].ok
+    assert dict(os.environ) == before
+
+
 # ---- the CI workflow -------------------------------------------------------------------------------
 WORKFLOW = REPO / ".github" / "workflows" / "reports.yml"
 

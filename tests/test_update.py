@@ -11,7 +11,8 @@ import pytest
 
 from landscape.cli import main
 from landscape.errors import LandscapeError
-from landscape.model.placement import knn_place, nearest_centroid
+from landscape.model.geometry import nearest_centroid
+from landscape.model.placement import knn_place
 from landscape.pipeline.build import build
 from landscape.pipeline.update import ALREADY_PRESENT, propose_topics, update
 from landscape.store import Landscape
@@ -200,3 +201,88 @@ def test_bad_options_are_clear_errors(built, tmp_path):
         update(built.path, [QEC], engine="spark")
     with pytest.raises(LandscapeError, match="not a landscape directory"):
         update(tmp_path / "nothing", [QEC])
+
+
+def _copy(built, tmp_path):
+    directory = tmp_path / "land"
+    shutil.copytree(built.path, directory)
+    return directory
+
+
+def _unchanged(directory, built):
+    return json.loads((directory / "landscape.json").read_text())["counts"] == built.meta["counts"]
+
+
+def test_precomputed_vectors_of_another_width_are_refused_before_any_work(built, tmp_path, monkeypatch):
+    import landscape.corpus.ingest as ingest_mod
+
+    def no_ingest(*args, **kwargs):
+        raise AssertionError("nothing may be read before the embeddings are checked")
+
+    monkeypatch.setattr(ingest_mod, "ingest_inputs", no_ingest)
+    directory = _copy(built, tmp_path)
+    vectors = np.ones((15, 768), dtype=np.float32)
+    with pytest.raises(
+        LandscapeError, match=r"precomputed embeddings have 768 dimensions, the landscape has 384"
+    ):
+        update(directory, [QEC], embeddings=vectors)
+    assert _unchanged(directory, built)
+
+
+def test_another_embedding_model_is_refused(built, tmp_path):
+    class OtherModel:
+        model_id = "someone/other-model"
+        dim = 384
+        precisions = ("fp32",)
+        max_seq_length = 256
+
+        def encode_batch(self, texts, precision):
+            raise AssertionError("must not embed with another model")
+
+    directory = _copy(built, tmp_path)
+    with pytest.raises(
+        LandscapeError, match=r"embeddings come from .*all-MiniLM-L6-v2.* not someone/other-model"
+    ):
+        update(directory, [QEC], embedding_model=OtherModel())
+    assert _unchanged(directory, built)
+
+
+def test_landscape_of_an_unnamed_model_needs_vectors_of_its_width(built, tmp_path, cache_dir):
+    directory = _copy(built, tmp_path)
+    meta = json.loads((directory / "landscape.json").read_text())
+    meta["embedding_model"] = "precomputed"  # built from vectors no model vouched for
+    meta["taxonomy_areas"] = meta["taxonomy"] = None
+    (directory / "landscape.json").write_text(json.dumps(meta))
+    with pytest.raises(LandscapeError, match="precomputed embeddings of an unnamed model"):
+        update(directory, [QEC], cache_dir=cache_dir)
+    # vectors of the landscape's width are taken
+    from landscape.corpus.ingest import ingest
+
+    n = len(ingest([QEC]).corpus)
+    vectors = np.random.default_rng(0).normal(size=(n, 384)).astype(np.float32)
+    _, record = update(directory, [QEC], embeddings=vectors, quiet=True)
+    assert record["added"] == n
+
+
+def test_update_uses_the_taxonomy_saved_inside_the_landscape(tmp_path, cache_dir):
+    from landscape.model.taxonomy import BUNDLED
+
+    yaml_path = tmp_path / "mine.yaml"
+    yaml_path.write_text(BUNDLED.read_text().replace("name: ", "name: My copy of ", 1))
+    out = tmp_path / "land"
+    build(SAMPLE, out, taxonomy=yaml_path, cache_dir=cache_dir, quiet=True)
+    yaml_path.unlink()  # the update must not need the file again
+    land, record = update(out, [QEC], cache_dir=cache_dir, quiet=True)
+    assert land.meta["taxonomy"].startswith("My copy of")
+    assert record["added"] == 15
+
+
+def test_update_prints_stage_lines_and_an_embedding_bar(built, tmp_path, capsys):
+    directory = _copy(built, tmp_path)
+    update(directory, [QEC], cache_dir=False)
+    err = capsys.readouterr().err
+    for stage in ("load", "ingest", "embed", "assign", "new_topics", "place", "areas", "save"):
+        assert f"\n{stage}: " in f"\n{err}", stage
+    assert "embedding (" in err  # the bar shows for 15 texts too
+    update(_copy(built, tmp_path / "quiet"), [QEC], cache_dir=False, quiet=True)
+    assert capsys.readouterr().err == ""

@@ -5,7 +5,9 @@ structure in streams*, section 4) that CiteSpace made standard for research fron
 ``d[t]`` documents of which ``r[t]`` are relevant (papers of one topic among all papers of one time
 bin). The automaton has two states:
 
-- state 0 emits relevant documents at the base rate ``p0 = R / D`` (all relevant over all documents);
+- state 0 emits relevant documents at the base rate ``p0``: by default ``R / D`` (all relevant over
+  all documents), or a baseline the caller gives (trends use each topic's median share, its usual
+  level, which a burst does not inflate);
 - state 1 (a burst) emits them at ``p1 = min(s * p0, P1_CAP)``.
 
 Fitting batch ``t`` in state ``i`` costs ``sigma_i(t) = -ln[ C(d, r) p_i^r (1 - p_i)^(d - r) ]``.
@@ -24,6 +26,10 @@ series show a burst; with about 6 per batch, about 12% do, all weak (weight belo
 burst of the same size weighs several times more); ``gamma = 2`` brings small counts under 1% too.
 Read weak bursts of small topics with care, or raise ``gamma``.
 
+A run of state 1 that covers most of the series is not a burst but a level: the topic sat above its
+baseline for most of the range (a topic that grew and stayed). :func:`is_level` tells them
+apart: a run longer than ``MAX_BURST_SPAN`` (60%) of the batches is a level.
+
 Only numpy and scipy are needed; counts come in as plain sequences.
 """
 
@@ -35,10 +41,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landscape.analysis.trend_defaults import DEFAULT_GAMMA, DEFAULT_S
 from landscape.errors import LandscapeError
 
 # The burst rate must stay below 1, or a batch with a single non-relevant document would be impossible.
 P1_CAP = 0.9999
+# A run in the burst state over more than this fraction of the batches is a level, not a burst.
+MAX_BURST_SPAN = 0.6
 
 
 @dataclass(frozen=True)
@@ -73,12 +82,15 @@ def _check_params(s: float, gamma: float) -> None:
         raise LandscapeError(f"burst transition cost gamma must be a number >= 0, got {gamma!r}")
 
 
-def rates(r, d, s: float = 2.0) -> tuple[float, float]:
-    """The base rate ``p0 = R / D`` and burst rate ``p1 = min(s * p0, P1_CAP)`` of a series."""
+def rates(r, d, s: float = DEFAULT_S, p0: float | None = None) -> tuple[float, float]:
+    """The base rate ``p0`` (``R / D`` unless given) and burst rate ``p1 = min(s * p0, P1_CAP)``."""
     r, d = _counts(r, d)
-    total = d.sum()
-    p0 = float(r.sum() / total) if total > 0 else 0.0
-    return p0, min(s * p0, P1_CAP)
+    if p0 is None:
+        total = d.sum()
+        p0 = float(r.sum() / total) if total > 0 else 0.0
+    elif not (isinstance(p0, numbers.Real) and 0 <= p0 < 1):
+        raise LandscapeError(f"burst base rate p0 must be a number in [0, 1), got {p0!r}")
+    return float(p0), min(s * float(p0), P1_CAP)
 
 
 def fit_costs(r, d, p: float) -> np.ndarray:
@@ -90,13 +102,15 @@ def fit_costs(r, d, p: float) -> np.ndarray:
     return -(log_choose + xlogy(r, p) + xlog1py(d - r, -p))
 
 
-def burst_states(r, d, s: float = 2.0, gamma: float = 1.0) -> np.ndarray:
+def burst_states(
+    r, d, s: float = DEFAULT_S, gamma: float = DEFAULT_GAMMA, p0: float | None = None
+) -> np.ndarray:
     """The least-cost state (0 = base, 1 = burst) of each batch, as an int array."""
     _check_params(s, gamma)
     r, d = _counts(r, d)
     n = r.size
     states = np.zeros(n, dtype=int)
-    p0, p1 = rates(r, d, s)
+    p0, p1 = rates(r, d, s, p0)
     # Nothing relevant, or everything relevant: there is no higher rate to burst to.
     if n == 0 or p0 <= 0 or p1 <= p0:
         return states
@@ -121,13 +135,15 @@ def burst_states(r, d, s: float = 2.0, gamma: float = 1.0) -> np.ndarray:
     return states
 
 
-def find_bursts(r, d, s: float = 2.0, gamma: float = 1.0) -> list[Burst]:
+def find_bursts(
+    r, d, s: float = DEFAULT_S, gamma: float = DEFAULT_GAMMA, p0: float | None = None
+) -> list[Burst]:
     """Burst intervals (maximal runs of state 1) with their weights, in time order."""
-    states = burst_states(r, d, s, gamma)
+    states = burst_states(r, d, s, gamma, p0)
     if not states.any():
         return []
     r, d = _counts(r, d)
-    p0, p1 = rates(r, d, s)
+    p0, p1 = rates(r, d, s, p0)
     gain = fit_costs(r, d, p0) - fit_costs(r, d, p1)
     found = []
     t, n = 0, states.size
@@ -139,3 +155,19 @@ def find_bursts(r, d, s: float = 2.0, gamma: float = 1.0) -> list[Burst]:
             found.append(Burst(start, t, float(gain[start : t + 1].sum())))
         t += 1
     return found
+
+
+def median_baseline(r, d) -> float | None:
+    """A series' usual rate: the median of ``r / d`` over batches with documents, or ``None`` (the
+    caller falls back to ``R / D``) when that median is 0 (the series is absent most of the time)."""
+    r, d = _counts(r, d)
+    used = d > 0
+    if not used.any():
+        return None
+    median = float(np.median(r[used] / d[used]))
+    return median if 0 < median < 1 else None
+
+
+def is_level(burst: Burst, n: int) -> bool:
+    """True when ``burst`` covers more than ``MAX_BURST_SPAN`` of ``n`` batches: a level, not a burst."""
+    return (burst.end - burst.start + 1) > MAX_BURST_SPAN * n

@@ -52,6 +52,7 @@ import math
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.schema import UNASSIGNED_TOPIC
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 TOP_N = 10
@@ -256,7 +257,7 @@ def outlier_share(labels) -> float:
     import numpy as np
 
     labels = np.asarray(labels)
-    return float((labels == -1).mean()) if labels.size else 0.0
+    return float((labels == UNASSIGNED_TOPIC).mean()) if labels.size else 0.0
 
 
 def gini(values) -> float:
@@ -276,7 +277,7 @@ def size_distribution(labels) -> dict:
     import numpy as np
 
     labels = np.asarray(labels)
-    assigned = labels[labels != -1]
+    assigned = labels[labels != UNASSIGNED_TOPIC]
     _, sizes = np.unique(assigned, return_counts=True)
     if sizes.size == 0:
         return {"topics": 0, "min": 0, "median": 0.0, "max": 0, "gini": None, "largest_share": None}
@@ -339,7 +340,7 @@ def label_agreement(labels, reference) -> dict:
     keep = np.array([not _missing(v) for v in ref], dtype=bool)
     ref_kept = np.array([str(v) for v, k in zip(ref, keep, strict=True) if k], dtype=object)
     lab_kept = labels[keep]
-    assigned = lab_kept != -1
+    assigned = lab_kept != UNASSIGNED_TOPIC
     return {
         "n_labelled": int(keep.sum()),
         "n_reference_classes": int(len(set(ref_kept))),
@@ -394,7 +395,7 @@ def stability(labels_a, labels_b, *, assigned_only: bool = False) -> float:
     if a.shape != b.shape:
         raise LandscapeError(f"the two assignments differ in length ({a.size} and {b.size})")
     if assigned_only:
-        both = (a != -1) & (b != -1)
+        both = (a != UNASSIGNED_TOPIC) & (b != UNASSIGNED_TOPIC)
         a, b = a[both], b[both]
     return float(adjusted_rand_score(a, b)) if a.size else float("nan")
 
@@ -526,17 +527,6 @@ def _landscape(landscape_or_dir, *, embeddings: bool):
     return landscape_or_dir
 
 
-def landscape_texts(documents) -> list[str]:
-    """The texts topic words are computed from, as the build makes them: title. abstract, URLs out."""
-    from landscape.corpus.text import strip_urls
-
-    if "abstract" not in documents.columns:
-        raise LandscapeError("the documents have no 'abstract' column: coherence needs the paper texts")
-    titles = documents["title"].fillna("").astype(str).tolist()
-    abstracts = documents["abstract"].fillna("").astype(str).tolist()
-    return [strip_urls(f"{t}. {a}") for t, a in zip(titles, abstracts, strict=True)]
-
-
 def evaluate(
     landscape_or_dir,
     labels_column: str | None = None,
@@ -552,15 +542,17 @@ def evaluate(
     """
     import numpy as np
 
+    from landscape.model.topics import topic_texts
+
     land = _landscape(landscape_or_dir, embeddings=stability_seed is not None)
     docs = land.documents
     topics = land.topics
     labels = docs["topic"].to_numpy()
-    unknown = sorted(set(np.unique(labels).tolist()) - set(topics["topic"].tolist()) - {-1})
+    unknown = sorted(set(np.unique(labels).tolist()) - set(topics["topic"].tolist()) - {UNASSIGNED_TOPIC})
     if unknown:
         raise LandscapeError(f"documents use topics missing from the topic table: {unknown[:10]}")
     reference = reference_labels(docs, labels_column) if labels_column else None
-    texts = landscape_texts(docs)
+    texts = topic_texts(docs)
     result = quality_metrics(texts, labels, list(topics["keywords"]), reference=reference, top_n=top_n)
     if labels_column:
         result["labels"]["column"] = labels_column
@@ -585,99 +577,7 @@ def evaluate(
     return _clean(result)
 
 
-# ---- presentation ---------------------------------------------------------------------------------
-def _fmt(value, kind: str) -> str:
-    if value is None:
-        return "n/a"
-    if kind == "pct":
-        return f"{value:.1%}"
-    if kind == "int":
-        return f"{int(value):,}"
-    if kind == "size":
-        return f"{value:,g}"
-    return f"{value:.3f}"
-
-
-def quality_table(quality) -> object:
-    """The quality panel: a DataFrame with ``metric``, ``value`` (number), ``shown`` (text), ``note``.
-
-    ``quality`` is a dict from :func:`quality_metrics`/:func:`evaluate`, or a ``Landscape`` (its
-    stored ``meta["quality"]``, computed when absent) or a landscape directory.
-    """
-    import pandas as pd
-
-    if not isinstance(quality, dict):
-        land = _landscape(quality, embeddings=False)
-        quality = land.meta.get("quality") or evaluate(land)
-    sizes = quality.get("sizes") or {}
-    rows = [
-        ("Papers", quality.get("papers"), "int", ""),
-        ("Topics", quality.get("topics"), "int", ""),
-        ("Unassigned papers", quality.get("outlier_share"), "pct", "topic -1, after outlier reduction"),
-    ]
-    if quality.get("outlier_share_hdbscan") is not None:
-        rows.append(
-            ("Unassigned by HDBSCAN", quality["outlier_share_hdbscan"], "pct", "before outlier reduction")
-        )
-    rows += [
-        ("Smallest topic", sizes.get("min"), "int", "papers"),
-        ("Median topic", sizes.get("median"), "size", "papers"),
-        ("Largest topic", sizes.get("max"), "int", "papers"),
-        ("Largest topic share", sizes.get("largest_share"), "pct", "of assigned papers"),
-        ("Size Gini", sizes.get("gini"), "num", "0 = equal sizes"),
-        (
-            "NPMI coherence",
-            quality.get("npmi"),
-            "num",
-            f"top {quality.get('top_n', TOP_N)} keywords, -1..1, higher is better",
-        ),
-        ("Topic diversity", quality.get("diversity"), "num", "unique share of top words, 0..1"),
-    ]
-    for level, lab in (("", quality.get("labels")), ("Groups: ", quality.get("group_labels"))):
-        if not lab:
-            continue
-        column = lab.get("column", "labels")
-        if level:
-            rows.append(("Groups", lab.get("groups"), "int", "clusters of topics"))
-        for part, note in (("all", "unassigned as one cluster"), ("assigned", "assigned papers only")):
-            scores = lab.get(part) or {}
-            for key, name in (
-                ("nmi", "NMI"),
-                ("ami", "AMI"),
-                ("ari", "ARI"),
-                ("homogeneity", "Homogeneity"),
-                ("completeness", "Completeness"),
-            ):
-                rows.append(
-                    (
-                        f"{level}{name} vs {column} ({part})",
-                        scores.get(key),
-                        "num",
-                        f"{note}, n={scores.get('n', 0):,}",
-                    )
-                )
-    stab = quality.get("stability")
-    if stab:
-        rows.append(("Stability (ARI between seeds)", stab.get("ari"), "num", f"seeds {stab.get('seeds')}"))
-    return pd.DataFrame(
-        [
-            {"metric": m, "value": v, "shown": _fmt(v, k), "note": note}
-            for m, v, k, note in rows
-            if v is not None or m.startswith(("NPMI", "Topic diversity"))
-        ],
-        columns=["metric", "value", "shown", "note"],
-    )
-
-
-def format_quality(quality, name: str | None = None) -> str:
-    """The quality panel as plain text, for the terminal."""
-    table = quality_table(quality)
-    width = max(len(m) for m in table["metric"]) if len(table) else 10
-    lines = [f"Topic quality of {name}" if name else "Topic quality"]
-    for row in table.itertuples(index=False):
-        note = f"  ({row.note})" if row.note else ""
-        lines.append(f"  {row.metric:<{width}}  {row.shown:>8}{note}")
-    absent = quality.get("keywords_not_in_corpus") if isinstance(quality, dict) else 0
-    if absent:
-        lines.append(f"  note: {absent} keywords never occur in the texts (a tokenisation mismatch?)")
-    return "\n".join(lines)
+def stored_quality(landscape_or_dir) -> dict:
+    """The quality numbers stored with a landscape (``meta["quality"]``), computed when absent."""
+    land = _landscape(landscape_or_dir, embeddings=False)
+    return land.meta.get("quality") or evaluate(land)

@@ -14,8 +14,28 @@ from __future__ import annotations
 import datetime as dt
 import re
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
-PRECISION_RANK = {None: 0, "year": 1, "month": 2, "day": 3}
+from landscape.schema import DATE_PRECISIONS
+
+# Finer is higher: day 3, month 2, year 1, no date 0 (the one ranking of schema.DATE_PRECISIONS).
+PRECISION_RANK = {None: 0, **{p: len(DATE_PRECISIONS) - i for i, p in enumerate(DATE_PRECISIONS)}}
+
+# Dates a paper can have: none before 1900 (also keeps every date inside pandas' nanosecond range,
+# which would otherwise wrap 2500-01-01 round to 1915) and none more than a year ahead of today.
+EARLIEST_DATE = dt.datetime(1900, 1, 1)
+FUTURE_TOLERANCE = dt.timedelta(days=365)
+
+
+def latest_date() -> dt.datetime:
+    """The latest date a paper may carry: today plus ``FUTURE_TOLERANCE``."""
+    return dt.datetime.now() + FUTURE_TOLERANCE
+
+
+def in_range(date: dt.datetime) -> bool:
+    """Whether ``date`` lies between ``EARLIEST_DATE`` and :func:`latest_date`."""
+    return EARLIEST_DATE <= date <= latest_date()
+
 
 _MONTHS = {
     name: i + 1
@@ -143,12 +163,20 @@ def truncate(date: dt.datetime, precision: str | None) -> dt.datetime:
     return date
 
 
-def parse_dates(values):
-    """Vectorised :func:`parse_date` for a pandas Series.
+class ParsedDates(NamedTuple):
+    """What :func:`parse_dates` gives, one Series each, on the input's index."""
 
-    Returns ``(dates, precision, unreadable)``: a ``datetime64[ns]`` Series (NaT when missing or
-    unreadable), an object Series of precisions (None when missing) and a boolean Series marking the
-    values that are present but unreadable. Each distinct value is parsed once.
+    dates: object  # datetime64[ns], NaT when missing, unreadable or out of range
+    precision: object  # "day" / "month" / "year", None when there is no date
+    unreadable: object  # bool: present but not a readable date
+    out_of_range: object  # bool: readable but before EARLIEST_DATE or after latest_date()
+
+
+def parse_dates(values) -> ParsedDates:
+    """Vectorised :func:`parse_date` for a pandas Series; each distinct value is parsed once.
+
+    Dates outside ``EARLIEST_DATE`` .. :func:`latest_date` are never changed: they become NaT with
+    ``out_of_range`` set, so the caller can reject the row.
     """
     import numpy as np
     import pandas as pd
@@ -158,21 +186,27 @@ def parse_dates(values):
         dates = values
         if getattr(dates.dt, "tz", None) is not None:
             dates = dates.dt.tz_localize(None)
-        dates = dates.dt.normalize().astype("datetime64[ns]")
+        dates = dates.dt.normalize()  # still in the column's own unit, so nothing overflows yet
+        outside = dates.notna() & ((dates < EARLIEST_DATE) | (dates > latest_date()))
+        dates = dates.where(~outside).astype("datetime64[ns]")
         precision = pd.Series(np.where(dates.notna(), "day", None), index=index, dtype=object)
-        return dates, precision, pd.Series(False, index=index)
+        return ParsedDates(dates, precision, pd.Series(False, index=index), outside)
 
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parsed_dates, parsed_prec, parsed_bad = [], [], []
+    parsed_dates, parsed_prec, parsed_bad, parsed_out = [], [], [], []
     for value in uniques:
         try:
             date, prec = parse_date(value)
             bad = False
         except (ValueError, OverflowError):
             date, prec, bad = None, None, True
+        out = date is not None and not in_range(date)
+        if out:
+            date, prec = None, None
         parsed_dates.append(date)
         parsed_prec.append(prec)
         parsed_bad.append(bad)
+        parsed_out.append(out)
     # the sentinel -1 (missing) picks the appended "missing" entry
     table_dates = np.array(
         [
@@ -183,10 +217,13 @@ def parse_dates(values):
     )
     table_prec = np.array([*parsed_prec, None], dtype=object)
     table_bad = np.array([*parsed_bad, False], dtype=bool)
-    dates = pd.Series(table_dates[codes], index=index)
-    precision = pd.Series(table_prec[codes], index=index, dtype=object)
-    unreadable = pd.Series(table_bad[codes], index=index)
-    return dates, precision, unreadable
+    table_out = np.array([*parsed_out, False], dtype=bool)
+    return ParsedDates(
+        pd.Series(table_dates[codes], index=index),
+        pd.Series(table_prec[codes], index=index, dtype=object),
+        pd.Series(table_bad[codes], index=index),
+        pd.Series(table_out[codes], index=index),
+    )
 
 
 def apply_precision(dates, precision, given):
@@ -216,102 +253,3 @@ def apply_precision(dates, precision, given):
     precision[to_month] = "month"
     precision[to_year] = "year"
     return dates, pd.Series(np.asarray(precision, dtype=object), index=dates.index, dtype=object)
-
-
-# ---- arXiv identifiers ----------------------------------------------------------------------------
-# new style (April 2007 on): YYMM.NNNN or YYMM.NNNNN, optional version
-# old style: archive[.SUBJ]/YYMMNNN, e.g. cs/0501001, math.AG/0601001, hep-th/9901001
-_ARXIV_NEW = r"(\d{2})(\d{2})\.\d{4,5}"
-_ARXIV_OLD = r"[a-z][a-z\-]*(?:\.[A-Za-z]{2})?/(\d{2})(\d{2})\d{3}"
-# (case-insensitive prefix written inline, so pyarrow's RE2 engine can run the vectorised extract)
-_ARXIV_PREFIX = r"(?i:(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|arxiv:)?"
-ARXIV_ID = re.compile(rf"\s*{_ARXIV_PREFIX}(?P<id>{_ARXIV_NEW}|{_ARXIV_OLD})(?:v\d+)?(?:\.pdf)?/?\s*")
-# an arXiv id mentioned inside other text ("arXiv preprint arXiv:2205.11916", "arXiv:1706.03762 [cs]")
-ARXIV_IN_TEXT = re.compile(
-    rf"(?:arxiv[:./]\s*|arxiv\.org/(?:abs|pdf)/)(?P<id>\d{{4}}\.\d{{4,5}}|{_ARXIV_OLD})", re.IGNORECASE
-)
-
-
-def normalise_arxiv_id(value) -> str:
-    """The bare arXiv id without version (``2205.11916``, ``cs/0501001``), or ``""`` if not an arXiv id.
-
-    Accepts ``2205.11916v2``, ``arXiv:2205.11916``, ``https://arxiv.org/abs/2205.11916`` and old-style
-    ids. A bare id is only accepted when it encodes a real month.
-    """
-    if value is None or not isinstance(value, str):
-        return ""
-    match = ARXIV_ID.fullmatch(value)
-    if not match:
-        return ""
-    arxiv_id = match["id"]
-    return arxiv_id if arxiv_month(arxiv_id) is not None else ""
-
-
-def arxiv_month(arxiv_id) -> dt.datetime | None:
-    """The month of first submission an arXiv id encodes (``2205.11916`` -> 2022-05-01), else None."""
-    if not isinstance(arxiv_id, str):
-        return None
-    match = ARXIV_ID.fullmatch(arxiv_id)
-    if not match:
-        return None
-    groups = match.groups()  # id, new-style (yy, mm), old-style (yy, mm)
-    yy, mm = (int(groups[1]), int(groups[2])) if groups[1] is not None else (int(groups[3]), int(groups[4]))
-    if not 1 <= mm <= 12:
-        return None
-    if match["id"][0].isdigit():  # new style began in April 2007
-        year = 2000 + yy
-        if (year, mm) < (2007, 4):
-            return None
-    else:  # old style ran from August 1991 to March 2007
-        year = 1900 + yy if yy >= 91 else 2000 + yy
-        if (year, mm) < (1991, 8) or (year, mm) > (2007, 3):
-            return None
-    return dt.datetime(year, mm, 1)
-
-
-_ARXIV_EXTRACT = (
-    rf"^\s*{_ARXIV_PREFIX}(?P<id>(?P<nyy>\d{{2}})(?P<nmm>\d{{2}})\.\d{{4,5}}"
-    r"|[a-z][a-z\-]*(?:\.[A-Za-z]{2})?/(?P<oyy>\d{2})(?P<omm>\d{2})\d{3})(?:v\d+)?(?:\.pdf)?/?\s*$"
-)
-
-
-def arxiv_ids(values):
-    """Vectorised :func:`normalise_arxiv_id` for a pandas Series (``""`` where not an arXiv id)."""
-    import numpy as np
-    import pandas as pd
-
-    s = values.fillna("").astype(str)
-    result = pd.Series("", index=values.index, dtype=object)
-    maybe = s.str.contains(r"\d{4}", regex=True).to_numpy(dtype=bool)  # cheap filter first
-    if not maybe.any():
-        return result.astype(str)
-    # pyarrow's RE2 kernel directly: pandas' str.extract runs Python's re row by row
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    matched = pc.extract_regex(pa.array(s[maybe], type=pa.large_string()), _ARXIV_EXTRACT)
-    matched = matched.combine_chunks() if isinstance(matched, pa.ChunkedArray) else matched
-    parts = pd.DataFrame(
-        {name: matched.field(name).to_pandas() for name in ("id", "nyy", "nmm", "oyy", "omm")}
-    )
-    parts = parts.where(pd.Series(matched.is_valid().to_numpy(zero_copy_only=False)), None)
-    parts = parts.replace("", None)  # RE2 gives "" for a group that did not take part
-    new = parts["nyy"].notna().to_numpy()
-    yy = np.where(new, parts["nyy"].fillna("0"), parts["oyy"].fillna("0")).astype(int)
-    mm = np.where(new, parts["nmm"].fillna("0"), parts["omm"].fillna("0")).astype(int)
-    year = np.where(new, 2000 + yy, np.where(yy >= 91, 1900 + yy, 2000 + yy))
-    ym = year * 100 + mm
-    valid = parts["id"].notna().to_numpy() & (mm >= 1) & (mm <= 12)
-    valid &= np.where(new, ym >= 200704, (ym >= 199108) & (ym <= 200703))
-    ids = parts["id"].where(valid, "").fillna("")
-    result[maybe] = ids.to_numpy(dtype=object)
-    return result.astype(str)
-
-
-def arxiv_months(ids):
-    """The submission months of a Series of bare arXiv ids, as ``datetime64[ns]`` (NaT where none)."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(ids.fillna("").astype(str))
-    table = [arxiv_month(u) if u else None for u in uniques]
-    return pd.Series(pd.to_datetime([table[c] for c in codes]), index=ids.index).astype("datetime64[ns]")

@@ -1,15 +1,14 @@
 """Read, clean, validate and deduplicate corpus files into one corpus.
 
 ``read_corpus(path)`` reads one file and maps its columns to the schema (raw values, with the file
-and line of each row). ``ingest(paths)`` reads several files and returns an ``IngestResult``: the
-clean corpus (exactly ``schema.CORPUS_COLUMNS``) and every row that could not be used, with the
-reason. Nothing is dropped silently.
+and line of each row; see ``corpus.columns``). ``ingest(paths)`` reads several files and returns an
+``IngestResult``: the clean corpus (``schema.CORPUS_COLUMNS`` then the input's extra columns), where
+each row came from, and every row that could not be used, with the reason. Nothing is dropped
+silently.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,176 +17,29 @@ import numpy as np
 import pandas as pd
 
 from landscape.corpus import readers
-from landscape.corpus.dates import PRECISION_RANK, apply_precision, arxiv_ids, arxiv_months, parse_dates
+from landscape.corpus.columns import check_columns, extra_columns, map_columns, text_value
+from landscape.corpus.dates import PRECISION_RANK, apply_precision, parse_dates
+from landscape.corpus.dedup import duplicate_groups
+from landscape.corpus.ids import arxiv_ids, arxiv_months, is_made_up_id
+from landscape.corpus.io import atomic_write_frame
 from landscape.corpus.text import clean_series, squash_whitespace, title_id, title_keys
 from landscape.errors import CorpusError, LandscapeError
-from landscape.schema import CORPUS_COLUMNS, REJECT_COLUMNS, REQUIRED_COLUMNS
+from landscape.schema import (
+    CORPUS_COLUMNS,
+    DATE_PRECISIONS,
+    MIN_ABSTRACT_CHARS,
+    REJECT_COLUMNS,
+)
 
-# What a column can be mapped to: the schema columns plus two helpers (an arXiv id gives the id, the
-# month and the URL when those are missing; a DOI gives the id and URL).
-TARGETS = (*CORPUS_COLUMNS, "arxiv_id", "doi")
-
-# Accepted column names per target, in order of preference (compared after lower-casing and turning
-# spaces and punctuation into "_").
-ALIASES = {
-    "id": ("id", "paper_id", "paperid", "doc_id", "document_id", "identifier", "uid"),
-    "title": ("title", "paper_title", "primary_title", "article_title"),
-    "abstract": ("abstract", "summary", "abstract_text", "abstracttext", "abstract_note", "description"),
-    "date": (
-        "date",
-        "published",
-        "publication_date",
-        "published_date",
-        "date_published",
-        "pub_date",
-        "publish_date",
-        "submitted",
-        "created",
-        "year",
-        "publication_year",
-        "pub_year",
-    ),
-    "date_precision": ("date_precision",),
-    "authors": ("authors", "author", "author_names", "authors_list", "creators"),
-    "categories": ("categories", "category", "keywords", "tags", "subjects", "primary_category"),
-    "url": ("url", "link", "abs_url", "paper_url", "pdf_url", "href"),
-    "source": ("source",),
-    "arxiv_id": ("arxiv_id", "arxivid", "arxiv", "arxiv_identifier", "eprint"),
-    "doi": ("doi",),
-}
-# Formats whose readers already produce the schema columns (a user mapping does not apply to them).
-_NATIVE_FORMATS = ("hf-page", "arxiv-snapshot", "bibtex", "ris")
-_JOINERS = {"authors": "; ", "categories": " "}
-REASONS = ("no title", "no abstract", "unreadable date", "abstract too short", "duplicate")
-
-
-def _name_key(name) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
-
-
-def check_columns(columns: dict | None) -> dict:
-    """Validate a user column mapping ``{source column: target}``; targets are case-insensitive."""
-    if columns is None:
-        return {}
-    if not isinstance(columns, dict):
-        raise LandscapeError(
-            f"columns must be a dict {{source column: target}}, got {type(columns).__name__}"
-        )
-    checked = {}
-    for source, target in columns.items():
-        key = _name_key(target)
-        if key not in TARGETS:
-            raise LandscapeError(
-                f"cannot map column {source!r} to {target!r}: the target must be one of {', '.join(TARGETS)}"
-            )
-        checked[str(source)] = key
-    return checked
-
-
-def _text_value(value, sep: str) -> str:
-    """One cell as text: lists joined, numbers without a spurious ``.0``, missing as ``""``."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float):
-        return "" if value != value else (str(int(value)) if value.is_integer() else repr(value))
-    if isinstance(value, dict):  # e.g. {"name": "Ada Lovelace"} in author lists from APIs
-        for key in ("name", "full_name", "value", "term"):
-            if key in value:
-                return _text_value(value[key], sep)
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return sep.join(t for t in (_text_value(v, sep) for v in value) if t)
-    if value is pd.NA or value is pd.NaT:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalar
-        return _text_value(value.item(), sep)
-    return str(value)
-
-
-def _as_text(series: pd.Series, target: str) -> pd.Series:
-    if isinstance(series.dtype, pd.StringDtype):
-        return series.fillna("").astype(str)
-    sep = _JOINERS.get(target, " ")
-    return series.map(lambda v: _text_value(v, sep)).astype(str)
-
-
-def _as_date_values(series: pd.Series) -> pd.Series:
-    """Date cells as parseable scalars (lists or dicts from JSON become their text)."""
-    if series.dtype != object:
-        return series
-    return series.map(lambda v: _text_value(v, " ") if isinstance(v, (list, tuple, dict, np.ndarray)) else v)
-
-
-def map_columns(frame: pd.DataFrame, columns: dict | None = None, *, file="<DataFrame>") -> pd.DataFrame:
-    """Map a raw frame's columns to the schema (case-insensitive, with aliases and a user mapping).
-
-    Returns the columns of ``TARGETS`` (text columns as strings, ``""`` when absent; ``date`` raw)
-    plus ``_file`` and ``_line``. Raises ``CorpusError`` naming the missing required column and the
-    columns that were found.
-    """
-    columns = check_columns(columns)
-    found = [c for c in frame.columns if c != "_line"]
-    fmt = frame.attrs.get("format", "")
-    by_key: dict[str, str] = {}
-    for name in found:
-        key = _name_key(name)
-        if key not in by_key or str(name) == key:  # an exact lower-case name wins over "Title"
-            by_key[key] = name
-    chosen: dict[str, str] = {}
-    if fmt not in _NATIVE_FORMATS:
-        for source, target in columns.items():
-            name = source if source in found else by_key.get(_name_key(source))
-            if name is None:
-                raise CorpusError(
-                    f"column {source!r} (mapped to {target!r}) is not in the file; columns found: "
-                    f"{', '.join(map(str, found)) or '(none)'}",
-                    file=file,
-                    line=frame.attrs.get("columns_line"),
-                    field=source,
-                )
-            chosen[target] = name
-    used = set(chosen.values())
-    for target in TARGETS:
-        if target in chosen:
-            continue
-        for alias in ALIASES[target]:
-            name = by_key.get(alias)
-            if name is not None and name not in used:
-                chosen[target] = name
-                used.add(name)
-                break
-    if found or len(frame):
-        for required in REQUIRED_COLUMNS[1:]:  # an id can be made from the title
-            if required not in chosen:
-                raise CorpusError(
-                    f"missing required column {required!r}; columns found: "
-                    f"{', '.join(map(str, found)) or '(none)'} (map another column with "
-                    f"columns={{'NAME': '{required}'}} or --column NAME={required})",
-                    file=file,
-                    line=frame.attrs.get("columns_line"),
-                    field=required,
-                )
-    out = {}
-    for target in TARGETS:
-        if target not in chosen:
-            out[target] = pd.Series(None if target == "date" else "", index=frame.index, dtype=object)
-        elif target == "date":
-            out[target] = _as_date_values(frame[chosen[target]])
-        else:
-            out[target] = _as_text(frame[chosen[target]], target)
-    mapped = pd.DataFrame(out, index=frame.index)
-    for target in TARGETS:
-        if target != "date":
-            mapped[target] = mapped[target].astype(str)
-    mapped["_file"] = str(file)
-    mapped["_line"] = frame["_line"].to_numpy() if "_line" in frame else np.arange(1, len(frame) + 1)
-    mapped = mapped.reset_index(drop=True)
-    mapped.attrs.update(frame.attrs)
-    return mapped
+REASONS = (
+    "wrong type",
+    "no title",
+    "no abstract",
+    "unreadable date",
+    "date out of range",
+    "abstract too short",
+    "duplicate",
+)
 
 
 def read_corpus(path, *, columns: dict | None = None, format: str | None = None) -> pd.DataFrame:
@@ -240,34 +92,36 @@ def _identify(raw: pd.DataFrame, title: pd.Series):
 
 def _dates(raw: pd.DataFrame, arxiv: pd.Series):
     """Parsed dates coarsened to a stated precision; the arXiv id's month where there is no date."""
-    dates, precision, unreadable = parse_dates(raw["date"])
+    dates, precision, unreadable, out_of_range = parse_dates(raw["date"])
     dates, precision = apply_precision(dates, precision, raw["date_precision"])
-    from_id = dates.isna() & ~unreadable & (arxiv != "")
+    from_id = dates.isna() & ~unreadable & ~out_of_range & (arxiv != "")
     if from_id.any():
         months = arxiv_months(arxiv[from_id])
         dates[from_id] = months
         precision[from_id] = np.where(months.notna(), "month", None)
-    return dates, precision, unreadable
+    return dates, precision, unreadable, out_of_range
 
 
-def _merge_duplicates(ok, ids, raw_id, title, abstract_lengths, rank, merged_columns, reason, field_of):
-    """Merge rows with the same id or normalised title, in place.
+def _merge_duplicates(ok, ids, raw_id, title, abstract, lengths, rank, merged_columns, reason, field_of):
+    """Merge the rows that are one paper (``corpus.dedup``'s rule), in place.
 
     In each group the row with the finest date, then the longest abstract, then the first one is
     kept; a made-up ``title:`` id gives way to a real one, categories are united and empty authors or
     URL are filled from the others. The other rows get the reason ``duplicate of <kept id>``.
     """
-    keys = title_keys(pd.Series(title[ok]))
-    ok_ids = pd.Series(ids[ok])
-    candidate = (
-        ok_ids.duplicated(keep=False).to_numpy() | (keys.duplicated(keep=False) & (keys != "")).to_numpy()
+    keys = title_keys(pd.Series(title[ok])).to_numpy(dtype=object)
+    ok_ids = ids[ok]
+    candidate = pd.Series(ok_ids).duplicated(keep=False).to_numpy() | (
+        pd.Series(keys).duplicated(keep=False).to_numpy() & (keys != "")
     )
+    rows = ok[candidate]
     categories, authors, url = merged_columns
-    for group in _groups(ok[candidate], ok_ids[candidate].tolist(), keys[candidate].tolist()):
-        order = sorted(group, key=lambda i: (-rank[i], -abstract_lengths[i], i))
+    for positions in duplicate_groups(ids[rows], keys[candidate], abstract[rows]):
+        group = [int(rows[p]) for p in positions]
+        order = sorted(group, key=lambda i: (-rank[i], -lengths[i], i))
         keep = order[0]
-        if ids[keep].startswith("title:"):
-            ids[keep] = next((ids[i] for i in order if not ids[i].startswith("title:")), ids[keep])
+        if is_made_up_id(ids[keep]):
+            ids[keep] = next((ids[i] for i in order if not is_made_up_id(ids[i])), ids[keep])
         # the kept row's categories first (its primary category stays first), then the others in order
         united = (c for i in [keep, *sorted(order[1:])] for c in categories[i].split())
         categories[keep] = " ".join(dict.fromkeys(united))
@@ -280,7 +134,11 @@ def _merge_duplicates(ok, ids, raw_id, title, abstract_lengths, rank, merged_col
 
 
 def _prepare(raw: pd.DataFrame, min_abstract_chars: int):
-    """Clean a mapped frame, reject unusable rows and merge duplicates: (corpus, rejects, counts)."""
+    """Clean a mapped frame, reject unusable rows and merge duplicates.
+
+    Returns ``(corpus, rejects, counts, provenance)``; ``provenance`` has the ``file`` and ``line``
+    each corpus row was read from (row i of the corpus).
+    """
     n = len(raw)
     files = raw["_file"].astype(str)
     title = clean_series(raw["title"])
@@ -289,20 +147,26 @@ def _prepare(raw: pd.DataFrame, min_abstract_chars: int):
     names = {f: Path(f).name for f in files.unique()}
     source = source.where(source != "", files.map(names))
     raw_id, ids, arxiv, url = _identify(raw, title)
-    dates, precision, unreadable = _dates(raw, arxiv)
+    dates, precision, unreadable, out_of_range = _dates(raw, arxiv)
 
     # one reason per unusable row, the first that applies
     lengths = abstract.str.len().to_numpy()
+    type_field = raw["_type_field"].to_numpy(dtype=object)
     conditions = [
+        type_field != "",
         (title == "").to_numpy(),
         (abstract == "").to_numpy(),
         unreadable.to_numpy(),
+        out_of_range.to_numpy(),
         lengths < min_abstract_chars,
     ]
-    reason = np.select(conditions, list(REASONS[:4]), default="").astype(object)
-    field_of = np.select(conditions, ["title", "abstract", "date", "abstract"], default="").astype(object)
+    reason = np.select(conditions, list(REASONS[:6]), default="").astype(object)
+    fields = [type_field, "title", "abstract", "date", "date", "abstract"]
+    field_of = np.select(conditions, fields, default="").astype(object)
     value = np.full(n, "", dtype=object)  # the offending value, shown in the rejects file
-    value[conditions[2]] = raw["date"][conditions[2]].map(_text_value_plain).to_numpy(dtype=object)
+    value[conditions[0]] = raw["_type_value"].to_numpy(dtype=object)[conditions[0]]
+    bad_date = np.isin(reason, ["unreadable date", "date out of range"])
+    value[bad_date] = raw["date"][bad_date].map(text_value).to_numpy(dtype=object)
     too_short = (reason == "abstract too short").astype(bool)
     value[too_short] = abstract[too_short].map(_short).to_numpy(dtype=object)
 
@@ -318,6 +182,7 @@ def _prepare(raw: pd.DataFrame, min_abstract_chars: int):
         ids_arr,
         raw_id.to_numpy(dtype=object),
         title.to_numpy(dtype=object),
+        abstract.to_numpy(dtype=object),
         lengths,
         precision.map(PRECISION_RANK).fillna(0).to_numpy(),
         merged,
@@ -346,6 +211,9 @@ def _prepare(raw: pd.DataFrame, min_abstract_chars: int):
         columns=list(CORPUS_COLUMNS),
     )
     corpus["date_precision"] = corpus["date_precision"].where(corpus["date"].notna(), None)
+    for name in extra_columns(raw):
+        corpus[name] = pick(raw[name], kept)
+    provenance = pd.DataFrame({"file": pick(files, kept), "line": pick(raw["_line"], kept).astype("int64")})
 
     rejected = ~kept
     rejects = pd.DataFrame(
@@ -371,50 +239,34 @@ def _prepare(raw: pd.DataFrame, min_abstract_chars: int):
         "by_reason": {r: int(by_reason[r]) for r in REASONS if by_reason[r]},
         "files": {str(f): int(c) for f, c in files.value_counts(sort=False).items()},
     }
-    return corpus, rejects, counts
-
-
-def _text_value_plain(value) -> str:
-    return _text_value(value, " ")
-
-
-def _groups(positions, ids: list, keys: list):
-    """Connected groups of rows sharing an id or a non-empty title key (union-find)."""
-    parent = {int(p): int(p) for p in positions}
-
-    def find(p):
-        while parent[p] != p:
-            parent[p] = parent[parent[p]]
-            p = parent[p]
-        return p
-
-    first_of: dict = {}
-    for p, row_id, key in zip(positions, ids, keys, strict=True):
-        p = int(p)
-        for token in (("id", row_id), ("title", key)):
-            if not token[1]:
-                continue
-            if token in first_of:
-                a, b = find(p), find(first_of[token])
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-            else:
-                first_of[token] = p
-    groups: dict[int, list[int]] = {}
-    for p in parent:
-        groups.setdefault(find(p), []).append(p)
-    return [g for g in groups.values() if len(g) > 1]
+    extras = extra_columns(raw)
+    if extras:
+        counts["extra_columns"] = extras
+    renamed = raw.attrs.get("renamed_columns") or {}
+    if renamed:
+        counts["renamed_columns"] = dict(renamed)
+    return corpus, rejects, counts, provenance
 
 
 # ---- public API ------------------------------------------------------------------------------------------
 OUTPUT_FORMATS = (".parquet", ".csv")
 
 
-def check_output_path(path) -> Path:
-    """The corpus output path, checked to end in .parquet or .csv."""
+def check_output_path(path, inputs=()) -> Path:
+    """The corpus output path, checked to end in .parquet or .csv and not to be one of ``inputs``.
+
+    Paths are compared after resolving ``..`` and symbolic links, so a link to an input is refused too
+    (writing the corpus over its own input would lose the columns ingest does not keep).
+    """
     path = Path(path)
     if path.suffix.lower() not in OUTPUT_FORMATS:
         raise LandscapeError(f"corpus output {str(path)!r} must end in {' or '.join(OUTPUT_FORMATS)}")
+    target = path.resolve()
+    for source in inputs:
+        if Path(source).resolve() == target:
+            raise LandscapeError(
+                f"corpus output {str(path)!r} is also an input ({source}); write the corpus to another file"
+            )
     return path
 
 
@@ -426,11 +278,17 @@ def rejects_path(corpus_path) -> Path:
 
 @dataclass
 class IngestResult:
-    """The clean corpus, the rejected rows (with file, line, field and reason) and the counts."""
+    """The clean corpus, the rejected rows (with file, line, field and reason) and the counts.
+
+    ``corpus`` has ``schema.CORPUS_COLUMNS`` then the extra input columns (``counts["extra_columns"]``);
+    ``provenance`` has the ``file`` and 1-based ``line`` (row number for Parquet and DataFrames)
+    that corpus row i was read from.
+    """
 
     corpus: pd.DataFrame
     rejects: pd.DataFrame
     counts: dict = field(default_factory=dict)
+    provenance: pd.DataFrame | None = None
 
     @classmethod
     def from_frame(
@@ -438,7 +296,7 @@ class IngestResult:
         frame: pd.DataFrame,
         *,
         columns: dict | None = None,
-        min_abstract_chars: int = 50,
+        min_abstract_chars: int = MIN_ABSTRACT_CHARS,
         name: str = "<DataFrame>",
     ) -> IngestResult:
         """Ingest an in-memory DataFrame like a file (``line`` in rejects = 1-based row number)."""
@@ -450,18 +308,19 @@ class IngestResult:
         return _finish(mapped, min_abstract_chars, [name])
 
     def write(self, corpus_path) -> tuple[Path, Path]:
-        """Write the corpus (Parquet or CSV by extension) and ``<stem>.rejects.csv`` beside it."""
-        corpus_path = check_output_path(corpus_path)
-        corpus_path.parent.mkdir(parents=True, exist_ok=True)
-        if corpus_path.suffix.lower() == ".parquet":
-            self.corpus.to_parquet(corpus_path, index=False)
-        else:
-            out = self.corpus.copy()
+        """Write the corpus (Parquet or CSV by extension) and ``<stem>.rejects.csv`` beside it.
+
+        Both are written atomically; an output that is one of the input files is refused.
+        """
+        corpus_path = check_output_path(corpus_path, inputs=self.counts.get("files", {}))
+        out = self.corpus
+        if corpus_path.suffix.lower() != ".parquet":
+            out = out.copy()
             out["date"] = out["date"].dt.strftime("%Y-%m-%d").fillna("")
             out["date_precision"] = out["date_precision"].fillna("")
-            out.to_csv(corpus_path, index=False)
+        atomic_write_frame(corpus_path, out)
         path = rejects_path(corpus_path)
-        self.rejects.to_csv(path, index=False)
+        atomic_write_frame(path, self.rejects)
         return corpus_path, path
 
     def summary(self) -> str:
@@ -476,13 +335,17 @@ class IngestResult:
             lines += [f"  {name}: {rows} row{'s' if rows != 1 else ''}" for name, rows in files.items()]
         for reason, count in c.get("by_reason", {}).items():
             lines.append(f"  rejected, {reason}: {count}")
+        if c.get("extra_columns"):
+            renamed = c.get("renamed_columns", {})
+            note = "; renamed: " + ", ".join(f"{a!r} -> {b}" for a, b in renamed.items()) if renamed else ""
+            lines.append(f"  extra columns kept: {', '.join(c['extra_columns'])}{note}")
         if len(self.corpus):
             known = self.corpus["date"].notna()
             if known.any():
                 precisions = self.corpus["date_precision"].value_counts()
                 lines.append(
                     f"  dates {self.corpus['date'].min():%Y-%m-%d} .. {self.corpus['date'].max():%Y-%m-%d}"
-                    f" ({', '.join(f'{p}: {precisions.get(p, 0)}' for p in ('day', 'month', 'year'))};"
+                    f" ({', '.join(f'{p}: {precisions.get(p, 0)}' for p in DATE_PRECISIONS)};"
                     f" no date: {int((~known).sum())})"
                 )
             else:
@@ -502,14 +365,14 @@ def _check_min_chars(min_abstract_chars) -> None:
 def _finish(mapped: pd.DataFrame, min_abstract_chars: int, names: list[str]) -> IngestResult:
     if len(mapped) == 0:
         raise CorpusError("no papers found", file=names[0] if len(names) == 1 else None)
-    corpus, rejects, counts = _prepare(mapped, min_abstract_chars)
+    corpus, rejects, counts, provenance = _prepare(mapped, min_abstract_chars)
     if len(corpus) == 0:
         why = ", ".join(f"{count} {reason}" for reason, count in counts["by_reason"].items())
         raise CorpusError(
             f"no usable papers: all {counts['rejected']} rows were rejected ({why})",
             file=names[0] if len(names) == 1 else None,
         )
-    return IngestResult(corpus, rejects, counts)
+    return IngestResult(corpus, rejects, counts, provenance)
 
 
 def ingest_inputs(inputs, *, columns: dict | None = None, min_abstract_chars: int = 50):
@@ -549,5 +412,7 @@ def ingest(paths, *, columns: dict | None = None, min_abstract_chars: int = 50) 
         if len(frame) == 0:
             raise CorpusError("no papers in this file", file=path)
         frames.append(frame)
+    renamed = {k: v for frame in frames for k, v in frame.attrs.get("renamed_columns", {}).items()}
     mapped = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    mapped.attrs["renamed_columns"] = renamed
     return _finish(mapped, min_abstract_chars, [str(p) for p in paths])

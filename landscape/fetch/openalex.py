@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from landscape.errors import LandscapeError, require
 from landscape.fetch.corpus import arxiv_id, records_to_frame
-from landscape.fetch.http import PoliteClient, resolve_base_url
+from landscape.fetch.http import PoliteClient, progress_log, resolve_base_url
 from landscape.fetch.pages import PageStore
 
 SOURCE = "OpenAlex"
@@ -109,18 +109,54 @@ def _categories(work: dict) -> str:
     return " ".join(labels)
 
 
-def work_record(work: dict, where: str) -> dict:
-    """One OpenAlex work → a corpus record."""
-    from pyalex import invert_abstract
+def _check_shape(work: dict) -> None:
+    """Raise ``TypeError`` naming the first field whose JSON type is not what OpenAlex documents."""
+    expected = {
+        "title": str,
+        "display_name": str,
+        "doi": str,
+        "publication_date": str,
+        "ids": dict,
+        "primary_location": dict,
+        "primary_topic": dict,
+        "abstract_inverted_index": dict,
+        "authorships": list,
+        "topics": list,
+        "concepts": list,
+        "locations": list,
+    }
+    for name, kind in expected.items():
+        value = work.get(name)
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(f"'{name}' is {type(value).__name__}, expected {kind.__name__}")
+    for name in ("authorships", "topics", "concepts", "locations"):
+        for item in work.get(name) or []:
+            if not isinstance(item, dict):
+                raise TypeError(f"'{name}' holds {type(item).__name__}, expected objects")
+    for concept in work.get("concepts") or []:
+        score = concept.get("score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+            raise TypeError(f"'concepts' score {score!r} is not a number")
 
+
+def work_record(work: dict, where: str) -> dict:
+    """One OpenAlex work → a corpus record; a record of the wrong shape is an error naming it."""
     openalex = str(work.get("id") or "").rsplit("/", 1)[-1]
     if not openalex:
         raise LandscapeError(f"{SOURCE}, {where}: a work without an 'id'")
+    try:
+        _check_shape(work)
+        return _work_record(work, openalex)
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        raise LandscapeError(f"{SOURCE}, {where} ({openalex}): malformed record: {exc}") from None
+
+
+def _work_record(work: dict, openalex: str) -> dict:
+    from pyalex import invert_abstract
+
     doi = _doi(work.get("doi") or (work.get("ids") or {}).get("doi"))
     aid = _work_arxiv_id(work, doi)
     index = work.get("abstract_inverted_index")
-    if index is not None and not isinstance(index, dict):
-        raise LandscapeError(f"{SOURCE}, {where}, work {openalex}: abstract_inverted_index is not an object")
     published = str(work.get("publication_date") or "")[:10]
     year = work.get("publication_year")
     if published:
@@ -161,7 +197,7 @@ def parse_page(content: bytes, where: str) -> tuple[list[dict], str | None, int 
     """One page of works → (records, next cursor, total count)."""
     try:
         data = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         snippet = " ".join(content[:120].decode("utf-8", "replace").split())
         raise LandscapeError(f"{SOURCE}, {where}: response is not JSON: {exc} (starts {snippet!r})") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
@@ -178,6 +214,38 @@ def parse_page(content: bytes, where: str) -> tuple[list[dict], str | None, int 
     return records, meta.get("next_cursor") or None, count
 
 
+def _fetch_pages(client, store, url, email, headers, max_results, log) -> list[dict]:
+    """Follow the cursor until the last page or ``max_results``; a cursor seen before stops it."""
+    records: list[dict] = []
+    cursor, number, seen = "*", 1, set()
+    while cursor and (max_results is None or len(records) < max_results):
+        where = f"page {number}"
+        if cursor in seen:
+            raise LandscapeError(
+                f"{SOURCE}, {where}: the service sent cursor {cursor!r} again; stopped instead of "
+                f"looping ({len(records)} works so far)"
+            )
+        seen.add(cursor)
+        name = f"page-{number:05d}.json"
+        content = store.load(name)
+        if content is not None:
+            page, cursor, count = parse_page(content, where + ", kept on disk")
+        else:
+            params = {"per-page": PER_PAGE, "cursor": cursor}
+            if email:
+                params["mailto"] = email
+            content = client.get(url, params, where=where, headers=headers).content
+            page, cursor, count = parse_page(content, where)
+            if page:
+                store.save(name, content)
+            log(f"{SOURCE}, {where}: {len(page)} works ({len(records) + len(page)} of {count})")
+        if not page:
+            break
+        records += page
+        number += 1
+    return records
+
+
 def fetch_openalex(
     search: str,
     *,
@@ -190,6 +258,7 @@ def fetch_openalex(
     pages_dir=None,
     client: PoliteClient | None = None,
     log=None,
+    quiet: bool = False,
 ):
     """Fetch the works matching a full-text search into a corpus DataFrame.
 
@@ -212,9 +281,11 @@ def fetch_openalex(
     client : PoliteClient or None
         HTTP client (default: 0.2 s between requests, 4 retries with back-off).
     log : callable or None
-        Receives one-line progress messages.
+        Receives one-line progress messages (default: printed to stderr).
+    quiet : bool
+        Print no progress when no ``log`` is given.
     """
-    log = log or (lambda message: None)
+    log = progress_log(log, quiet)
     if max_results is not None and max_results < 1:
         raise LandscapeError(f"OpenAlex: --max must be at least 1, got {max_results}")
     query = works_query(search, from_year, to_year)
@@ -227,27 +298,11 @@ def fetch_openalex(
             client.user_agent += f" mailto:{email}"
     # the key goes in a header (as pyalex sends it), so it never shows up in a URL in an error message
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
-    store = PageStore(pages_dir, "openalex", {"query": query, "per_page": PER_PAGE})
-    records: list[dict] = []
-    cursor, number = "*", 1
-    while cursor and (max_results is None or len(records) < max_results):
-        where = f"page {number}"
-        name = f"page-{number:05d}.json"
-        content = store.load(name)
-        if content is not None:
-            page, cursor, count = parse_page(content, where + ", kept on disk")
-        else:
-            params = {"per-page": PER_PAGE, "cursor": cursor}
-            if email:
-                params["mailto"] = email
-            content = client.get(url, params, where=where, headers=headers).content
-            page, cursor, count = parse_page(content, where)
-            store.save(name, content)
-            log(f"{SOURCE}, {where}: {len(page)} works ({len(records) + len(page)} of {count})")
-        if not page:
-            break
-        records += page
-        number += 1
+    store = PageStore(pages_dir, "openalex", {"url": url, "per_page": PER_PAGE})
+    try:
+        records = _fetch_pages(client, store, url, email, headers, max_results, log)
+    except LandscapeError as exc:
+        raise store.explain(exc) from None
     if not records:
         raise LandscapeError(f"{SOURCE}: no works match search {search!r}")
     return records_to_frame(records[:max_results] if max_results else records)

@@ -10,26 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from landscape.corpus.io import atomic_write_bytes
 
 
 def pages_dir_for(output: Path) -> Path:
@@ -60,7 +44,11 @@ class PageStore:
         return path.read_bytes() if path.is_file() else None
 
     def save(self, name: str, content: bytes) -> None:
-        """Keep a page that parsed; writes a small ``query.json`` beside the first one."""
+        """Keep a page that parsed; writes a small ``query.json`` beside the first one.
+
+        Callers keep only answers that hold papers: an empty answer may be a passing glitch of the
+        service and must be asked again next time.
+        """
         if self.directory is None:
             return
         manifest = self.directory / "query.json"
@@ -68,6 +56,18 @@ class PageStore:
             text = json.dumps({"source": self.source, "query": self.query}, indent=2, sort_keys=True)
             atomic_write_bytes(manifest, text.encode())
         atomic_write_bytes(self._path(name), content)
+
+    def explain(self, error: Exception):
+        """``error`` with a note on the pages kept on disk so far (to raise instead of it)."""
+        from landscape.errors import LandscapeError
+
+        kept = len(self.names())
+        if not kept:
+            return error
+        return LandscapeError(
+            f"{error}; the {kept} page{'s' if kept != 1 else ''} received so far are kept in "
+            f"{self.directory}/ (rerun the same command to resume)"
+        )
 
     def names(self) -> list[str]:
         """Names of the stored pages, sorted."""

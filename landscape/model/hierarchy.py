@@ -56,8 +56,9 @@ def group_topics(centroids, sizes, n_groups: int | None = None):
     else:
         from sklearn.cluster import AgglomerativeClustering
 
-        unit = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-        raw = AgglomerativeClustering(n_clusters=n_groups, linkage="ward").fit_predict(unit)
+        from landscape.model.geometry import unit_rows
+
+        raw = AgglomerativeClustering(n_clusters=n_groups, linkage="ward").fit_predict(unit_rows(centroids))
     totals = {g: (-int(sizes[raw == g].sum()), int(np.flatnonzero(raw == g)[0])) for g in np.unique(raw)}
     order = sorted(totals, key=totals.get)
     renumber = {g: i for i, g in enumerate(order)}

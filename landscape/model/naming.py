@@ -26,6 +26,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from landscape.schema import UNASSIGNED_TOPIC
+
 # Paper boilerplate: words that say how a paper is written, not what it is about.
 BOILERPLATE = frozenset(
     """
@@ -246,9 +248,10 @@ def topic_keywords(counts, vocab, labels, topic_ids, *, top_n: int = 10, candida
     import scipy.sparse as sp
 
     labels = np.asarray(labels)
-    classes = list(topic_ids) + ([-1] if (labels == -1).any() else [])
+    unassigned = labels == UNASSIGNED_TOPIC
+    classes = list(topic_ids) + ([UNASSIGNED_TOPIC] if unassigned.any() else [])
     row_of = {t: i for i, t in enumerate(classes)}
-    rows = np.array([row_of.get(int(t), -1) for t in labels])
+    rows = np.array([row_of.get(int(t), -1) for t in labels])  # -1: a label outside every class
     keep = rows >= 0
     indicator = sp.csr_matrix(
         (np.ones(keep.sum()), (rows[keep], np.flatnonzero(keep))), shape=(len(classes), len(labels))
@@ -501,7 +504,7 @@ class TopicNamer:
 
         labels = np.asarray(labels)
         if topic_ids is None:
-            topic_ids = sorted(int(t) for t in np.unique(labels) if t >= 0)
+            topic_ids = sorted(int(t) for t in np.unique(labels) if t != UNASSIGNED_TOPIC)
         if not len(topic_ids):
             return {}
         ranked = topic_keywords(

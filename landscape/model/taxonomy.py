@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.model.geometry import unit_rows
+from landscape.schema import UNASSIGNED
 
 BUNDLED = Path(__file__).parent / "taxonomies" / "ai_ml.yaml"
-UNASSIGNED = "unassigned"
 
 # Cosine similarity needed to carry an area (all-MiniLM-L6-v2; calibration in the module docstring).
 TOPIC_THRESHOLD = 0.45
@@ -106,6 +107,27 @@ def load_taxonomy(path=None) -> Taxonomy:
         raise TaxonomyError(
             f"not valid YAML: {problem}", file=path, line=mark.line + 1 if mark else None
         ) from None
+    return _from_data(data, path, root)
+
+
+def taxonomy_record(taxonomy: Taxonomy) -> dict:
+    """The taxonomy as plain data (name and areas), saved inside a landscape."""
+    return {
+        "name": taxonomy.name,
+        "areas": [
+            {"id": a.id, "name": a.name, "description": a.description, "keywords": list(a.keywords)}
+            for a in taxonomy.areas
+        ],
+    }
+
+
+def taxonomy_from_record(record, source: str = "landscape.json") -> Taxonomy:
+    """A taxonomy saved with :func:`taxonomy_record`, validated as a YAML file would be."""
+    return _from_data(record, Path(source), None)
+
+
+def _from_data(data, path: Path, root) -> Taxonomy:
+    """Validate parsed taxonomy data (``root``: the YAML node tree for line numbers, or None)."""
     if not isinstance(data, dict) or "areas" not in data:
         raise TaxonomyError("expected a mapping with an 'areas' list", file=path, line=1)
     entries = data["areas"]
@@ -162,7 +184,10 @@ def load_taxonomy(path=None) -> Taxonomy:
     for i, name in enumerate(names):
         if names.index(name) != i:
             raise TaxonomyError(
-                f"duplicate area name '{areas[i].name}'", file=path, line=lines[i], area=f"area #{i + 1}"
+                f"duplicate area name '{areas[i].name}'",
+                file=path,
+                line=lines[i] if i < len(lines) else None,
+                area=f"area #{i + 1}",
             )
     return Taxonomy(str(data.get("name") or path.stem), tuple(areas), str(path))
 
@@ -183,7 +208,7 @@ def _entry_lines(root) -> list[int]:
 
 def area_embeddings(taxonomy: Taxonomy, embed):
     """Normalised embeddings of the areas' ``"name: description"`` texts, shape (n_areas, d)."""
-    return _normalise(embed([a.text for a in taxonomy.areas]))
+    return unit_rows(embed([a.text for a in taxonomy.areas]))
 
 
 def match(similarities, taxonomy: Taxonomy, threshold: float) -> list[tuple[str, float]]:
@@ -238,20 +263,11 @@ def assign_areas(
     if topic_centroids is not None or topics is not None:
         parts = []
         if topic_centroids is not None and len(topic_centroids):
-            parts.append(_normalise(topic_centroids) @ areas.T)
+            parts.append(unit_rows(topic_centroids) @ areas.T)
         if topics is not None and len(topics):
-            parts.append(_normalise(embed(topic_texts(topics))) @ areas.T)
+            parts.append(unit_rows(embed(topic_texts(topics))) @ areas.T)
         sims = np.mean(parts, axis=0) if parts else np.zeros((0, len(areas)))
         topic_areas = match(sims, taxonomy, topic_threshold)
     if paper_embeddings is not None:
-        paper_areas = match(_normalise(paper_embeddings) @ areas.T, taxonomy, paper_threshold)
+        paper_areas = match(unit_rows(paper_embeddings) @ areas.T, taxonomy, paper_threshold)
     return topic_areas, paper_areas
-
-
-def _normalise(vectors):
-    import numpy as np
-
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim != 2:
-        raise LandscapeError(f"expected a 2-D array of embeddings, got shape {vectors.shape}")
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -77,10 +77,12 @@ its similarity reaches the similarity at which reduction stopped (``assign_thres
 
 from __future__ import annotations
 
-import time
 from math import sqrt
 
 from landscape.errors import LandscapeError
+from landscape.model.geometry import best_match, centroids, representatives, top_k, unit_rows
+from landscape.progress import StageTimer
+from landscape.schema import DEFAULT_RANDOM_STATE, UNASSIGNED_TOPIC
 
 CLUSTERERS = ("hdbscan", "fast_hdbscan")
 ACCELERATORS = ("auto", "cpu", "cuml")
@@ -101,6 +103,19 @@ REFINE_ROUNDS = 2
 # Vocabulary for topic words is built from at most this many papers (bounded memory), then every
 # paper is counted against it.
 VOCAB_SAMPLE = 30_000
+
+
+def topic_texts(papers) -> list[str]:
+    """The texts topic words are computed from, one per paper: the embedded text
+    (``"{title}. {abstract}"``) with URLs removed."""
+    from landscape.corpus.text import strip_urls
+    from landscape.embed.embedder import paper_text
+
+    if "abstract" not in papers.columns:
+        raise LandscapeError("the documents have no 'abstract' column: topic words need the paper texts")
+    titles = papers["title"].fillna("").astype(str).tolist()
+    abstracts = papers["abstract"].fillna("").astype(str).tolist()
+    return [strip_urls(paper_text(t, a)) for t, a in zip(titles, abstracts, strict=True)]
 
 
 def default_min_cluster_size(n: int) -> int:
@@ -125,6 +140,7 @@ def default_nr_topics(n: int) -> int:
 
 
 def default_min_samples(min_cluster_size: int) -> int:
+    """HDBSCAN ``min_samples`` for a ``min_cluster_size`` (module doc): fewer outliers than its default."""
     return max(3, round(min_cluster_size / 4))
 
 
@@ -163,7 +179,7 @@ class TopicModel:
     stop_words : extra words that must never become topic words (added to English + boilerplate).
     layout_cache : directory where the UMAP layouts are kept (:mod:`landscape.model.layout_cache`), so a
         refit on the same embeddings with other clustering parameters skips them; None: no cache.
-    verbose : print stage timings.
+    verbose : a line per stage with its seconds (:class:`landscape.progress.StageTimer`).
 
     Attributes
     ----------
@@ -197,7 +213,7 @@ class TopicModel:
         refine_neighbours=None,
         top_n_words=10,
         ngram_range=(1, 3),
-        random_state=42,
+        random_state=DEFAULT_RANDOM_STATE,
         clusterer="hdbscan",
         accelerator="auto",
         stop_words=None,
@@ -302,11 +318,9 @@ class TopicModel:
             raise LandscapeError(f"{len(docs)} documents but {len(X)} embedding rows")
         if len(docs) < 10:
             raise LandscapeError(f"a topic model needs at least 10 papers, got {len(docs)}")
-        if not np.isfinite(X).all():
-            raise LandscapeError("embeddings contain NaN or infinite values")
-        X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+        X = unit_rows(X, finite=True)
         p = self._resolve(len(docs))
-        self.timings_ = {}
+        self._timer = StageTimer(quiet=not self.verbose, prefix="topics.")
 
         reduced, self.coords_, knn = self._layouts(X, p)
         self.reduced_ = reduced
@@ -326,37 +340,29 @@ class TopicModel:
                     )
                 final = refine_labels(final, knn, p["refine_neighbours"])
         # Topic ids by final size (0 = largest); the HDBSCAN assignment uses the same ids.
-        ids = [t for t in np.unique(final) if t >= 0]
+        ids = [t for t in np.unique(final) if t != UNASSIGNED_TOPIC]
         order = sorted(ids, key=lambda t: (-int((final == t).sum()), int(t)))
-        remap = np.full(int(max(ids, default=-1)) + 2, -1, dtype=np.int64)
+        remap = np.full(int(max(ids, default=-1)) + 2, UNASSIGNED_TOPIC, dtype=np.int64)
         for new, old in enumerate(order):
             remap[old] = new
         self.labels_ = remap[final].astype(np.int64)
         self.hdbscan_labels_ = remap[raw].astype(np.int64)
         n_topics = len(order)
-        self.centroids_ = _centroids(X, self.labels_, n_topics)
-        self.outlier_share_ = float((self.labels_ == -1).mean())
-        self.hdbscan_outlier_share_ = float((self.hdbscan_labels_ == -1).mean())
+        self.centroids_ = centroids(X, self.labels_, n_topics)
+        self.outlier_share_ = float((self.labels_ == UNASSIGNED_TOPIC).mean())
+        self.hdbscan_outlier_share_ = float((self.hdbscan_labels_ == UNASSIGNED_TOPIC).mean())
 
         with self._stage("keywords"):
-            from landscape.model.naming import TopicNamer
-
-            namer = TopicNamer(
-                ngram_range=p["ngram_range"],
-                stop_words=p["stop_words"],
-                top_n_words=p["top_n_words"],
-                vocab_sample=VOCAB_SAMPLE,
-                random_state=p["random_state"],
-            ).fit(docs)
+            namer = topic_namer(p).fit(docs)
             names = namer.describe(self.labels_, list(range(n_topics)))
-        sizes = np.bincount(self.labels_[self.labels_ >= 0], minlength=n_topics)
+        sizes = np.bincount(self.labels_[self.labels_ != UNASSIGNED_TOPIC], minlength=n_topics)
         with self._stage("groups"):
             from landscape.model.hierarchy import group_topics
 
             n_groups = None if p["n_groups"] is None else min(p["n_groups"], n_topics)
             groups = group_topics(self.centroids_, sizes, n_groups)
             doc_group = groups[self.labels_] if n_topics else self.labels_
-            doc_group = np.where(self.labels_ >= 0, doc_group, -1)
+            doc_group = np.where(self.labels_ != UNASSIGNED_TOPIC, doc_group, UNASSIGNED_TOPIC)
             topic_labels = [names[t].label for t in range(n_topics)]
             topic_keys = [" ".join(names[t].label_keys) for t in range(n_topics)]
             children = {
@@ -376,6 +382,7 @@ class TopicModel:
         p["hdbscan_n_clusters"] = self.hdbscan_n_clusters_
         p["assign_threshold"] = round(float(self.assign_threshold_), 6)
         self.params_ = p
+        self.timings_ = dict(self._timer.timings)
         return self
 
     def _layouts(self, X, p):
@@ -431,29 +438,30 @@ class TopicModel:
                 f"embeddings must have shape (n, {self.centroids_.shape[1]}), got {getattr(X, 'shape', None)}"
             )
         if len(self.centroids_) == 0:
-            return np.full(len(X), -1, dtype=np.int64)
-        X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-        sims = X @ self.centroids_.T
-        best = sims.argmax(axis=1)
-        ok = sims[np.arange(len(X)), best] >= self.assign_threshold_
-        return np.where(ok, best, -1).astype(np.int64)
+            return np.full(len(X), UNASSIGNED_TOPIC, dtype=np.int64)
+        best, score = best_match(unit_rows(X), self.centroids_)
+        return np.where(score >= self.assign_threshold_, best, UNASSIGNED_TOPIC).astype(np.int64)
 
     def _stage(self, name):
-        model = self
-
-        class _Stage:
-            def __enter__(self):
-                self.t0 = time.perf_counter()
-
-            def __exit__(self, *exc):
-                model.timings_[name] = round(time.perf_counter() - self.t0, 3)
-                if model.verbose and exc[0] is None:
-                    print(f"topics.{name}: {model.timings_[name]:.1f} s", flush=True)
-
-        return _Stage()
+        return self._timer.stage(name)
 
 
 # ---------------------------------------------------------------------- steps
+def topic_namer(params: dict):
+    """The :class:`~landscape.model.naming.TopicNamer` of a topic model with these resolved
+    parameters (``params_``, or a saved ``parameters.topic_model`` record; missing keys: defaults)."""
+    from landscape.model.naming import TopicNamer
+
+    defaults = TopicModel()
+    return TopicNamer(
+        ngram_range=tuple(params.get("ngram_range", defaults.ngram_range)),
+        stop_words=params.get("stop_words") or [],
+        top_n_words=int(params.get("top_n_words", defaults.top_n_words)),
+        vocab_sample=VOCAB_SAMPLE,
+        random_state=int(params.get("random_state", defaults.random_state)),
+    )
+
+
 def nearest_neighbours(X, k: int, *, exact: bool, random_state: int):
     """(indices, cosine distances) of each paper's ``k`` nearest neighbours, itself first."""
     import numpy as np
@@ -473,7 +481,7 @@ def nearest_neighbours(X, k: int, *, exact: bool, random_state: int):
         sims = X[start : start + block] @ X.T
         rows = np.arange(sims.shape[0])
         sims[rows, start + rows] = 2.0  # a paper is its own nearest neighbour
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        part = top_k(sims, k)
         part_sims = np.take_along_axis(sims, part, axis=1)
         order = np.lexsort((part, -part_sims), axis=1)
         idx[start : start + block] = np.take_along_axis(part, order, axis=1)
@@ -565,28 +573,13 @@ def _cluster(reduced, p):
     return np.asarray(model.fit_predict(reduced), dtype=np.int64)
 
 
-def _centroids(X, labels, k):
-    import numpy as np
-
-    centroids = np.zeros((k, X.shape[1]), dtype=np.float32)
-    for t in range(k):
-        mean = X[labels == t].mean(axis=0)
-        centroids[t] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-    return centroids
-
-
 def _tables(X, labels, centroids, sizes, names, groups, group_names):
     """The topic table (one row per topic, with its group) and the group table."""
     import numpy as np
     import pandas as pd
 
     n_topics = len(centroids)
-    sims = X @ centroids.T if n_topics else np.zeros((len(X), 0))
-    reps = []
-    for t in range(n_topics):
-        members = np.flatnonzero(labels == t)
-        best = members[np.lexsort((members, -sims[members, t]))][:5]
-        reps.append([int(i) for i in best])
+    reps = [representatives(X, np.flatnonzero(labels == t), centroids[t]) for t in range(n_topics)]
     topics = pd.DataFrame(
         {
             "topic": np.arange(n_topics, dtype=np.int64),
@@ -629,7 +622,7 @@ def merge_map(X, labels, nr_topics):
     from sklearn.cluster import AgglomerativeClustering
 
     groups = AgglomerativeClustering(n_clusters=nr_topics, metric="cosine", linkage="average").fit_predict(
-        _centroids(X, labels, k)
+        centroids(X, labels, k)
     )
     mapping[1:] = groups
     return mapping
@@ -680,13 +673,11 @@ def reduce_outliers(X, labels, target: float, min_similarity: float):
 
     labels = labels.copy()
     k = int(labels.max() + 1) if labels.size else 0
-    outliers = np.flatnonzero(labels == -1)
+    outliers = np.flatnonzero(labels == UNASSIGNED_TOPIC)
     need = len(outliers) - int(np.floor(target * len(labels) + 1e-9))
     if k == 0 or need <= 0:
         return labels, float(min_similarity)
-    sims = X[outliers] @ _centroids(X, labels, k).T
-    best = sims.argmax(axis=1)
-    score = sims[np.arange(len(outliers)), best]
+    best, score = best_match(X[outliers], centroids(X, labels, k))
     order = np.lexsort((outliers, -score))
     order = order[score[order] >= min_similarity][:need]
     labels[outliers[order]] = best[order]

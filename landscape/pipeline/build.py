@@ -1,14 +1,18 @@
-"""The whole pipeline: inputs → ingest → embeddings → topics → areas → a saved `Landscape`."""
+"""The whole pipeline: inputs → ingest → embeddings → topics → areas → a saved `Landscape`.
+
+The stages it shares with ``update`` live in :mod:`landscape.pipeline.stages`.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import platform
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from landscape.embed.embedder import DEFAULT_MODEL, precomputed_embeddings
 from landscape.errors import LandscapeError
+from landscape.model.placement import knn_place
+from landscape.progress import StageTimer
+from landscape.schema import DEFAULT_RANDOM_STATE, MIN_ABSTRACT_CHARS, UNASSIGNED_TOPIC
 
 # Larger corpora are fitted on a seeded random sample and the rest assigned (``fit_sample="auto"``):
 # past about 150,000 papers UMAP's time and memory grow faster than the gain from more papers
@@ -16,87 +20,25 @@ from landscape.errors import LandscapeError
 AUTO_FIT_THRESHOLD = 150_000
 AUTO_FIT_SAMPLE = 100_000
 
-# Packages whose versions go into every saved landscape and report.
-VERSIONED_PACKAGES = (
-    "landscape",
-    "bertopic",
-    "umap-learn",
-    "hdbscan",
-    "scikit-learn",
-    "sentence-transformers",
-    "torch",
-    "transformers",
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "plotly",
-    "statsmodels",
-)
-
-
-def package_versions() -> dict:
-    """Python and package versions, for the record."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def corpus_hash(corpus) -> str:
-    """A hash of what the topics depend on: ids, titles and abstracts, in order."""
-    h = hashlib.sha256()
-    for row in corpus[["id", "title", "abstract"]].itertuples(index=False):
-        for value in row:
-            h.update(str(value).encode("utf-8"))
-            h.update(b"\x1f")
-        h.update(b"\x1e")
-    return h.hexdigest()
-
-
-class _Timer:
-    def __init__(self, log):
-        self.timings: dict[str, float] = {}
-        self._log = log
-
-    def stage(self, name):
-        timer = self
-
-        class _Stage:
-            def __enter__(self):
-                self.t0 = time.perf_counter()
-                timer._log(f"{name}…")
-
-            def __exit__(self, *exc):
-                seconds = time.perf_counter() - self.t0
-                timer.timings[name] = round(seconds, 3)
-                if exc[0] is None:
-                    timer._log(f"{name}: {seconds:.1f} s")
-
-        return _Stage()
-
 
 def build(
     inputs,
     out_dir=None,
     *,
-    random_state: int = 42,
+    random_state: int = DEFAULT_RANDOM_STATE,
     taxonomy=None,
-    embedding_model: str = "all-MiniLM-L6-v2",
+    embedding_model: str = DEFAULT_MODEL,
     embeddings=None,
     cache_dir=None,
     columns: dict | None = None,
-    min_abstract_chars: int = 50,
+    min_abstract_chars: int = MIN_ABSTRACT_CHARS,
     topic_params: dict | None = None,
     name: str | None = None,
     log=None,
     engine="local",
     address: str | None = None,
     fit_sample: int | str | None = "auto",
+    quiet: bool = False,
 ):
     """Build a topic landscape from corpus files (or an ingested corpus DataFrame).
 
@@ -106,10 +48,11 @@ def build(
     out_dir : where to save the landscape directory (not saved when None)
     random_state : seed reaching every stochastic step (UMAP, clustering, map layout)
     taxonomy : a taxonomy YAML path, a ``Taxonomy``, or None for the bundled AI/ML taxonomy;
-        ``False`` skips area matching
+        ``False`` skips area matching. The taxonomy is saved inside the landscape.
     embedding_model : sentence-transformers model name or local path (default: bundled MiniLM)
     embeddings : precomputed embeddings (array, or a .npy/.parquet/.safetensors path), one row per
-        kept paper in corpus order
+        kept paper in corpus order, taken to come from ``embedding_model`` (which matches them to
+        research areas: vectors of another width fail before any work)
     cache_dir : cache directory for embeddings, and UMAP layouts in its ``layouts/`` folder (None:
         default location, False: no cache); with both cached a rebuild only re-clusters
     topic_params : extra ``TopicModel`` arguments
@@ -119,53 +62,69 @@ def build(
         random sample of this size and the other papers are assigned to its topics (nearest
         centroid rule) and placed on the map by their nearest sampled papers; None: fit on all;
         ``"auto"``: a sample of ``AUTO_FIT_SAMPLE`` papers for corpora over ``AUTO_FIT_THRESHOLD``
+    log : where progress lines go (default: stderr); they also go to the ``landscape`` logger
+    quiet : no progress lines or bars on stderr (the ``landscape`` logger still gets the lines)
+
+    The landscape records the embedding model and width (``embedding_model``, ``embedding_dim``)
+    so that ``update`` embeds new papers alike.
     """
     import numpy as np
 
+    from landscape.analysis.evaluate import quality_metrics
     from landscape.corpus.ingest import ingest_inputs
-    from landscape.corpus.text import strip_urls
-    from landscape.embed import embedder as emb_mod
     from landscape.embed.cache import default_cache_dir
-    from landscape.model.topics import TopicModel
+    from landscape.model.topics import TopicModel, topic_texts
+    from landscape.pipeline import stages
     from landscape.pipeline.engine import get_engine
     from landscape.store import Landscape
 
-    log = log or (lambda message: None)
-    timer = _Timer(log)
+    timer = StageTimer(quiet=quiet, log=log)
     runner = get_engine(engine, address=address)
     if fit_sample not in (None, "auto") and (
         isinstance(fit_sample, bool) or not isinstance(fit_sample, int) or fit_sample < 10
     ):
         raise LandscapeError(f"fit_sample must be an integer >= 10, 'auto' or None, got {fit_sample!r}")
+    tax = stages.taxonomy_for_build(taxonomy)
+    embedder = stages.embedder_for(embedding_model, cache_dir)
+    precomputed = None
+    if embeddings is not None:
+        precomputed = precomputed_embeddings(embeddings)
+        if tax is not None:
+            stages.check_width(
+                precomputed.shape[1],
+                embedder.dim,
+                "the precomputed embeddings",
+                f"the model {embedder.model_id} that matches them to research areas "
+                "(pass the model that made them, or no taxonomy)",
+            )
 
     with timer.stage("ingest"):
         result, sources = ingest_inputs(inputs, columns=columns, min_abstract_chars=min_abstract_chars)
         corpus = result.corpus.reset_index(drop=True)
     if len(corpus) < 10:
         raise LandscapeError(f"{len(corpus)} usable papers: a landscape needs at least 10")
-    log(f"{len(corpus)} papers kept, {len(result.rejects)} rejected")
+    timer.say(f"{len(corpus)} papers kept, {len(result.rejects)} rejected")
 
-    embedder = emb_mod.Embedder(embedding_model, cache_dir=cache_dir)
     with timer.stage("embed"):
-        if embeddings is None:
-            texts = [
-                emb_mod.paper_text(t, a) for t, a in zip(corpus["title"], corpus["abstract"], strict=True)
-            ]
-            vectors = runner.embed(embedder, texts)
+        if precomputed is None:
+            vectors, embed_stats = stages.embed_papers(corpus, embedder, runner, progress=not quiet)
             model_id = embedder.model_id
-            embed_stats = dict(embedder.last_stats_)
         else:
-            vectors = emb_mod.precomputed_embeddings(embeddings, len(corpus))
-            model_id, embed_stats = "precomputed", {}
+            vectors, embed_stats = stages.check_rows(precomputed, len(corpus)), {}
+            # without a taxonomy nothing vouched for the model that made them
+            model_id = embedder.model_id if tax is not None else stages.UNKNOWN_MODEL
 
     with timer.stage("topics"):
-        docs = [strip_urls(f"{t}. {a}") for t, a in zip(corpus["title"], corpus["abstract"], strict=True)]
+        docs = topic_texts(corpus)
         layouts = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / "layouts"
-        model = TopicModel(random_state=random_state, **{"layout_cache": layouts, **(topic_params or {})})
+        model = TopicModel(
+            random_state=random_state,
+            **{"layout_cache": layouts, "verbose": not quiet, **(topic_params or {})},
+        )
         fit_idx = _fit_rows(len(docs), fit_sample, random_state)
         if fit_idx is None:
             model.fit(docs, vectors)
-    timer.timings.update({f"topics.{k}": v for k, v in getattr(model, "timings_", {}).items()})
+    timer.add(getattr(model, "timings_", {}), "topics.")
     if fit_idx is None:
         topics = model.topics_.copy()
         labels = np.asarray(model.labels_)
@@ -173,51 +132,38 @@ def build(
         coords = model.coords_
     else:
         topics, labels, hdbscan_labels, coords = _fit_and_assign(model, docs, vectors, fit_idx, runner, timer)
-    label_of = dict(zip(topics["topic"], topics["label"], strict=True))
 
     with timer.stage("areas"):
-        topic_area, paper_area, taxonomy_name = _match_areas(taxonomy, embedder, model, vectors)
-    topics["area"] = [topic_area[t][0] for t in topics["topic"]]
-    topics["area_score"] = [float(topic_area[t][1]) for t in topics["topic"]]
+        topic_areas, paper_areas = stages.match_areas(
+            tax,
+            embedder.encode,
+            topic_centroids=model.centroids_,
+            topics=model.topics_,
+            paper_vectors=vectors,
+        )
+    stages.set_topic_areas(topics, topic_areas)
     topics["representative_ids"] = [
         [str(corpus["id"].iat[i]) for i in idx] for idx in topics.pop("representative_idx")
     ]
-
-    documents = corpus.copy()
-    documents["topic"] = labels.astype("int64")
-    documents["topic_hdbscan"] = hdbscan_labels.astype("int64")
-    documents["topic_label"] = [label_of.get(t, "unassigned") for t in labels]
-    documents["area"] = paper_area
-    group_of = dict(zip(topics["topic"], topics["group"], strict=True))
-    group_label_of = dict(zip(topics["topic"], topics["group_label"], strict=True))
-    documents["group"] = [int(group_of.get(t, -1)) for t in labels]
-    documents["group_label"] = [group_label_of.get(t, "unassigned") for t in labels]
-    documents["x"] = coords[:, 0].astype("float32")
-    documents["y"] = coords[:, 1].astype("float32")
+    documents = stages.documents_table(corpus, labels, hdbscan_labels, topics, paper_areas, coords)
 
     with timer.stage("evaluate"):
-        from landscape.analysis.evaluate import quality_metrics
-
         quality = quality_metrics(docs, labels, list(topics["keywords"]))
 
-    timer.timings.update({f"embed.{k}": v for k, v in embed_stats.items() if k in ("seconds", "docs_per_s")})
+    timer.add({k: v for k, v in embed_stats.items() if k in ("seconds", "docs_per_s")}, "embed.")
     meta = {
-        "name": name or _default_name(sources),
+        "name": name or stages.default_name(sources),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": sources,
-        "corpus_hash": corpus_hash(corpus),
+        "corpus_hash": stages.corpus_hash(corpus),
         "counts": {
-            **{k: v for k, v in result.counts.items()},
-            "papers": int(len(documents)),
-            "topics": int(len(topics)),
-            "unassigned": int((labels == -1).sum()),
-            "outlier_share": float((labels == -1).mean()),
+            **stages.counts(labels, len(topics), result.counts),
             "outlier_share_hdbscan": float(getattr(model, "hdbscan_outlier_share_", float("nan"))),
         },
-        "date_range": _date_range(documents),
+        "date_range": stages.date_range(documents),
         "random_state": random_state,
-        "embedding_model": model_id,
-        "taxonomy": taxonomy_name,
+        **stages.embedding_record(model_id, vectors.shape[1]),
+        **stages.taxonomy_meta(tax),
         "parameters": {
             "topic_model": model.params_,
             "fit_sample": None if fit_idx is None else len(fit_idx),
@@ -229,16 +175,12 @@ def build(
         "quality": quality,
         # the second level: each group's label, size, topics and the evidence for its label
         "groups": model.groups_.to_dict("records"),
-        "versions": package_versions(),
-        "timings": {},
+        "versions": stages.package_versions(),
+        "timings": dict(timer.timings),
     }
     land = Landscape(documents, topics, meta, vectors.astype("float32"), model.centroids_, result.rejects)
-    meta["timings"] = dict(timer.timings)
     if out_dir is not None:
-        with timer.stage("save"):
-            land.save(out_dir)
-        meta["timings"] = dict(timer.timings)
-        land.save(out_dir)  # again, so the record includes the save time
+        stages.save(land, out_dir, timer, lambda timings: meta.update(timings=timings))
     return land
 
 
@@ -258,13 +200,11 @@ def _fit_and_assign(model, docs, vectors, fit_idx, runner, timer):
     rows refer to the whole corpus."""
     import numpy as np
 
-    from landscape.model.placement import knn_place
-
     n = len(docs)
     with timer.stage("topics.fit_sample"):
         model.fit([docs[i] for i in fit_idx], vectors[fit_idx])
     rest = np.setdiff1d(np.arange(n), fit_idx)
-    labels = np.full(n, -1, dtype=np.int64)
+    labels = np.full(n, UNASSIGNED_TOPIC, dtype=np.int64)
     labels[fit_idx] = model.labels_
     hdbscan_labels = labels.copy()
     hdbscan_labels[fit_idx] = model.hdbscan_labels_
@@ -276,37 +216,7 @@ def _fit_and_assign(model, docs, vectors, fit_idx, runner, timer):
     with timer.stage("topics.place_rest"):
         coords[rest] = knn_place(vectors[rest], vectors[fit_idx], model.coords_)
     topics = model.topics_.copy()
-    topics["size"] = np.bincount(labels[labels >= 0], minlength=len(topics))[: len(topics)].astype(np.int64)
+    assigned = labels[labels != UNASSIGNED_TOPIC]
+    topics["size"] = np.bincount(assigned, minlength=len(topics))[: len(topics)].astype(np.int64)
     topics["representative_idx"] = [[int(fit_idx[i]) for i in idx] for idx in topics["representative_idx"]]
     return topics, labels, hdbscan_labels, coords
-
-
-def _match_areas(taxonomy, embedder, model, vectors):
-    """Area (name, score) per topic id and an area per paper, "unassigned" where none matches."""
-    topic_ids = list(model.topics_["topic"])
-    if taxonomy is False:
-        return {t: ("unassigned", 0.0) for t in topic_ids}, ["unassigned"] * len(vectors), None
-    from landscape.model.taxonomy import assign_areas, load_taxonomy
-
-    tax = taxonomy if hasattr(taxonomy, "areas") else load_taxonomy(taxonomy)
-    topic_result, paper_result = assign_areas(
-        tax,
-        embedder.encode,
-        topic_centroids=model.centroids_,
-        topics=model.topics_,
-        paper_embeddings=vectors,
-    )
-    return dict(zip(topic_ids, topic_result, strict=True)), [a for a, _ in paper_result], tax.name
-
-
-def _date_range(documents) -> list:
-    dates = documents["date"].dropna()
-    if dates.empty:
-        return [None, None]
-    return [dates.min().date().isoformat(), dates.max().date().isoformat()]
-
-
-def _default_name(sources) -> str:
-    if len(sources) == 1:
-        return Path(sources[0]).stem
-    return f"{len(sources)} corpora"

@@ -2,7 +2,7 @@
 
 Two stages are parallel paper by paper: **embedding** and **assigning papers to topics** (nearest
 centroid). Both engines run the same code per batch (:class:`landscape.embed.embedder.Embedder`,
-:func:`landscape.model.placement.nearest_centroid`), so they give the same results; Ray only decides where
+:func:`landscape.model.geometry.nearest_centroid`), so they give the same results; Ray only decides where
 the batches run.
 
 With Ray, embedding goes through Ray Data ``map_batches`` with a callable class that loads the model
@@ -50,7 +50,7 @@ class LocalEngine:
 
     def assign(self, X, centroids, threshold: float):
         """Topic per row of ``X``: nearest centroid at or above ``threshold``, else -1."""
-        from landscape.model.placement import nearest_centroid
+        from landscape.model.geometry import nearest_centroid
 
         return nearest_centroid(X, centroids, threshold)[0]
 
@@ -151,7 +151,7 @@ class RayEngine:
     def assign(self, X, centroids, threshold: float):
         import numpy as np
 
-        from landscape.model.placement import unit_rows
+        from landscape.model.geometry import unit_rows
 
         ray = self._ray()
         X = unit_rows(X)
@@ -274,7 +274,7 @@ class _AssignWorker:
         self.threshold = threshold
 
     def __call__(self, batch):
-        from landscape.model.placement import nearest_centroid
+        from landscape.model.geometry import nearest_centroid
 
         topic, _ = nearest_centroid(batch["data"], self.centroids, self.threshold)
         return {"topic": topic}

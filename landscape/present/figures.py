@@ -2,11 +2,12 @@
 
 Figures are functions of the tidy frames that :mod:`landscape.analysis.trends` returns; they never compute
 statistics themselves. Labels come from paper text, which is untrusted: plotly renders a subset of
-HTML in trace names, tick labels and hover text, so every label is passed through ``html.escape``
+HTML in trace names, tick labels and hover text, so every label is passed through ``present.html.plotly_text``
 before it reaches a figure.
 
-Colours: :func:`topic_colors` gives each topic of a topic table a fixed colour (topics in id order
-walk through one long qualitative palette), unassigned papers (topic -1) are grey, and topics
+Colours: :func:`topic_colors` gives each topic a fixed colour from one long qualitative palette (for a
+landscape, neighbouring topics on the map get clearly different colours; for bare ids, topics walk the
+palette in id order), unassigned papers (topic -1) are grey, and topics
 grouped as "other" are light grey. :func:`area_colors` does the same for research areas. The same
 topic table always gives the same colours, so the map and the trend charts agree.
 """
@@ -14,17 +15,23 @@ topic table always gives the same colours, so the map and the trend charts agree
 from __future__ import annotations
 
 import colorsys
-import html
+
+from landscape.present.html import plotly_text as _esc
+from landscape.schema import UNASSIGNED, UNASSIGNED_TOPIC
 
 UNASSIGNED_COLOR = "#9E9E9E"
 OTHER_COLOR = "#D5D5D5"
 OTHER_LABEL = "other"
-_UNASSIGNED_KEYS = (-1, "unassigned")
+_UNASSIGNED_KEYS = (UNASSIGNED_TOPIC, UNASSIGNED)
 
 
 # ---- colours ---------------------------------------------------------------------------------------
+_LIGHTEST, _CLOSEST_LAB = 86.0, 12.0
+
+
 def _palette() -> list[str]:
-    """A long qualitative palette: plotly's own palettes in a fixed order, greys and repeats removed."""
+    """A long qualitative palette: plotly's own palettes in a fixed order, greys, near-whites and
+    near-repeats removed."""
     from plotly.colors import qualitative
 
     seen, colors = set(), []
@@ -36,7 +43,15 @@ def _palette() -> list[str]:
                 continue
             seen.add(c)
             colors.append(c)
-    return colors
+    # too light to see on white, or hard to tell from an earlier colour: left out
+    import numpy as np
+
+    lab = _lab(colors)
+    keep = []
+    for i in range(len(colors)):
+        if lab[i, 0] <= _LIGHTEST and all(np.linalg.norm(lab[i] - lab[j]) >= _CLOSEST_LAB for j in keep):
+            keep.append(i)
+    return [colors[i] for i in keep]
 
 
 def _extra_color(i: int) -> str:
@@ -60,15 +75,82 @@ def key_colors(keys) -> dict:
     return colors
 
 
-def topic_colors(topics) -> dict[int, str]:
-    """``{topic id: "#RRGGBB"}`` for a topic table (or landscape, or iterable of ids); -1 is grey.
+def _lab(colors):
+    """CIELAB coordinates of ``#RRGGBB`` colours (D65), where distance follows perceived difference."""
+    import numpy as np
 
+    rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in colors])
+    rgb = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = rgb @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
+
+
+# Map neighbours of a topic: its nearest topic centres. Colours this far apart in CIELAB count as
+# clearly different, so among those the least used colour is taken (spreading the palette).
+_MAP_NEIGHBOURS = 8
+_DISTINCT_LAB = 35.0
+
+
+def _map_positions(topics) -> dict:
+    """``{topic: (x, y)}``: the median map position of each topic's papers, when ``topics`` is a landscape."""
+    docs = getattr(topics, "documents", None)
+    if docs is None or not {"x", "y", "topic"} <= set(docs.columns):
+        return {}
+    medians = docs[docs["topic"] >= 0].groupby("topic")[["x", "y"]].median()
+    return {int(t): (float(r.x), float(r.y)) for t, r in medians.iterrows()}
+
+
+def _neighbour_colors(ids, positions) -> dict[int, str]:
+    """Greedy graph colouring: each topic (id order) takes the palette colour most unlike the colours of
+    its nearest topics on the map (least used colour among the clearly different ones)."""
+    import numpy as np
+
+    palette = _palette()
+    lab = _lab(palette)
+    placed = [t for t in ids if t in positions]
+    xy = np.array([positions[t] for t in placed], dtype=float).reshape(-1, 2)
+    near = {t: set() for t in ids}
+    if len(placed) > 1:
+        dist = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)
+        np.fill_diagonal(dist, np.inf)
+        for i, t in enumerate(placed):
+            for j in np.argsort(dist[i], kind="stable")[:_MAP_NEIGHBOURS]:
+                near[t].add(placed[j])
+                near[placed[j]].add(t)
+    chosen, used = {}, np.zeros(len(palette))
+    for t in ids:
+        taken = [palette.index(chosen[u]) for u in near[t] if u in chosen]
+        if taken:
+            gap = np.linalg.norm(lab[:, None, :] - lab[taken][None, :, :], axis=2).min(axis=1)
+        else:
+            gap = np.full(len(palette), np.inf)
+        score = np.minimum(gap, _DISTINCT_LAB)
+        best = np.lexsort((np.arange(len(palette)), used, -score))[0]
+        chosen[t] = palette[best]
+        used[best] += 1
+    return chosen
+
+
+def topic_colors(topics, positions: dict | None = None) -> dict[int, str]:
+    """``{topic id: "#RRGGBB"}`` for a landscape, topic table or iterable of ids; -1 is grey.
+
+    Given a landscape (or ``positions``, ``{topic: (x, y)}`` on the map), topics that lie close on the
+    map never share a colour and get clearly different ones (graph colouring over the long palette),
+    so maps of 30+ topics stay readable. Otherwise topics walk through the palette in id order. Pass
+    the landscape's colours (``colors=topic_colors(land)``) to a trend chart so it agrees with the map.
     Topic -1 always gets a colour, even when the table has no such row, so documents can be coloured
     directly.
     """
+    positions = _map_positions(topics) if positions is None else positions
     frame = getattr(topics, "topics", topics)
     ids = frame["topic"] if hasattr(frame, "columns") else frame
-    colors = key_colors({int(t) for t in ids} | {-1})
+    if positions:
+        keys = sorted({int(t) for t in ids} - {UNASSIGNED_TOPIC})
+        colors = _neighbour_colors(keys, positions)
+        return {UNASSIGNED_TOPIC: UNASSIGNED_COLOR, **colors}
+    colors = key_colors({int(t) for t in ids} | {UNASSIGNED_TOPIC})
     return {int(k): v for k, v in colors.items()}
 
 
@@ -76,25 +158,21 @@ def area_colors(areas) -> dict[str, str]:
     """``{area: "#RRGGBB"}`` for area names (or a table with an ``area`` column); unassigned is grey."""
     frame = getattr(areas, "topics", areas)
     names = frame["area"].dropna() if hasattr(frame, "columns") else areas
-    return key_colors({str(a) for a in names} | {"unassigned"})
+    return key_colors({str(a) for a in names} | {UNASSIGNED})
 
 
 def _colors_for(frame, colors):
     if colors is not None:
         return colors
-    keys = frame["key"].unique().tolist() if len(frame) else []
+    # every key of the landscape when the frame knows them (a list of bursts holds only a few), so
+    # a topic has the same colour in every figure
+    keys = list(frame.attrs.get("keys") or (frame["key"].unique().tolist() if len(frame) else []))
     if frame.attrs.get("by") == "area" or any(isinstance(k, str) for k in keys):
         return area_colors(keys)
     return topic_colors(keys)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
-def _esc(text) -> str:
-    # < > & are what plotly's pseudo-HTML reacts to; it shows &quot; literally, and quotes are
-    # harmless once no tag can open.
-    return html.escape(str(text), quote=False)
-
-
 def _name(key, label, width: int = 60) -> str:
     """A unique display name: ``"3: label"`` for topics, the name itself for areas; long ones cut."""
     text = str(label) if isinstance(key, str) or str(key) == str(label) else f"{key}: {label}"
@@ -136,10 +214,11 @@ def _top_keys(shares, top: int) -> list:
 
 
 def _empty_figure(title: str, message: str):
+    """A small figure that says why there is nothing to draw (no empty axes)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    _layout(fig, title, message)
+    _layout(fig, title, message, height=200, xaxis={"visible": False}, yaxis={"visible": False})
     fig.add_annotation(text=_esc(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     return fig
 
@@ -153,6 +232,34 @@ def _hex_rgba(color: str, alpha: float) -> str:
     c = color.lstrip("#")
     r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+_SHARE_HOVER = (
+    "%{customdata[0]}<br>%{customdata[1]}: %{y:.1%} [%{customdata[4]:.1%}, %{customdata[5]:.1%}] "
+    "(%{customdata[2]:,} of %{customdata[3]:,} papers)%{customdata[6]}<extra></extra>"
+)
+
+
+def _bin_notes(frame) -> list[str]:
+    """Hover suffix per bin: partial and thin bins say so."""
+    notes = []
+    for partial, thin in zip(_flags(frame, "partial"), _flags(frame, "thin"), strict=True):
+        text = ["partial bin: the corpus covers only part of it"] * partial + ["thin bin: few papers"] * thin
+        notes.append("".join(f"<br>{t}" for t in text))
+    return notes
+
+
+def _flags(frame, column) -> list[bool]:
+    return [bool(v) for v in frame[column]] if column in frame.columns else [False] * len(frame)
+
+
+def _bin_markers(frame, color: str) -> dict:
+    """Filled markers for full bins, open circles for partial bins, open diamonds for thin ones."""
+    symbols = [
+        "circle-open" if p else "diamond-open" if t else "circle"
+        for p, t in zip(_flags(frame, "partial"), _flags(frame, "thin"), strict=True)
+    ]
+    return {"symbol": symbols, "size": [9 if s != "circle" else 6 for s in symbols], "color": color}
 
 
 # ---- trend figures -------------------------------------------------------------------------------
@@ -207,7 +314,7 @@ def shares_area_figure(shares, top: int = 10, colors=None, title: str | None = N
         )
         add(grouped, OTHER_LABEL, OTHER_COLOR)
     for key in unassigned:
-        add(shares[shares["key"] == key], "unassigned", UNASSIGNED_COLOR)
+        add(shares[shares["key"] == key], UNASSIGNED, UNASSIGNED_COLOR)
     _layout(
         fig,
         title,
@@ -244,6 +351,7 @@ def shares_line_figure(shares, keys=None, top: int = 5, colors=None, title: str 
             frame["total"],
             frame["share_low"],
             frame["share_high"],
+            _bin_notes(frame),
         )
         # band: upper edge first (invisible), then the lower edge filled up to it
         fig.add_trace(
@@ -280,10 +388,9 @@ def shares_line_figure(shares, keys=None, top: int = 5, colors=None, title: str 
                 name=name,
                 legendgroup=name,
                 line={"color": color},
+                marker=_bin_markers(frame, color),
                 customdata=custom,
-                hovertemplate="%{customdata[0]}<br>%{customdata[1]}: %{y:.1%} "
-                "[%{customdata[4]:.1%}, %{customdata[5]:.1%}] (%{customdata[2]:,} of %{customdata[3]:,})"
-                "<extra></extra>",
+                hovertemplate=_SHARE_HOVER,
             )
         )
     _layout(
@@ -293,6 +400,133 @@ def shares_line_figure(shares, keys=None, top: int = 5, colors=None, title: str 
         xaxis_title="time",
         yaxis={"title": "share of papers", "tickformat": ".1%", "rangemode": "tozero"},
     )
+    return fig
+
+
+def share_panels(
+    shares,
+    keys=None,
+    top: int = 10,
+    colors=None,
+    title: str | None = None,
+    columns: int = 3,
+    window=None,
+    empty: str | None = None,
+):
+    """Small multiples: one panel per topic (``keys`` in that order, or the ``top`` largest), each
+    the topic's share per bin with its Wilson band; counts, interval and partial/thin bins on hover.
+
+    Panels have their own y axis (a 2% topic and a 20% topic both stay readable). Partial bins are
+    open circles, thin bins open diamonds; ``window`` (first, last bin label) shades the growth
+    window. Points sit at the middle of their bin. ``layout.meta["items"]`` lists the keys shown,
+    in order; ``empty`` is the message when there are none.
+    """
+    import math
+
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    what = "research area" if shares.attrs.get("by") == "area" else "topic"
+    level = shares.attrs.get("level", 0.95)
+    keys = (_top_keys(shares, top) if keys is None else list(keys)) if not shares.empty else []
+    keys = [k for k in keys if (shares["key"] == k).any()]
+    one = "this " + what if len(keys) == 1 else f"each {what}"
+    title = title or f"Share of papers in {one} with {level:.0%} intervals, {_freq_word(shares)}"
+    if not keys:
+        fig = _empty_figure(
+            title, "no dated papers to show" if shares.empty else empty or f"no {what}s to show"
+        )
+        fig.update_layout(meta={"items": []})
+        return fig
+    colors = _colors_for(shares, colors)
+    cols = max(1, min(columns, len(keys)))
+    rows = math.ceil(len(keys) / cols)
+    labels = [shares.loc[shares["key"] == k, "label"].iloc[0] for k in keys]
+    names = [_name(k, label) for k, label in zip(keys, labels, strict=True)]
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[_name(k, label, width=45) for k, label in zip(keys, labels, strict=True)],
+        shared_xaxes=True,
+        horizontal_spacing=0.06,
+        vertical_spacing=min(0.3, 80 / (210 * rows)),  # room for each row's ticks and the next titles
+    )
+    for i, (key, name) in enumerate(zip(keys, names, strict=True)):
+        frame = shares[shares["key"] == key]
+        middle = frame["bin_start"] + (frame["bin_end"] - frame["bin_start"]) / 2
+        color = colors.get(key, OTHER_COLOR)
+        cell = {"row": i // cols + 1, "col": i % cols + 1}
+        custom = _custom(
+            [name] * len(frame),
+            frame["bin"],
+            frame["count"],
+            frame["total"],
+            frame["share_low"],
+            frame["share_high"],
+            _bin_notes(frame),
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=middle,
+                y=frame["share_high"],
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+                name=f"{name} upper",
+            ),
+            **cell,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=middle,
+                y=frame["share_low"],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=_hex_rgba(color, 0.25),
+                showlegend=False,
+                hoverinfo="skip",
+                name=f"{name} band",
+            ),
+            **cell,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=middle,
+                y=frame["share"],
+                mode="lines+markers",
+                name=name,
+                showlegend=False,
+                line={"color": color},
+                marker=_bin_markers(frame, color),
+                customdata=custom,
+                hovertemplate=_SHARE_HOVER,
+            ),
+            **cell,
+        )
+        if window is not None:
+            starts = frame.set_index("bin")
+            if window[0] in starts.index and window[1] in starts.index:
+                fig.add_vrect(
+                    x0=starts.loc[window[0], "bin_start"],
+                    x1=starts.loc[window[1], "bin_end"],
+                    fillcolor="#EEEEEE",
+                    opacity=0.5,
+                    line_width=0,
+                    layer="below",
+                    **cell,
+                )
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(showticklabels=True)
+    notes = ["open circles: partial bins", "open diamonds: thin bins"]
+    if window is not None:
+        notes.append(f"grey: growth window {window[0]}–{window[1]}")
+    _layout(fig, title, _subtitle(shares) + ("; " if _subtitle(shares) else "") + ", ".join(notes))
+    fig.update_layout(
+        height=120 + 210 * rows, meta={"items": [str(k) for k in keys]}, showlegend=False, margin={"t": 120}
+    )
+    fig.update_annotations(font_size=12)
     return fig
 
 
@@ -331,22 +565,32 @@ def shares_heatmap(shares, top: int = 30, title: str | None = None):
 def burst_timeline(bursts, top: int | None = 30, colors=None, title: str | None = None):
     """Gantt-like timeline: one bar per burst from its first bin's start to its last bin's end.
 
-    ``bursts`` is a frame from :func:`landscape.analysis.trends.bursts`; with ``top``, only the strongest
-    bursts are drawn.
+    ``bursts`` is a frame from :func:`landscape.analysis.trends.bursts` (``level`` runs are left
+    out); with ``top``, only the strongest are drawn, strongest on top, in the order of the burst
+    table. ``layout.meta["items"]`` lists the keys drawn, in order.
     """
     import plotly.graph_objects as go
 
     what = "research area" if bursts.attrs.get("by") == "area" else "topic"
     s, gamma = bursts.attrs.get("s", 2.0), bursts.attrs.get("gamma", 1.0)
     title = title or f"Bursts per {what} (Kleinberg, s={s:g}, gamma={gamma:g})"
+    if "kind" in bursts.columns:
+        bursts = bursts[bursts["kind"] == "burst"]
+    bursts = bursts[~bursts["key"].isin(_UNASSIGNED_KEYS)] if len(bursts) else bursts
     if bursts.empty:
-        return _empty_figure(title, "no bursts found")
+        fig = _empty_figure(title, "no bursts found")
+        fig.update_layout(meta={"items": []})
+        return fig
     colors = _colors_for(bursts, colors)
-    shown = bursts.nlargest(top, "strength") if top else bursts
-    shown = shown.sort_values(["bin_start", "strength"], ascending=[True, False], kind="stable")
-    names = [_name(k, lab) for k, lab in zip(shown["key"], shown["label"], strict=True)]
+    ordered = bursts.sort_values("strength", ascending=False, kind="stable")
+    shown = ordered.head(top) if top else ordered
+    names = [
+        f"{_name(k, lab)} ({a}–{b})" if a != b else f"{_name(k, lab)} ({a})"
+        for k, lab, a, b in zip(shown["key"], shown["label"], shown["start"], shown["end"], strict=True)
+    ]
     duration_ms = (shown["bin_end"] - shown["bin_start"]).dt.total_seconds().to_numpy() * 1000
-    custom = _custom(names, shown["start"], shown["end"], shown["strength"], shown["papers"])
+    ratio = shown["ratio"] if "ratio" in shown.columns else [float("nan")] * len(shown)
+    custom = _custom(names, shown["start"], shown["end"], shown["strength"], shown["papers"], ratio)
     fig = go.Figure(
         go.Bar(
             orientation="h",
@@ -355,30 +599,41 @@ def burst_timeline(bursts, top: int | None = 30, colors=None, title: str | None 
             y=names,
             marker={"color": [colors.get(k, OTHER_COLOR) for k in shown["key"]]},
             customdata=custom,
-            hovertemplate="%{customdata[0]}<br>burst %{customdata[1]} to %{customdata[2]}<br>"
+            hovertemplate="%{customdata[0]}<br>burst %{customdata[1]} to %{customdata[2]}: "
+            "%{customdata[5]:.1f}× its usual share<br>"
             "strength %{customdata[3]:.1f}, %{customdata[4]:,} papers<extra></extra>",
             showlegend=False,
         )
     )
+    n = len(bursts)
     _layout(
         fig,
         title,
-        f"{len(bursts)} bursts" + (f", strongest {len(shown)} shown" if len(shown) < len(bursts) else ""),
+        f"{n} burst{'s' * (n != 1)}"
+        + (f", strongest {len(shown)} shown" if len(shown) < n else "")
+        + "; a run above the usual share over most of the range is a level, not a burst",
         xaxis={"title": "time", "type": "date"},
         yaxis={"title": what, "autorange": "reversed", "type": "category"},
+        meta={"items": [str(k) for k in shown["key"]]},
+        height=max(320, 140 + 28 * len(shown)),
     )
     return fig
 
 
 def emerging_figure(emerging, top: int = 15, title: str | None = None):
-    """Bar chart of the emerging-topics ranking: the three z-scored components stacked, score marked."""
+    """Bar chart of a ranked list (the emerging or fading list of
+    :mod:`landscape.analysis.trends`): the three components of the ranking score stacked, the score
+    marked, first item on top. ``layout.meta["items"]`` lists the keys drawn, in order."""
     import plotly.graph_objects as go
 
     what = "research areas" if emerging.attrs.get("by") == "area" else "topics"
-    title = title or f"Emerging {what}"
+    verdict = emerging.attrs.get("verdict", "emerging")
+    title = title or f"{verdict.capitalize()} {what}: ranking score"
     if emerging.empty:
-        return _empty_figure(title, f"no {what} to rank")
-    shown = emerging.head(top).iloc[::-1]  # best on top
+        fig = _empty_figure(title, f"no {verdict} {what}")
+        fig.update_layout(meta={"items": []})
+        return fig
+    shown = emerging.head(top)
     names = [_name(k, lab) for k, lab in zip(shown["key"], shown["label"], strict=True)]
     custom = _custom(
         names,
@@ -390,25 +645,27 @@ def emerging_figure(emerging, top: int = 15, title: str | None = None):
         shown["novelty"],
         shown["recent_papers"],
         shown["papers"],
+        shown["share_first"],
+        shown["share_last"],
     )
     hover = (
-        "%{customdata[0]}<br>score %{x:.2f}<br>slope %{customdata[1]:.2f} "
-        "[%{customdata[2]:.2f}, %{customdata[3]:.2f}] log-odds per bin (%{customdata[4]})<br>"
-        "recent burst strength %{customdata[5]:.1f}<br>novelty %{customdata[6]:.2f} "
-        "(%{customdata[7]:,} of %{customdata[8]:,} papers recent)<extra></extra>"
+        "%{customdata[0]}<br>score %{x:.2f} (%{customdata[4]})<br>share %{customdata[9]:.1%} → "
+        "%{customdata[10]:.1%}<br>fitted change %{customdata[1]:+.2f} [%{customdata[2]:.2f}, "
+        "%{customdata[3]:.2f}] log-odds per bin<br>recent burst strength %{customdata[5]:.1f}<br>"
+        "novelty %{customdata[6]:.2f} (%{customdata[7]:,} recent papers)<extra></extra>"
     )
     fig = go.Figure()
     for column, name, color in (
-        ("growth_z", "growth", "#1F77B4"),
-        ("burst_z", "burst", "#D62728"),
-        ("novelty_z", "novelty", "#2CA02C"),
+        ("growth_score", "growth", "#1F77B4"),
+        ("burst_score", "recent burst", "#D62728"),
+        ("novelty_score", "novelty", "#2CA02C"),
     ):
         fig.add_trace(
             go.Bar(
                 orientation="h",
                 x=shown[column],
                 y=names,
-                name=f"{name} (z)",
+                name=name,
                 marker={"color": color},
                 hoverinfo="skip",
             )
@@ -428,10 +685,12 @@ def emerging_figure(emerging, top: int = 15, title: str | None = None):
     _layout(
         fig,
         title,
-        "score = z(growth slope) + z(recent burst strength) + z(novelty)"
+        "score = growth + recent burst + novelty, each scaled by its spread across topics (0 = nothing)"
         + (f"; recent = from {recent}" if recent else ""),
         barmode="relative",
-        xaxis_title="score (sum of z-scores)",
-        yaxis={"title": "", "type": "category"},
+        xaxis_title="score",
+        yaxis={"title": "", "type": "category", "autorange": "reversed"},
+        meta={"items": [str(k) for k in shown["key"]]},
+        height=max(320, 160 + 30 * len(shown)),
     )
     return fig

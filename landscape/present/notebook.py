@@ -20,6 +20,8 @@ import re
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.model.geometry import unit_rows
+from landscape.schema import DEFAULT_RANDOM_STATE
 
 RENDERER = "landscape_inline"
 BUILD_STAMP = ".built-from.json"
@@ -155,7 +157,13 @@ def default_work_dir() -> Path:
 
 
 def build_or_load(
-    inputs, landscape_dir, *, random_state: int = 42, taxonomy=None, rebuild: bool = False, log=None
+    inputs,
+    landscape_dir,
+    *,
+    random_state: int = DEFAULT_RANDOM_STATE,
+    taxonomy=None,
+    rebuild: bool = False,
+    log=None,
 ):
     """The landscape of ``inputs`` saved in ``landscape_dir``: reused when it was built from the same
     files, seed and taxonomy (a stamp file records them), built otherwise."""
@@ -194,7 +202,7 @@ def open_landscape(
     landscape_dir=None,
     corpus=None,
     *,
-    random_state: int = 42,
+    random_state: int = DEFAULT_RANDOM_STATE,
     taxonomy=None,
     work_dir=None,
     log=None,
@@ -293,8 +301,7 @@ def neighbour_topics(land, topic: int, k: int = 5):
     i = int(matches[0])
     centroids = getattr(land, "centroids", None)
     if centroids is not None and len(centroids) == len(topics):
-        c = np.asarray(centroids, dtype="float64")
-        c = c / np.clip(np.linalg.norm(c, axis=1, keepdims=True), 1e-12, None)
+        c = unit_rows(centroids).astype("float64")
         similarity = c @ c[i]
         measure = "cosine similarity of topic centroids"
     else:
@@ -344,7 +351,7 @@ def safe_url(url) -> str | None:
 def _render(template: str, **context):
     from IPython.display import HTML
 
-    from landscape.present.report import template_environment
+    from landscape.present.html import template_environment
 
     return HTML(template_environment().get_template(template).render(**context))
 
@@ -448,8 +455,8 @@ def summary(land):
 
 def quality_panel(land):
     """The quality panel: the numbers recorded when the landscape was built (computed when an older
-    landscape lacks them), as an escaped table (:func:`landscape.analysis.evaluate.quality_table`)."""
-    from landscape.analysis.evaluate import quality_table
+    landscape lacks them), as an escaped table (:func:`landscape.present.quality_text.quality_table`)."""
+    from landscape.present.quality_text import quality_table
 
     table = quality_table(land)[["metric", "shown", "note"]].rename(columns={"shown": "value"})
     return frame_table(table, caption="Topic quality, measured when the landscape was built")
@@ -471,20 +478,3 @@ def topic_card(land, topic: int):
         parent=str(parent) if parent is not None else "",
         keywords=_keywords(row.get("keywords")),
     )
-
-
-def growth_table(growth, verdict: str = "emerging", top: int = 10):
-    """Topics (or areas) of one growth verdict as a table, the strongest change first."""
-    allowed = ("emerging", "stable", "fading", "too little data")
-    if verdict not in allowed:
-        raise LandscapeError(f"verdict must be one of {', '.join(allowed)}; got {verdict!r}")
-    rows = growth[growth["verdict"] == verdict]
-    rows = rows.sort_values("slope", ascending=verdict == "fading", kind="stable").head(int(top))
-    columns = ["key", "label", "papers", "share_first", "share_last", "slope", "slope_low", "slope_high"]
-    what = "areas" if growth.attrs.get("by") == "area" else "topics"
-    caption = (
-        f"{len(rows)} {verdict} {what} (slope: change in log-odds of the share per bin, with its interval)"
-        if len(rows)
-        else f"no {verdict} {what}"
-    )
-    return frame_table(rows, columns=[c for c in columns if c in rows.columns], caption=caption)

@@ -19,7 +19,6 @@ cell.
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import time
@@ -29,8 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.present.html import TEMPLATES, template_environment
+from landscape.schema import DEFAULT_RANDOM_STATE
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 NBCONVERT_TEMPLATE = "landscape"
 DEFAULT_TIMEOUT = 600  # seconds one notebook cell may run
 
@@ -87,30 +87,6 @@ class ReportResult:
     @property
     def failed(self) -> list[NotebookRun]:
         return [r for r in self.runs if r.error]
-
-
-# ---- templates -----------------------------------------------------------------------------------
-@functools.cache
-def template_environment():
-    """Jinja environment over ``landscape/present/templates`` with autoescaping on for every template."""
-    import jinja2
-    from markupsafe import Markup
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        trim_blocks=False,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-    @functools.cache
-    def raw(name: str):
-        # our own script and style files, included verbatim (never paper text)
-        return Markup((TEMPLATES / name).read_text(encoding="utf-8"))
-
-    env.globals["raw"] = raw
-    return env
 
 
 # ---- notebooks -----------------------------------------------------------------------------------
@@ -181,10 +157,19 @@ def _kernel_manager_class():
                     display_name=spec["display_name"],
                     language=spec["language"],
                     metadata=spec["metadata"],
+                    env=kernel_env(),
                 )
             return self._kernel_spec
 
     return CurrentPythonKernelManager
+
+
+def kernel_env() -> dict:
+    """Variables set for the notebook kernels on top of this process's environment (which stays as
+    it is): the Hugging Face offline switches, so a report never downloads, unless already set."""
+    from landscape.embed.models import OFFLINE_ENV
+
+    return {name: os.environ.get(name, value) for name, value in OFFLINE_ENV.items()}
 
 
 def _cell_description(nb_path: Path, error) -> str:
@@ -366,7 +351,7 @@ def report(
     *,
     parameters: dict | None = None,
     notebooks=None,
-    random_state: int = 42,
+    random_state: int = DEFAULT_RANDOM_STATE,
     taxonomy=None,
     landscape_dir=None,
     rebuild: bool = False,
@@ -445,8 +430,6 @@ def report(
         "taxonomy": str(Path(taxonomy).resolve()) if taxonomy else None,
         **parameters,
     }
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the kernel inherits it: never download
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     for name in chosen:
         title, text = known[name]
         result.runs.append(NotebookRun(name, title, text, (executed / f"{name}.ipynb").resolve()))
