@@ -123,7 +123,7 @@ def test_labels_at_two_levels_sit_at_medians(land):
     assert (x, y) == pytest.approx((np.median(members["x"]), np.median(members["y"])), rel=1e-5)
     assert size == len(members) and chars == len(largest["label"])
     # parent topics (groups) label the zoomed-out view: every group, at its papers' median
-    parent = land.documents["topic"].map(land.topics.set_index("topic")["parent"])
+    parent = land.documents["topic"].map(land.topics.set_index("topic")["group"])
     assert len(labels["groups"]) == parent.nunique()
     x, y, text, size, _ = labels["groups"][0]
     group = int(parent.value_counts().index[0])
@@ -217,7 +217,7 @@ def test_initial_view_frames_the_bulk_not_far_off_islands():
 
 def test_labels_of_topics_on_top_of_each_other_are_not_stacked():
     land = synthetic_landscape(n=3000, n_topics=6, seed=5)
-    land.topics = land.topics.drop(columns=["parent", "parent_label"])  # no groups: topics label the map
+    land.topics = land.topics.drop(columns=["group", "group_label"])  # no groups: topics label the map
     docs = land.documents
     big, small = land.topics.sort_values("size", ascending=False)["topic"].iloc[:2]
     at = docs["topic"] == big

@@ -56,7 +56,8 @@ def synthetic():
 @pytest.fixture(scope="module")
 def synthetic_model(synthetic):
     docs, X, _ = synthetic
-    return TopicModel(min_cluster_size=10, min_samples=5, random_state=7).fit(docs, X)
+    # nr_topics=4: where UMAP splits a group in two (it does on some machines), merging rejoins it
+    return TopicModel(min_cluster_size=10, min_samples=5, nr_topics=4, random_state=7).fit(docs, X)
 
 
 def test_init_stores_arguments_verbatim():
@@ -115,7 +116,7 @@ def test_fitted_attributes(synthetic, synthetic_model):
     docs, X, truth = synthetic
     m = synthetic_model
     n_topics = len(m.topics_)
-    assert n_topics in (4, 5)  # one group may split in two (UMAP differs a little across machines)
+    assert n_topics == 4
     assert m.labels_.dtype == np.int64 and m.labels_.shape == (len(docs),)
     assert list(m.topics_.columns) == [
         "topic",
@@ -153,7 +154,7 @@ def test_fitted_attributes(synthetic, synthetic_model):
     for t in range(n_topics):
         members = truth[(m.labels_ == t) & (truth >= 0)]  # (UMAP may pull scattered papers in)
         group = np.bincount(members).argmax()
-        assert (members == group).all() and len(members) >= 36
+        assert (members == group).all() and len(members) >= 34
         label = m.topics_["label"][t].lower()
         assert any(label in phrase or phrase in label for phrase in GROUPS[group]), (label, GROUPS[group])
 
@@ -189,8 +190,9 @@ def test_outlier_target_one_keeps_the_hdbscan_assignment(synthetic):
 def test_transform_assigns_to_fitted_topics(synthetic, synthetic_model):
     docs, X, truth = synthetic
     m = synthetic_model
-    # (k-NN refinement may move a few border papers away from their nearest centroid)
-    assert (m.transform(X)[truth >= 0] == m.labels_[truth >= 0]).mean() >= 0.95
+    # (k-NN refinement moves a few border papers away from their nearest centroid, and merging
+    # moves centroids after outlier reduction chose its similarity threshold)
+    assert (m.transform(X)[truth >= 0] == m.labels_[truth >= 0]).mean() >= 0.85
     # scattered papers that UMAP pulled into a topic are too dissimilar to be assigned afresh
     assert (m.transform(X)[truth == -1] == -1).all()
     far = np.random.default_rng(1).standard_normal((5, X.shape[1])).astype(np.float32)
