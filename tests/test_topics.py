@@ -284,11 +284,12 @@ def test_sample_topics_are_clean_and_outliers_reduced(sample_model):
     labels = m.topics_["label"].tolist()
     assert len(set(labels)) == len(labels)
     for label, keywords in zip(labels, m.topics_["keywords"], strict=True):
-        words = label.lower().replace("-", " ").split()
-        assert 1 <= len(label.split()) <= 3 and len(set(words)) == len(words), label
-        assert words[0] != "of" and words[-1] != "of"
+        for part in label.split(" and "):  # a covering label names two phrases
+            words = part.lower().replace("-", " ").split()
+            assert 1 <= len(part.split()) <= 3 and len(set(words)) == len(words), label
+            assert words[0] != "of" and words[-1] != "of"
         assert len(keywords) == 10
-        for phrase in [label.lower(), *keywords]:
+        for phrase in [*(part.lower() for part in label.split(" and ")), *keywords]:
             tokens = phrase.split()
             assert not set(tokens) & banned, phrase
             assert not (len(tokens) == 1 and tokens[0] in GENERIC), phrase
@@ -313,8 +314,9 @@ def test_bundled_sample_finds_the_real_areas(sample, sample_model, seed):
     unlearning = np.flatnonzero(titles.str.contains("unlearning", case=False))
     assert len(unlearning) == 5
     t, share = _topic_of(m, unlearning)
-    assert share == 1.0 and "unlearning" in m.topics_["label"][t].lower()
-    found = {}
+    assert share == 1.0
+    _named_when_mostly_about(m, t, unlearning, r"unlearning")
+    found = {"unlearning": t}
     for name, pattern, label_pattern in [
         ("moe", r"Mixture[- ]of[- ]Experts", r"expert|moe"),
         ("rag", r"Retriev|RAG", r"retriev|rag"),
@@ -323,9 +325,18 @@ def test_bundled_sample_finds_the_real_areas(sample, sample_model, seed):
         idx = np.flatnonzero(titles.str.contains(pattern, regex=True))
         t, share = _topic_of(m, idx)
         assert share >= 0.5, (name, m.labels_[idx])
-        assert re.search(label_pattern, m.topics_["label"][t], re.I), (name, m.topics_["label"][t])
+        _named_when_mostly_about(m, t, idx, label_pattern)
         found[name] = t
-    assert len(set(found.values())) == 3  # each its own topic
+    assert len(set(found.values())) == 4  # each its own topic
+
+
+def _named_when_mostly_about(m, t, papers, label_pattern):
+    """A topic that is mostly (40%+) about a subject names it; a topic where the subject is one of
+    several gets a label covering what most of its papers share (issue 14: not one member's term)."""
+    in_topic = int((m.labels_[papers] == t).sum())
+    if in_topic >= 0.4 * int((m.labels_ == t).sum()):
+        assert re.search(label_pattern, m.topics_["label"][t], re.I), m.topics_["label"][t]
+    assert m.topics_["label_support"][t] > 0 and m.topics_["label_lift"][t] > 1
 
 
 @pytest.mark.slow
