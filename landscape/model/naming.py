@@ -694,7 +694,10 @@ def pick_label(
         if considered:
             key = max(considered, key=lambda k: considered[k][0] * min(considered[k][1], MIN_LIFT))
             return (key,), *considered[key]
-        fallback = next((k for k in order if k not in taken), None)
+        free = [k for k in order if k not in taken]
+        specific = [k for k in free if not is_plain_word(k, shown_of.get(k, k))]
+        phrases = [k for k in specific if len(content_words(k)) >= 2]
+        fallback = next(iter((phrases if multiword else []) + specific + free), None)
         if fallback is None:
             return (), 0.0, 0.0
         support, lift = support_and_lift(presence.uses(content_words(fallback)), members)
