@@ -138,7 +138,7 @@ def evaluate(
     directory: Annotated[Path, typer.Argument(help="A saved landscape directory.")],
     labels: Annotated[
         str | None,
-        typer.Option("--labels", help="Documents column to compare topics with (e.g. categories)."),
+        typer.Option("--labels", help="Documents column to compare topics and groups with (e.g. categories)"),
     ] = None,
     stability_seed: Annotated[
         int | None,

@@ -53,7 +53,18 @@ def test_saved_directory_is_complete_and_loads(sample):
         "y",
     ):
         assert col in docs.columns, col
-    for col in ("topic", "label", "size", "keywords", "area", "parent", "representative_ids"):
+    for col in (
+        "topic",
+        "label",
+        "size",
+        "keywords",
+        "area",
+        "group",
+        "group_label",
+        "label_support",
+        "label_lift",
+        "representative_ids",
+    ):
         assert col in topics.columns, col
     assert docs["topic"].dtype == np.int64
     assert set(docs["topic"]) - {-1} == set(topics["topic"])

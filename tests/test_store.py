@@ -33,7 +33,7 @@ def _tiny():
             "size": [2],
             "keywords": [["unlearning", "forgetting"]],
             "area": ["machine unlearning"],
-            "parent": [0],
+            "group": [0],
             "representative_ids": [["a", "b"]],
         }
     )
