@@ -263,6 +263,49 @@ def _bin_markers(frame, color: str) -> dict:
 
 
 # ---- trend figures -------------------------------------------------------------------------------
+
+
+def _share_traces(frame, x, name: str, color: str, *, legend: bool) -> list:
+    """One key's share line with its Wilson band: the band's upper edge (invisible), its lower edge
+    filled up to it, then the line with counts, interval and partial/thin bins on hover."""
+    import plotly.graph_objects as go
+
+    group = {"legendgroup": name} if legend else {}
+    edge = {"mode": "lines", "line": {"width": 0}, "showlegend": False, "hoverinfo": "skip", **group}
+    custom = _custom(
+        [name] * len(frame),
+        frame["bin"],
+        frame["count"],
+        frame["total"],
+        frame["share_low"],
+        frame["share_high"],
+        _bin_notes(frame),
+    )
+    return [
+        go.Scatter(x=x, y=frame["share_high"], name=f"{name} upper", **edge),
+        go.Scatter(
+            x=x,
+            y=frame["share_low"],
+            name=f"{name} band",
+            fill="tonexty",
+            fillcolor=_hex_rgba(color, 0.25),
+            **edge,
+        ),
+        go.Scatter(
+            x=x,
+            y=frame["share"],
+            mode="lines+markers",
+            name=name,
+            showlegend=legend,
+            line={"color": color},
+            marker=_bin_markers(frame, color),
+            customdata=custom,
+            hovertemplate=_SHARE_HOVER,
+            **group,
+        ),
+    ]
+
+
 def shares_area_figure(shares, top: int = 10, colors=None, title: str | None = None):
     """Stacked area of the ``top`` largest topics' shares per bin; the rest stacked as "other".
 
@@ -343,56 +386,10 @@ def shares_line_figure(shares, keys=None, top: int = 5, colors=None, title: str 
         if frame.empty:
             continue
         name = _name(key, frame["label"].iloc[0])
-        color = colors.get(key, OTHER_COLOR)
-        custom = _custom(
-            [name] * len(frame),
-            frame["bin"],
-            frame["count"],
-            frame["total"],
-            frame["share_low"],
-            frame["share_high"],
-            _bin_notes(frame),
-        )
-        # band: upper edge first (invisible), then the lower edge filled up to it
-        fig.add_trace(
-            go.Scatter(
-                x=frame["bin_start"],
-                y=frame["share_high"],
-                mode="lines",
-                line={"width": 0},
-                legendgroup=name,
-                showlegend=False,
-                hoverinfo="skip",
-                name=f"{name} upper",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=frame["bin_start"],
-                y=frame["share_low"],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=_hex_rgba(color, 0.2),
-                legendgroup=name,
-                showlegend=False,
-                hoverinfo="skip",
-                name=f"{name} lower",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=frame["bin_start"],
-                y=frame["share"],
-                mode="lines+markers",
-                name=name,
-                legendgroup=name,
-                line={"color": color},
-                marker=_bin_markers(frame, color),
-                customdata=custom,
-                hovertemplate=_SHARE_HOVER,
-            )
-        )
+        for trace in _share_traces(
+            frame, frame["bin_start"], name, colors.get(key, OTHER_COLOR), legend=True
+        ):
+            fig.add_trace(trace)
     _layout(
         fig,
         title,
@@ -423,7 +420,6 @@ def share_panels(
     """
     import math
 
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     what = "research area" if shares.attrs.get("by") == "area" else "topic"
@@ -454,57 +450,9 @@ def share_panels(
     for i, (key, name) in enumerate(zip(keys, names, strict=True)):
         frame = shares[shares["key"] == key]
         middle = frame["bin_start"] + (frame["bin_end"] - frame["bin_start"]) / 2
-        color = colors.get(key, OTHER_COLOR)
         cell = {"row": i // cols + 1, "col": i % cols + 1}
-        custom = _custom(
-            [name] * len(frame),
-            frame["bin"],
-            frame["count"],
-            frame["total"],
-            frame["share_low"],
-            frame["share_high"],
-            _bin_notes(frame),
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=middle,
-                y=frame["share_high"],
-                mode="lines",
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-                name=f"{name} upper",
-            ),
-            **cell,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=middle,
-                y=frame["share_low"],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=_hex_rgba(color, 0.25),
-                showlegend=False,
-                hoverinfo="skip",
-                name=f"{name} band",
-            ),
-            **cell,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=middle,
-                y=frame["share"],
-                mode="lines+markers",
-                name=name,
-                showlegend=False,
-                line={"color": color},
-                marker=_bin_markers(frame, color),
-                customdata=custom,
-                hovertemplate=_SHARE_HOVER,
-            ),
-            **cell,
-        )
+        for trace in _share_traces(frame, middle, name, colors.get(key, OTHER_COLOR), legend=False):
+            fig.add_trace(trace, **cell)
         if window is not None:
             starts = frame.set_index("bin")
             if window[0] in starts.index and window[1] in starts.index:
