@@ -21,6 +21,7 @@ connects to a running cluster.
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 
 from landscape.embed.embedder import _BACKENDS, Embedder, EmbeddingBackend
@@ -69,12 +70,10 @@ class LocalEngine:
         return {"engine": self.name}
 
 
-def block_bounds(n: int, workers: int, min_rows: int = 1) -> list[tuple[int, int]]:
+def block_bounds(n: int, workers: int) -> list[tuple[int, int]]:
     """``(start, stop)`` of the blocks ``n`` rows are cut into for ``workers`` workers:
-    :data:`BLOCKS_PER_WORKER` per worker, at most :data:`MAX_BLOCK_ROWS` rows and (where there are
-    enough rows) at least ``min_rows`` each."""
-    blocks = max(workers * BLOCKS_PER_WORKER, math.ceil(n / MAX_BLOCK_ROWS))
-    blocks = max(1, min(blocks, n // max(1, min_rows), n))
+    :data:`BLOCKS_PER_WORKER` per worker (rows permitting), at most :data:`MAX_BLOCK_ROWS` rows each."""
+    blocks = max(1, min(n, max(workers * BLOCKS_PER_WORKER, math.ceil(n / MAX_BLOCK_ROWS))))
     edges = [round(i * n / blocks) for i in range(blocks + 1)]
     return list(zip(edges[:-1], edges[1:], strict=True))
 
@@ -127,6 +126,7 @@ class RayEngine:
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = False  # the driver shows its own bar, in papers
             ctx.print_on_execution_start = False
+            logging.getLogger("ray.data").setLevel(logging.WARNING)  # a line per job is noise here
         return ray
 
     def resources(self) -> dict:
@@ -173,7 +173,7 @@ class RayEngine:
         if len(X) == 0:
             return np.zeros(0, dtype=np.int64)
         res = self.resources()
-        bounds = block_bounds(len(X), res["workers"], min_rows=self.batch_size)
+        bounds = block_bounds(len(X), res["workers"])
         blocks = [
             pa.table({"row": np.arange(a, b, dtype=np.int64), "data": ArrowTensorArray.from_numpy(X[a:b])})
             for a, b in bounds
@@ -189,7 +189,7 @@ class RayEngine:
         nodes = Counter()
         for batch in ds.iter_batches(batch_format="numpy", batch_size=None):
             topics[batch["row"]] = batch["topic"]
-            nodes.update(batch["node"].tolist())
+            nodes[str(batch["node"][0])] += len(batch["row"])  # a block comes from one task
         _check_complete(topics != -2, "assignment")
         self.last_run_ = {
             "blocks": len(bounds),
@@ -210,7 +210,7 @@ class RayEngine:
         self.blocks_sent_ = 0
         for start in range(0, len(texts), RAY_WAVE):
             wave = texts[start : start + RAY_WAVE]
-            bounds = block_bounds(len(wave), res["workers"], min_rows=self.batch_size)
+            bounds = block_bounds(len(wave), res["workers"])
             blocks = [
                 pa.table({"row": np.arange(start + a, start + b, dtype=np.int64), "text": wave[a:b]})
                 for a, b in bounds
@@ -224,9 +224,12 @@ class RayEngine:
                     "device": res["device"],
                     "threads": res["num_cpus"],
                 },
-                batch_size=self.batch_size,
+                batch_size=min(self.batch_size, min(b - a for a, b in bounds)),  # a block per batch at least
                 batch_format="numpy",
-                compute=ray.data.ActorPoolStrategy(size=min(res["workers"], len(bounds))),
+                # two blocks in flight per worker: the next is ready, the rest go to whoever is free first
+                compute=ray.data.ActorPoolStrategy(
+                    size=min(res["workers"], len(bounds)), max_tasks_in_flight_per_actor=2
+                ),
                 num_gpus=res["num_gpus"],
                 num_cpus=res["num_cpus"],
             )
@@ -287,7 +290,7 @@ class _RayEmbedder(Embedder):
         )
         self.engine = engine
         self.requested = embedder.precision if bf16 else "fp32"  # what the workers are asked for
-        self.precisions, self.nodes, self.blocks = Counter(), Counter(), 0
+        self.precisions, self.nodes, self.blocks, self.timing = Counter(), Counter(), 0, {}
 
     def run_stats(self) -> dict:
         """The run's blocks, nodes and precisions (also kept in the engine's ``last_run_``)."""
@@ -298,6 +301,7 @@ class _RayEmbedder(Embedder):
             "device": res["device"],
             "rows_per_node": dict(self.nodes),
             "precisions": dict(self.precisions),
+            **self.timing,
         }
         used = "+".join(sorted(self.precisions)) or self.last_stats_["precision"]
         return {"precision": used, "blocks": self.blocks, "nodes": len(self.nodes)}
@@ -320,6 +324,7 @@ class _RayEmbedder(Embedder):
             precision=self.requested,
         )
         done = np.zeros(len(texts), bool)
+        started, first, first_rows = time.perf_counter(), None, 0
         with self._progress(len(texts), f"embedding on ray ({self.requested})") as bar:
             for part, out, used, node in stream:
                 idx = order[part]
@@ -343,8 +348,19 @@ class _RayEmbedder(Embedder):
                         )
                         cache = None
                 bar.update(len(idx))
-        self.blocks = self.engine.blocks_sent_
+                if first is None:
+                    first, first_rows = time.perf_counter(), len(idx)
+        ended = time.perf_counter()
         _check_complete(done, "embedding")
+        self.blocks = self.engine.blocks_sent_
+        # the rate once the workers run (after actor start and model load), for throughput reports
+        rest = len(texts) - first_rows
+        steady = rest / (ended - first) if rest and ended > first else None
+        self.timing = {
+            "seconds": round(ended - started, 3),
+            "first_result_s": round(first - started, 3),
+            "steady_docs_per_s": None if steady is None else round(steady, 1),
+        }
 
 
 class _EmbedWorker:
