@@ -73,33 +73,64 @@ def test_blocks_cover_every_row_and_feed_every_worker(n, workers):
     assert max(b - a for a, b in bounds) <= MAX_BLOCK_ROWS
 
 
+# Runs in its own process (a driver of its own, like a real job), so that a stuck cluster can be
+# stopped as a whole: a head and a worker node of one CPU each, then the Ray engine with 2 workers.
+TWO_NODE_JOB = """
+import json, sys
+import numpy as np
+from ray.cluster_utils import Cluster
+from landscape.embed.embedder import Embedder
+from landscape.pipeline.engine import RayEngine
+
+texts = json.loads(sys.stdin.read())
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+engine = RayEngine(address=cluster.address, workers=2, batch_size=4)
+try:
+    cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes(timeout=120)
+    vectors = engine.embed(Embedder(cache_dir=False), texts)
+    run = engine.last_run_
+finally:
+    engine.shutdown()
+    cluster.shutdown()
+np.save(sys.argv[1], vectors)
+print(json.dumps(run))
+"""
+
+
 @pytest.mark.slow
-def test_ray_on_a_two_node_cluster_spreads_blocks_over_both_nodes(monkeypatch):
-    """A real cluster (two raylets, one CPU each), not one process: blocks > 1, both nodes embed,
-    vectors equal the local engine's."""
-    ray = pytest.importorskip("ray")
-    from concurrent.futures import ThreadPoolExecutor
+def test_ray_on_a_two_node_cluster_spreads_blocks_over_both_nodes(tmp_path):
+    """A real cluster (two raylets), not one process: blocks > 1, both nodes embed, and the vectors
+    equal the local engine's at the same precision."""
+    pytest.importorskip("ray")
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
 
-    from ray.cluster_utils import Cluster
-
-    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # a throw-away cluster on this machine
-    if ray.is_initialized():
-        ray.shutdown()  # the local instance of the other tests
     texts = [f"{t} Variant {i}." for i in range(3) for t in TEXTS]
-    local = Embedder(cache_dir=False).encode(texts)
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    pool = ThreadPoolExecutor(1)
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}  # a throw-away cluster on this machine
+    out = tmp_path / "vectors.npy"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TWO_NODE_JOB, str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group: stopped as a whole if it hangs
+    )
     try:
-        cluster.add_node(num_cpus=1)
-        cluster.wait_for_nodes(timeout=120)
-        engine = RayEngine(address=cluster.address, workers=2, batch_size=4)
-        # bounded: a stuck cluster fails the test instead of hanging it
-        remote = pool.submit(engine.embed, Embedder(cache_dir=False), texts).result(timeout=300)
-        run = engine.last_run_
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
-        pool.shutdown(wait=False)
+        stdout, stderr = proc.communicate(json.dumps(texts), timeout=420)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the two-node Ray job did not finish in 420 s")
+    assert proc.returncode == 0, stderr[-3000:]
+    run = json.loads(stdout.strip().splitlines()[-1])
+    remote = np.load(out)
+    local = Embedder(cache_dir=False).encode(texts)
     assert run["blocks"] > 1
     assert len(run["rows_per_node"]) == 2, run["rows_per_node"]  # both nodes got work
     assert sum(run["rows_per_node"].values()) == len(set(texts))
