@@ -208,6 +208,12 @@ def build(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the embedding and layout caches.")
     ] = False,
+    like: Annotated[
+        Path | None,
+        typer.Option(
+            "--like", help="Earlier landscape whose topic ids and names to keep where topics match."
+        ),
+    ] = None,
     quiet: QuietOption = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
@@ -239,10 +245,16 @@ def build(
         fit_sample=sample,
         engine=engine,
         address=address,
+        like=like,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
     )
     counts = land.meta["counts"]
+    if "like" in land.meta:
+        kept = land.meta["like"]
+        typer.echo(
+            f"kept {kept['topics_kept']} topic ids and names of {like}, {kept['topics_new']} new topics"
+        )
     typer.echo(
         f"{counts['papers']} papers, {counts['topics']} topics, "
         f"{counts['outlier_share']:.1%} unassigned, {counts.get('rejected', 0)} rejected"
@@ -304,6 +316,22 @@ def update(
     for g in record["grown"][:10]:
         typer.echo(f"  grew {g['topic']:>3}  {g['before']:>5} -> {g['after']:<5}  {g['label']}")
     typer.echo(f"landscape updated: {land.path} ({len(land.documents)} papers, {len(land.topics)} topics)")
+    for reason in record["rebuild_reasons"]:
+        typer.echo(f"a rebuild is due: {reason} (landscape build INPUTS --like {directory})")
+
+
+@app.command()
+def refresh(
+    config: Annotated[
+        Path, typer.Argument(help="Refresh config YAML (sources, queries, where things live).")
+    ],
+    quiet: QuietOption = False,
+):
+    """Fetch what is new since the last run, update (or rebuild when due) and regenerate the reports."""
+    from landscape.present.living import refresh as run_refresh
+
+    result = run_refresh(config, log=lambda message: typer.echo(message, err=True), quiet=quiet)
+    typer.echo(result.message)
 
 
 @app.command()
@@ -350,6 +378,7 @@ def report(
         Path | None, typer.Option("--landscape-dir", help="Where to build (default: OUT/landscape).")
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build even with unchanged inputs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bar on stderr.")] = False,
 ):
     """Build the landscape if needed, run every notebook and write HTML reports with an index page."""
     import time
@@ -358,8 +387,9 @@ def report(
     from landscape.present.report import report as run_report
 
     start = time.perf_counter()
-    sample = Path(__file__).parent / "data" / "hf_papers_sample.csv"
-    sources = [str(p) for p in inputs] if inputs else [str(sample)]
+    from landscape.locations import sample_corpus
+
+    sources = [str(p) for p in inputs] if inputs else [str(sample_corpus())]
     result = run_report(
         sources if len(sources) > 1 else sources[0],
         out,
@@ -372,6 +402,7 @@ def report(
         timeout=timeout,
         jobs=jobs,
         log=lambda message: typer.echo(message, err=True),
+        quiet=quiet,
     )
     typer.echo(f"{len(result.runs)} reports in {time.perf_counter() - start:.1f} s: {result.index}")
 

@@ -7,6 +7,10 @@ class LandscapeError(Exception):
     """Base class of the errors a user can fix (shown without a traceback on the CLI)."""
 
 
+class NoResults(LandscapeError):
+    """A fetch that found nothing (``landscape refresh`` reads it as "nothing new", not as a failure)."""
+
+
 class CorpusError(LandscapeError):
     """Bad input: names the file, the row (1-based line number) and the field when known."""
 

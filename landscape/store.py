@@ -121,6 +121,13 @@ class Landscape:
             f"{self.outlier_share:.0%} unassigned)"
         )
 
+    def to_bertopic(self, **kwargs):
+        """A fitted BERTopic model with these topics (ids, sizes, labels); see
+        :func:`landscape.model.bertopic_interop.to_bertopic`."""
+        from landscape.model.bertopic_interop import to_bertopic
+
+        return to_bertopic(self, **kwargs)
+
 
 def _read_parquet(path: Path, required):
     import pandas as pd

@@ -124,8 +124,9 @@ def test_many_keys_in_one_lookup(tmp_path):
 
 def test_default_cache_dir_honours_env(monkeypatch, tmp_path):
     monkeypatch.setenv("LANDSCAPE_CACHE_DIR", str(tmp_path / "c"))
-    assert default_cache_dir() == tmp_path / "c"
+    assert default_cache_dir() == tmp_path / "c" / "embeddings"
     monkeypatch.delenv("LANDSCAPE_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert default_cache_dir().parts[-3:] == (".cache", "landscape", "embeddings")
 
 
@@ -317,7 +318,7 @@ def test_cache_disabled_writes_nothing(tmp_path, monkeypatch):
 def test_default_cache_location_is_used(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDSCAPE_CACHE_DIR", str(tmp_path / "default"))
     Embedder(FakeBackend(), cache_dir=None).encode(texts_(5))
-    assert (tmp_path / "default" / FILE_NAME).exists()
+    assert (tmp_path / "default" / "embeddings" / FILE_NAME).exists()
 
 
 def test_failing_cache_writes_warn_and_the_run_goes_on(tmp_path, monkeypatch):

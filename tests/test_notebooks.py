@@ -20,7 +20,9 @@ from report_fixtures import (  # noqa: E402
 )
 
 import landscape.present.notebook as nb  # noqa: E402
+from landscape import locations  # noqa: E402
 from landscape.errors import LandscapeError  # noqa: E402
+from landscape.present import opening  # noqa: E402
 from landscape.present.report import NOTEBOOKS, notebook_dir, notebook_parameters  # noqa: E402
 
 NAMES = [name for name, _, _ in NOTEBOOKS]
@@ -55,14 +57,13 @@ def test_parameters_default_to_the_bundled_sample(name):
     params = notebook_parameters(notebook_dir() / f"{name}.ipynb")
     assert COMMON <= set(params)
     assert params["landscape_dir"] == "None" and params["random_state"] == "42"
-    corpus = json.loads(params["corpus"])
-    assert (notebook_dir() / corpus).resolve() == SAMPLE.resolve()
+    assert params["corpus"] == "None", "None: the bundled sample, found through the package"
     if name in ("topic_trends", "topic_deep_dive"):
         assert json.loads(params["freq"]) in ("month", "quarter", "year")
     if name == "topic_trends":
         assert "window" in params
     if name == "topic_deep_dive":
-        assert {"topic", "query"} <= set(params)
+        assert "topic" in params and "query" not in params, "one parameter: number, label or words"
 
 
 # ---- executed by Papermill (the synthetic hostile landscape) ---------------------------------------
@@ -107,51 +108,83 @@ def test_map_notebook_shows_map_table_and_hierarchy(executed, land):
     assert HOSTILE_LABEL not in html and "&lt;img src=y onerror=" in html
 
 
-def test_deep_dive_takes_topic_and_query(tmp_path_factory, tmp_path):
+def test_deep_dive_takes_a_label_or_words(tmp_path_factory, tmp_path):
     from landscape.present.report import run_notebook
 
     folder = synthetic_report(tmp_path_factory)
     path = notebook_dir() / "topic_deep_dive.ipynb"
-    params = {"landscape_dir": str(folder / "landscape"), "query": "speech audio", "top_n": 3}
+    params = {"landscape_dir": str(folder / "landscape"), "topic": "Speech Audio", "top_n": 3}
     run_notebook(path, tmp_path / "q.ipynb", params, timeout=120)
     html = "\n".join(_html_outputs(nbformat.read(tmp_path / "q.ipynb", as_version=4)))
-    assert "Topic 4: speech audio" in html
+    assert "Topic 4: speech audio" in html and "whose label is" in html
+    assert "Keyword weights per topic" in html
     with pytest.raises(LandscapeError, match=r"topic_deep_dive.ipynb failed in code cell \d+ .*no topic 99"):
         run_notebook(path, tmp_path / "bad.ipynb", {**params, "topic": 99}, timeout=120)
     assert (tmp_path / "bad.ipynb").exists(), "the executed notebook is kept for debugging"
 
 
-def test_default_parameters_find_the_sample_from_the_notebooks_folder(tmp_path, monkeypatch):
-    """With no parameters the notebook reads ../landscape/data/hf_papers_sample.csv relative to its
-    own folder (as in JupyterLab) and reuses a build of it from the cache; seeded here so that no
-    build runs."""
-    from landscape.present.report import run_notebook
+def _seed_sample_build(name: str):
+    """A landscape of the bundled sample, seeded where the notebooks' default build goes
+    (``$LANDSCAPE_CACHE_DIR/landscapes``), so that no build runs."""
+    key = opening.inputs_key([SAMPLE.resolve()], random_state=42)
+    target = locations.cache_dir("landscapes") / f"{SAMPLE.stem}-{key[:12]}"
+    synthetic_landscape(name=name).save(target)
+    (target / opening.BUILD_STAMP).write_text(json.dumps({"key": key}))
+    return target
 
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("LANDSCAPE_BUILD_DIR", str(cache))
-    key = nb.inputs_key([SAMPLE.resolve()], random_state=42)
-    target = cache / f"{SAMPLE.stem}-{key[:12]}"
-    synthetic_landscape(name="seeded sample").save(target)
-    (target / nb.BUILD_STAMP).write_text(json.dumps({"key": key}))
-    run_notebook(notebook_dir() / "landscape_map.ipynb", tmp_path / "out.ipynb", {}, timeout=120)
-    html = "\n".join(_html_outputs(nbformat.read(tmp_path / "out.ipynb", as_version=4)))
+
+def test_copied_notebook_runs_from_any_folder_with_papermill(tmp_path, monkeypatch):
+    """A notebook copied elsewhere and run by papermill from a third folder finds the bundled sample
+    through the installed package (not the working directory) and its build in the cache folder."""
+    import papermill
+
+    monkeypatch.setenv("LANDSCAPE_CACHE_DIR", str(tmp_path / "cache"))
+    _seed_sample_build("seeded sample")
+    copy = tmp_path / "mine" / "map.ipynb"
+    copy.parent.mkdir()
+    shutil.copy(notebook_dir() / "landscape_map.ipynb", copy)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    papermill.execute_notebook(str(copy), "out.ipynb", kernel_name="python3", progress_bar=False)
+    book = nbformat.read(elsewhere / "out.ipynb", as_version=4)
+    html = "\n".join(_html_outputs(book))
     assert "<strong>seeded sample</strong>: 300 papers" in html
+    printed = "".join(o.get("text", "") for c in book.cells for o in c.get("outputs", []))
+    assert "reusing the landscape built earlier" in printed and str(tmp_path / "cache") in printed
+
+
+def test_cache_locations_follow_one_rule(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANDSCAPE_CACHE_DIR", str(tmp_path / "c"))
+    assert opening.default_work_dir() == tmp_path / "c" / "landscapes"
+    from landscape.embed.cache import default_cache_dir
+
+    assert default_cache_dir() == tmp_path / "c" / "embeddings"
+    monkeypatch.delenv("LANDSCAPE_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert locations.cache_dir("layouts") == tmp_path / "xdg" / "landscape" / "layouts"
+    assert locations.sample_corpus().resolve() == SAMPLE.resolve()
 
 
 # ---- helpers: choosing topics -----------------------------------------------------------------------
-def test_pick_topic_by_id_query_or_size(land):
-    assert nb.pick_topic(land, topic=2) == 2
-    assert nb.pick_topic(land, topic="2") == 2
-    assert nb.pick_topic(land, query="Speech AUDIO") == 4
-    assert nb.pick_topic(land, query="federated") == 5
+def test_choose_topic_by_id_label_words_or_size(land):
+    """The synthetic landscape has no embedding model: words decide, and the page says so."""
+    assert nb.choose_topic(land, 2).topic == 2
+    assert nb.choose_topic(land, "2").how == "id"
+    assert nb.choose_topic(land, "Speech AUDIO").how == "label"
+    match = nb.choose_topic(land, "federated clients")
+    assert (match.topic, match.how, match.weak) == (5, "words", False)
+    assert match.candidates.iloc[0]["topic"] == 5 and match.candidates["score"].is_monotonic_decreasing
     largest = land.topics.sort_values("size", ascending=False).iloc[0]["topic"]
-    assert nb.pick_topic(land) == largest
+    assert nb.choose_topic(land).topic == largest and nb.choose_topic(land).how == "largest"
     with pytest.raises(LandscapeError, match="no topic 99"):
-        nb.pick_topic(land, topic=99)
-    with pytest.raises(LandscapeError, match="topic must be a topic number"):
-        nb.pick_topic(land, topic="two")
-    with pytest.raises(LandscapeError, match="no topic matches the query 'quantum chromodynamics'"):
-        nb.pick_topic(land, query="quantum chromodynamics")
+        nb.choose_topic(land, 99)
+    weak = nb.choose_topic(land, "quantum chromodynamics")
+    assert weak.weak
+    page = nb.topic_choice(weak).data
+    assert "Weak match" in page and "words only" in page
+    hostile = nb.topic_choice(nb.choose_topic(land, "<script>alert(1)</script> speech")).data
+    assert "<script>alert" not in hostile and "&lt;script&gt;alert" in hostile
 
 
 def test_neighbours_by_centroid_then_by_map(land):
@@ -279,12 +312,13 @@ def test_renderer_outside_ipython_gives_inline_html(monkeypatch):
 
 
 # ---- helpers: opening or building the landscape ------------------------------------------------------
-def test_open_landscape_from_a_directory(tmp_path, land):
+def test_open_landscape_from_a_directory(tmp_path, land, monkeypatch):
     land.save(tmp_path / "land")
     opened = nb.open_landscape(tmp_path / "land", corpus="ignored.csv")
     assert len(opened.documents) == len(land.documents)
-    with pytest.raises(LandscapeError, match="set `landscape_dir`"):
-        nb.open_landscape(None, None)
+    monkeypatch.setenv("LANDSCAPE_CACHE_DIR", str(tmp_path / "cache"))
+    _seed_sample_build("the sample")
+    assert nb.open_landscape(None, None).name == "the sample", "no corpus: the bundled sample"
     with pytest.raises(LandscapeError, match="nope.csv: no such corpus file"):
         nb.open_landscape(None, str(tmp_path / "nope.csv"))
     with pytest.raises(LandscapeError, match="areas.yaml: no such taxonomy file"):
@@ -316,5 +350,16 @@ def test_build_is_reused_while_inputs_stay_the_same(tmp_path, monkeypatch):
     assert len(calls) == 3, "changed file: built"
     assert len(list(work.iterdir())) == 3
     target = work / next(iter(sorted(p.name for p in work.iterdir())))
-    nb.build_or_load([corpus], target, random_state=1, rebuild=True)
+    opening.build_or_load([corpus], target, random_state=1, rebuild=True)
     assert len(calls) == 4
+
+
+def test_figures_get_a_pixel_height(monkeypatch):
+    """A div of height 100% collapses to a few pixels in JupyterLab's auto-height output area."""
+    import plotly.graph_objects as go
+
+    monkeypatch.setitem(nb._state, "plotly_js_sent", True)
+    plain = nb.figure_html(go.Figure(go.Bar(x=[1], y=[2])))
+    assert plain.startswith(f'<div style="height:{nb.FIGURE_HEIGHT}px;')
+    tall = nb.figure_html(go.Figure(go.Bar(x=[1], y=[2]), layout={"height": 777}).to_dict())
+    assert tall.startswith('<div style="height:777px;')

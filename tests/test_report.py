@@ -259,3 +259,24 @@ def test_report_on_a_corpus_with_hostile_text(tmp_path_factory):
         for raw in HOSTILE_RAW + ("<script>window.__pwned = 'breakout'",):
             assert raw not in html, (name, raw)
         assert 'href="javascript:' not in html
+
+
+# ---- progress ----------------------------------------------------------------------------------------
+def test_report_says_what_it_does_unless_quiet(synthetic, tmp_path, capsys):
+    report(synthetic / "landscape", tmp_path / "loud", notebooks=["topic_deep_dive"])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert any(line.startswith("landscape ") and "papers" in line for line in lines), err
+    assert "topic_deep_dive.ipynb: running" in err
+    assert re.search(r"topic_deep_dive\.html \([\d.]+ [kM]B, notebook [\d.]+ s\)", err), err
+    assert re.search(r"notebooks: +100%.*1/1", err), "the tqdm bar"
+    quiet = [
+        "report",
+        str(synthetic / "landscape"),
+        "-o",
+        str(tmp_path / "q"),
+        "--notebook",
+        "topic_deep_dive",
+    ]
+    assert main([*quiet, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

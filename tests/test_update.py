@@ -286,3 +286,74 @@ def test_update_prints_stage_lines_and_an_embedding_bar(built, tmp_path, capsys)
     assert "embedding (" in err  # the bar shows for 15 texts too
     update(_copy(built, tmp_path / "quiet"), [QEC], cache_dir=False, quiet=True)
     assert capsys.readouterr().err == ""
+
+
+def test_near_duplicates_of_old_topics_go_to_them(built, tmp_path, cache_dir):
+    """A batch of lightly reworded copies of 20 papers: every one joins an existing topic (the
+    build's outlier reduction leaves none out), mostly its original's, and no new topic appears."""
+    sample = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    rows = sample.iloc[20:40].copy()
+    rows["id"] = [f"near-{i}" for i in range(len(rows))]
+    rows["title"] = "Revisiting " + rows["title"]
+    rows["abstract"] = "In this follow-up study, we revisit the question. " + rows["abstract"]
+    path = tmp_path / "near.csv"
+    rows.to_csv(path, index=False)
+    directory = tmp_path / "land"
+    shutil.copytree(built.path, directory)
+    land, record = update(directory, path, cache_dir=cache_dir, quiet=True)
+    assert record["new_topics"] == [] and record["added"] == 20
+    assert record["unassigned"] <= 1  # the build's target is 5%: at most 1 of 20
+    docs = land.documents.set_index("id")
+    original = built.documents["topic"].iloc[20:40].to_numpy()
+    got = np.array([docs.loc[f"near-{i}", "topic"] for i in range(20)])
+    assigned = original != -1
+    assert (got[assigned] == original[assigned]).mean() >= 0.8
+
+
+def test_update_records_drift_and_recomputes_quality(updated):
+    land, record = updated
+    since = record["since_build"]
+    assert since["added"] == 20 and since["papers_at_build"] == len(land.documents) - 20
+    # 20 papers on 100 is under the rebuild share; the unassigned share stays near the build's
+    assert record["rebuild_due"] is False and record["rebuild_reasons"] == []
+    assert abs(since["unassigned_now"] - since["unassigned_at_build"]) <= 0.03
+    assert land.meta["quality"]["papers"] == len(land.documents)
+    assert land.meta["quality"]["topics"] == int((land.topics["size"] > 0).sum())
+
+
+def test_many_new_papers_make_a_rebuild_due(built):
+    from landscape.pipeline.update import REBUILD_ADDED_SHARE, drift
+
+    docs = built.documents.copy()
+    docs["update"] = 0
+    n_new = int(np.ceil(REBUILD_ADDED_SHARE * len(docs)))
+    extra = docs.iloc[:n_new].assign(update=1, topic=-1)
+    verdict = drift(pd.concat([docs, extra], ignore_index=True))
+    assert verdict["rebuild_due"] and len(verdict["rebuild_reasons"]) == 2  # share, and unassigned drift
+    assert not drift(docs)["rebuild_due"]
+
+
+def test_build_like_keeps_ids_and_curated_names(built, tmp_path, cache_dir):
+    previous = tmp_path / "previous"
+    shutil.copytree(built.path, previous)
+    curated = Landscape.load(previous)
+    big = int(curated.topics.sort_values("size").iloc[-1]["topic"])
+    curated.topics.loc[curated.topics["topic"] == big, "label"] = "My curated name"
+    curated.save(previous)
+    land = build(SAMPLE, tmp_path / "rebuilt", random_state=7, cache_dir=cache_dir, like=previous, quiet=True)
+    kept = land.meta["like"]["topics_kept"]
+    assert kept >= len(built.topics) // 2, land.meta["like"]
+    old_ids = set(built.topics["topic"])
+    new_ids = [t for t in land.topics["topic"] if t not in old_ids]
+    assert all(t > max(old_ids) for t in new_ids) and len(new_ids) == land.meta["like"]["topics_new"]
+    # a kept topic shares most of its papers with the topic it was (of the smaller of the two)
+    old = built.documents.set_index("id")["topic"]
+    for row in land.topics.itertuples():
+        if row.topic in old_ids:
+            members = land.documents.loc[land.documents["topic"] == row.topic, "id"]
+            shared = int((old.loc[members] == row.topic).sum())
+            assert shared > 0.5 * min(len(members), int((old == row.topic).sum()))
+    if big in set(land.topics["topic"]):
+        assert land.topic(big)["label"] == "My curated name"
+    saved = Landscape.load(tmp_path / "rebuilt")
+    assert saved.documents["topic_label"].tolist() == land.documents["topic_label"].tolist()

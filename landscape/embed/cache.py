@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from landscape import locations
 from landscape.embed.models import COMPUTE_PRECISIONS as PRECISIONS
 from landscape.errors import LandscapeError
 
@@ -42,9 +43,8 @@ class EmbeddingCacheWarning(UserWarning):
 
 
 def default_cache_dir() -> Path:
-    """``$LANDSCAPE_CACHE_DIR`` when set, else ``~/.cache/landscape/embeddings``."""
-    env = os.environ.get("LANDSCAPE_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "landscape" / "embeddings"
+    """``embeddings/`` under the cache root (:func:`landscape.locations.cache_root`)."""
+    return locations.cache_dir("embeddings")
 
 
 def text_key(text: str) -> bytes:

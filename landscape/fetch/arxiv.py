@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
-from landscape.errors import LandscapeError
+from landscape.errors import LandscapeError, NoResults
 from landscape.fetch.corpus import arxiv_id, records_to_frame
 from landscape.fetch.http import PoliteClient, progress_log, resolve_base_url
 from landscape.fetch.pages import PageStore
@@ -243,5 +243,5 @@ def fetch_arxiv(
     except LandscapeError as exc:
         raise store.explain(exc) from None
     if not records:
-        raise LandscapeError(f"{SOURCE}: no papers match search_query={search!r}")
+        raise NoResults(f"{SOURCE}: no papers match search_query={search!r}")
     return records_to_frame(records[:max_results] if max_results else records)

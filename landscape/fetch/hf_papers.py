@@ -10,7 +10,7 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
-from landscape.errors import LandscapeError
+from landscape.errors import LandscapeError, NoResults
 from landscape.fetch.corpus import arxiv_id, records_to_frame
 from landscape.fetch.http import PoliteClient, progress_log, resolve_base_url
 from landscape.fetch.pages import PageStore
@@ -125,7 +125,7 @@ def fetch_hf_papers(
     except LandscapeError as exc:
         raise store.explain(exc) from None
     if not records:
-        raise LandscapeError(f"{SOURCE}: no papers between {date_from} and {date_to}")
+        raise NoResults(f"{SOURCE}: no papers between {date_from} and {date_to}")
     return records_to_frame(records)
 
 

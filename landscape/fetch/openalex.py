@@ -13,7 +13,7 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from landscape.errors import LandscapeError, require
+from landscape.errors import LandscapeError, NoResults, require
 from landscape.fetch.corpus import arxiv_id, records_to_frame
 from landscape.fetch.http import PoliteClient, progress_log, resolve_base_url
 from landscape.fetch.pages import PageStore
@@ -304,5 +304,5 @@ def fetch_openalex(
     except LandscapeError as exc:
         raise store.explain(exc) from None
     if not records:
-        raise LandscapeError(f"{SOURCE}: no works match search {search!r}")
+        raise NoResults(f"{SOURCE}: no works match search {search!r}")
     return records_to_frame(records[:max_results] if max_results else records)

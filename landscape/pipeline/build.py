@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from landscape import locations
 from landscape.embed.embedder import DEFAULT_MODEL, precomputed_embeddings
 from landscape.errors import LandscapeError
 from landscape.model.placement import knn_place
@@ -38,6 +39,7 @@ def build(
     engine="local",
     address: str | None = None,
     fit_sample: int | str | None = "auto",
+    like=None,
     quiet: bool = False,
 ):
     """Build a topic landscape from corpus files (or an ingested corpus DataFrame).
@@ -62,6 +64,8 @@ def build(
         random sample of this size and the other papers are assigned to its topics (nearest
         centroid rule) and placed on the map by their nearest sampled papers; None: fit on all;
         ``"auto"``: a sample of ``AUTO_FIT_SAMPLE`` papers for corpora over ``AUTO_FIT_THRESHOLD``
+    like : an earlier landscape (or its directory) whose topic ids and labels are kept where topics
+        match by content (:mod:`landscape.pipeline.like`); read before any work
     log : where progress lines go (default: stderr); they also go to the ``landscape`` logger
     quiet : no progress lines or bars on stderr (the ``landscape`` logger still gets the lines)
 
@@ -72,7 +76,6 @@ def build(
 
     from landscape.analysis.evaluate import quality_metrics
     from landscape.corpus.ingest import ingest_inputs
-    from landscape.embed.cache import default_cache_dir
     from landscape.model.topics import TopicModel, topic_texts
     from landscape.pipeline import stages
     from landscape.pipeline.engine import get_engine
@@ -80,6 +83,8 @@ def build(
 
     timer = StageTimer(quiet=quiet, log=log)
     runner = get_engine(engine, address=address)
+    if like is not None and not hasattr(like, "documents"):
+        like = Landscape.load(like)  # a bad --like fails before any work
     if fit_sample not in (None, "auto") and (
         isinstance(fit_sample, bool) or not isinstance(fit_sample, int) or fit_sample < 10
     ):
@@ -116,7 +121,13 @@ def build(
 
     with timer.stage("topics"):
         docs = topic_texts(corpus)
-        layouts = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / "layouts"
+        layouts = (
+            None
+            if cache_dir is False
+            else Path(cache_dir) / "layouts"
+            if cache_dir
+            else locations.cache_dir("layouts")
+        )
         model = TopicModel(
             random_state=random_state,
             **{"layout_cache": layouts, "verbose": not quiet, **(topic_params or {})},
@@ -177,6 +188,11 @@ def build(
         "timings": dict(timer.timings),
     }
     land = Landscape(documents, topics, meta, vectors.astype("float32"), model.centroids_, result.rejects)
+    if like is not None:
+        from landscape.pipeline.like import keep_identities
+
+        land = keep_identities(land, like)
+        meta = land.meta
     if out_dir is not None:
         stages.save(land, out_dir, timer, lambda timings: meta.update(timings=timings))
     return land

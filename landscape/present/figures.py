@@ -694,3 +694,128 @@ def emerging_figure(emerging, top: int = 15, title: str | None = None):
         height=max(320, 160 + 30 * len(shown)),
     )
     return fig
+
+
+# ---- topic views (BERTopic-style) ----------------------------------------------------------------
+def term_weight_bars(weights, title: str | None = None, columns: int = 3):
+    """Horizontal bars of each topic's keyword weights (c-TF-IDF), one panel per topic, from
+    :func:`landscape.analysis.topic_terms.term_weights`."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    title = title or "Keyword weights per topic (c-TF-IDF)"
+    if weights.empty:
+        return _empty_figure(title, "no keywords")
+    topic_ids = list(dict.fromkeys(weights["topic"]))
+    cols = max(1, min(int(columns), len(topic_ids)))
+    rows = -(-len(topic_ids) // cols)
+    labels = weights.drop_duplicates("topic").set_index("topic")["label"]
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[_name(t, labels[t], 40) for t in topic_ids],
+        horizontal_spacing=0.25 / cols + 0.08,
+        vertical_spacing=0.3 / rows,
+    )
+    colors = topic_colors(topic_ids)
+    for i, t in enumerate(topic_ids):
+        part = weights[weights["topic"] == t].iloc[::-1]  # heaviest on top
+        fig.add_trace(
+            go.Bar(
+                x=part["weight"],
+                y=[_esc(term) for term in part["term"]],
+                orientation="h",
+                marker_color=colors[int(t)],
+                customdata=_custom(part["papers"]),
+                hovertemplate="%{y}: weight %{x:.3f}, in %{customdata[0]} papers<extra></extra>",
+                showlegend=False,
+            ),
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
+    _layout(fig, title, "longer bar = more distinctive of the topic", height=110 + 300 * rows)
+    return fig
+
+
+def similarity_heatmap(similarity, title: str | None = None):
+    """Topic-by-topic cosine similarity of centroids, from
+    :func:`landscape.analysis.topic_relations.similarity_matrix` (its order kept)."""
+    import plotly.graph_objects as go
+
+    title = title or "Topic similarity (cosine of topic centroids)"
+    labels = similarity.attrs.get("labels", {})
+    names = [_name(t, labels.get(t, t), 40) for t in similarity.index]
+    n = len(names)
+    fig = go.Figure(
+        go.Heatmap(
+            z=similarity.to_numpy(),
+            x=names,
+            y=names,
+            colorscale="Blues",
+            zmax=1.0,
+            hovertemplate="%{y}<br>%{x}<br>similarity %{z:.2f}<extra></extra>",
+            colorbar={"title": {"text": "cosine"}},
+        )
+    )
+    _layout(
+        fig,
+        title,
+        f"{n} topics, similar ones next to each other; darker = closer in meaning",
+        height=max(450, 200 + 22 * n),
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickangle": -45},
+    )
+    return fig
+
+
+def hierarchy_dendrogram(tree, title: str | None = None):
+    """The topics' merge tree with the distance of each merge, from
+    :func:`landscape.analysis.topic_relations.merge_tree`; a dashed line marks where the tree is
+    cut into the landscape's parent topics."""
+    import plotly.graph_objects as go
+    from scipy.cluster.hierarchy import dendrogram
+
+    title = title or "Topic hierarchy: which topics merge, and at what distance"
+    ids, labels = tree.attrs["topics"], tree.attrs["labels"]
+    d = dendrogram(
+        tree.attrs["linkage"],
+        no_plot=True,
+        labels=[_name(t, lab, 50) for t, lab in zip(ids, labels, strict=True)],
+    )
+    fig = go.Figure()
+    for xs, ys in zip(d["dcoord"], d["icoord"], strict=True):
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": "#4C78A8", "width": 1.5},
+                hovertemplate=f"merge at distance {xs[1]:.3f}<extra></extra>",
+                showlegend=False,
+            )
+        )
+    cut = tree.attrs.get("parent_cut")
+    if cut is not None:
+        fig.add_vline(
+            x=cut,
+            line_dash="dash",
+            line_color="#E45756",
+            annotation_text="parents",
+            annotation_position="top",
+        )
+    n = len(d["ivl"])
+    _layout(
+        fig,
+        title,
+        "Ward linkage of topic centroids; merges further right join less similar topics",
+        height=max(400, 160 + 24 * n),
+        xaxis={"title": {"text": "merge distance"}, "zeroline": False},
+        yaxis={
+            "tickvals": [5 + 10 * i for i in range(n)],
+            "ticktext": d["ivl"],
+            "range": [0, 10 * n],
+            "zeroline": False,
+            "showgrid": False,
+        },
+    )
+    return fig

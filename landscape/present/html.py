@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def safe_url(url) -> str | None:
+    """``url`` if it is an http(s) link, else None: a paper's url field is untrusted."""
+    text = str(url or "").strip()
+    return text if re.match(r"^https?://[^\s\"'<>]+$", text, flags=re.IGNORECASE) else None
 
 
 def plotly_text(text) -> str:

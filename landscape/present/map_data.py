@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from landscape.present.html import safe_url
 from landscape.present.latex import latex_to_text
 from landscape.present.neighbours import NEIGHBOURS, nearest_neighbours
-from landscape.present.notebook import safe_url
 
 # Two blocks: what the panel, list and CSV need first (titles first, searched at once), then the
 # abstracts, most of the bytes, unpacked while the map is already usable.

@@ -3,9 +3,10 @@
 - :func:`setup`: plotly figures as inline HTML with plotly.js sent once, so figures survive
   Papermill and nbconvert (plotly's default Jupyter output is a JSON mimetype that nbconvert drops)
   and reports never load anything from the network.
-- :func:`open_landscape`: the landscape named by a notebook's parameters, opened from a directory
-  or built (once, then reused) from corpus files.
-- :func:`pick_topic`, :func:`neighbour_topics`, :func:`topic_papers`: the deep dive's choices.
+- :func:`open_landscape` (from :mod:`landscape.present.opening`): the landscape named by a
+  notebook's parameters, opened from a directory or built (once, then reused) from corpus files.
+- :func:`choose_topic`, :func:`topic_choice`, :func:`neighbour_topics`, :func:`topic_papers`: the
+  deep dive's choices, and why.
 - :func:`heading`, :func:`topic_table`, :func:`papers_table`, :func:`frame_table`,
   :func:`summary`: escaped HTML (templates in ``landscape/present/templates/``); paper text never becomes
   markup and only http(s) links are made.
@@ -13,18 +14,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
-from pathlib import Path
-
+from landscape.analysis.topic_search import as_list
 from landscape.errors import LandscapeError
 from landscape.model.geometry import unit_rows
-from landscape.schema import DEFAULT_RANDOM_STATE
+from landscape.present.html import safe_url
+from landscape.present.opening import open_landscape  # noqa: F401  (the notebooks' entry point)
 
 RENDERER = "landscape_inline"
-BUILD_STAMP = ".built-from.json"
+FIGURE_HEIGHT = 500  # pixels, for figures that set no height of their own
 _state = {"plotly_js_sent": False}
 
 
@@ -52,11 +49,15 @@ def figure_html(fig) -> str:
 
     from landscape.present.maps import PLOT_CONFIG
 
+    height = (fig.get("layout") or {}).get("height") if isinstance(fig, dict) else fig.layout.height
     return pio.to_html(
         fig,
         include_plotlyjs=_take_plotly_js(),
         full_html=False,
         config={k: v for k, v in PLOT_CONFIG.items() if k != "scrollZoom"},
+        # plotly's default div height is 100%: inside JupyterLab's auto-height output area that is
+        # 0 px and the figure collapses; a height in pixels holds in JupyterLab and exported HTML
+        default_height=f"{height or FIGURE_HEIGHT}px",
     )
 
 
@@ -118,174 +119,40 @@ def show_map(land, **kwargs):
     return HTML(map_html(fig, include_plotlyjs=_take_plotly_js()))
 
 
-# ---- opening or building the landscape -----------------------------------------------------------
-def resolve_paths(paths, what: str = "corpus file") -> list[Path]:
-    """Paths as given (relative to the working directory) made absolute, or a clear error."""
-    if paths is None:
-        return []
-    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    found = []
-    for item in items:
-        path = Path(item).expanduser()
-        if not path.exists():
-            raise LandscapeError(f"{item}: no such {what}")
-        found.append(path.resolve())
-    return found
-
-
-def inputs_key(paths, *, random_state, taxonomy=None) -> str:
-    """A hash of what a build depends on: the corpus files' bytes, the seed and the taxonomy file."""
-    from landscape import __version__
-
-    h = hashlib.sha256()
-    for path in paths:
-        h.update(Path(path).read_bytes())
-        h.update(b"\x1e")
-    h.update(f"{random_state}|{__version__}".encode())
-    if taxonomy:
-        h.update(Path(taxonomy).read_bytes())
-    return h.hexdigest()
-
-
-def default_work_dir() -> Path:
-    """Where notebooks keep the landscapes they build: ``$LANDSCAPE_BUILD_DIR``, else
-    ``~/.cache/landscape/landscapes`` (beside the embedding cache)."""
-    env = os.environ.get("LANDSCAPE_BUILD_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "landscape" / "landscapes"
-
-
-def build_or_load(
-    inputs,
-    landscape_dir,
-    *,
-    random_state: int = DEFAULT_RANDOM_STATE,
-    taxonomy=None,
-    rebuild: bool = False,
-    log=None,
-):
-    """The landscape of ``inputs`` saved in ``landscape_dir``: reused when it was built from the same
-    files, seed and taxonomy (a stamp file records them), built otherwise."""
-    from landscape.store import Landscape
-
-    paths = resolve_paths(inputs)
-    if not paths:
-        raise LandscapeError("no corpus file given: set `corpus` or `landscape_dir`")
-    taxonomy_path = str(resolve_paths(taxonomy, "taxonomy file")[0]) if taxonomy else None
-    key = inputs_key(paths, random_state=random_state, taxonomy=taxonomy_path)
-    landscape_dir = Path(landscape_dir)
-    stamp = landscape_dir / BUILD_STAMP
-    if not rebuild and stamp.exists():
-        try:
-            same = json.loads(stamp.read_text(encoding="utf-8")).get("key") == key
-        except ValueError:
-            same = False
-        if same:
-            return Landscape.load(landscape_dir)
-    from landscape.pipeline.build import build
-
-    land = build(
-        [str(p) for p in paths], landscape_dir, random_state=random_state, taxonomy=taxonomy_path, log=log
-    )
-    record = {
-        "key": key,
-        "inputs": [str(p) for p in paths],
-        "random_state": random_state,
-        "taxonomy": taxonomy_path,
-    }
-    stamp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return land
-
-
-def open_landscape(
-    landscape_dir=None,
-    corpus=None,
-    *,
-    random_state: int = DEFAULT_RANDOM_STATE,
-    taxonomy=None,
-    work_dir=None,
-    log=None,
-):
-    """The landscape a notebook's parameters name.
-
-    With ``landscape_dir`` the saved landscape is opened (``corpus`` is then ignored). Otherwise the
-    corpus file(s) are built into ``work_dir`` (default :func:`default_work_dir`), in a folder named
-    after the inputs' hash, so running the notebook again reuses the build.
-    """
-    from landscape.store import Landscape
-
-    if landscape_dir:
-        return Landscape.load(Path(landscape_dir).expanduser())
-    paths = resolve_paths(corpus)
-    if not paths:
-        raise LandscapeError("set `landscape_dir` (a saved landscape) or `corpus` (corpus files to build)")
-    taxonomy_path = str(resolve_paths(taxonomy, "taxonomy file")[0]) if taxonomy else None
-    key = inputs_key(paths, random_state=random_state, taxonomy=taxonomy_path)
-    target = Path(work_dir or default_work_dir()).expanduser() / f"{paths[0].stem}-{key[:12]}"
-    return build_or_load(paths, target, random_state=random_state, taxonomy=taxonomy_path, log=log or print)
-
-
 # ---- choosing topics ------------------------------------------------------------------------------
-def _words(text) -> list[str]:
-    return re.findall(r"[a-z0-9]+", str(text).lower())
+def choose_topic(land, topic=None, *, k: int = 5):
+    """The deep dive's topic: ``topic`` as an id, a label or free text matched by meaning
+    (:func:`landscape.analysis.topic_search.find_topic`); None: the largest topic."""
+    from landscape.analysis.topic_search import find_topic
+
+    return find_topic(land, topic, k=k)
 
 
-def _keywords(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    try:
-        return [str(v) for v in value]
-    except TypeError:
-        return []
+def topic_choice(match):
+    """Why this topic is shown: how it was chosen, a warning when the match is weak, and the
+    candidates with their scores (similarity by meaning, word matches, the score they add up to)."""
+    from IPython.display import HTML
 
+    from landscape.analysis.topic_search import WEAK_SIMILARITY, WORD_WEIGHT
 
-def pick_topic(land, topic=None, query: str | None = None) -> int:
-    """A topic id: ``topic`` itself (checked), else the best match for ``query``, else the largest topic.
-
-    A query matches words of topic labels (weight 3), keywords (2) and the share of the topic's
-    paper titles that contain them; ties go to the larger topic.
-    """
-    topics = land.topics
-    if topics.empty:
-        raise LandscapeError("this landscape has no topics")
-    if topic is not None:
-        try:
-            number = int(topic)
-        except (TypeError, ValueError):
-            number = None
-        if number is None or isinstance(topic, bool) or str(number) != str(topic).strip():
-            raise LandscapeError(f"topic must be a topic number; got {topic!r}")
-        return int(land.topic(number)["topic"])
-    if not query or not str(query).strip():
-        return int(topics.sort_values(["size", "topic"], ascending=[False, True]).iloc[0]["topic"])
-    terms = set(_words(query))
-    if not terms:
-        raise LandscapeError(f"query {query!r} has no words to match")
-    docs = land.documents
-    title_words = docs["title"].fillna("").map(lambda t: set(_words(t)))
-    best = None
-    for row in topics.itertuples(index=False):
-        label_words = set(_words(row.label))
-        keyword_words = {w for k in _keywords(row.keywords) for w in _words(k)}
-        members = title_words[docs["topic"] == row.topic]
-        title_share = (
-            sum(len(terms & words) for words in members) / (len(members) * len(terms))
-            if len(members)
-            else 0.0
+    best = match.candidates.iloc[0] if match.candidates is not None else None
+    best_similarity = best["similarity"] if best is not None else 0.0
+    html = _render(
+        "topic_choice.html.j2",
+        message=match.message,
+        weak=match.weak,
+        query=match.query or "",
+        best=0.0 if best_similarity != best_similarity else float(best_similarity),
+        threshold=WEAK_SIMILARITY,
+        notes=match.notes,
+    ).data
+    if match.candidates is not None:
+        caption = (
+            f"Candidates for {match.query!r}: score = similarity (meaning) + {WORD_WEIGHT} × words "
+            "(query words in the label, keywords and papers)"
         )
-        score = 3 * len(terms & label_words) + 2 * len(terms & keyword_words) + title_share
-        candidate = (score, int(row.size), -int(row.topic))
-        if best is None or candidate > best:
-            best = candidate
-    if best[0] <= 0:
-        sample = ", ".join(
-            f"{t} ({lab})" for t, lab in zip(topics["topic"][:5], topics["label"][:5], strict=True)
-        )
-        raise LandscapeError(f"no topic matches the query {query!r}; topics include {sample}")
-    return -best[2]
+        html += frame_table(match.candidates, caption=caption).data
+    return HTML(html)
 
 
 def neighbour_topics(land, topic: int, k: int = 5):
@@ -335,19 +202,13 @@ def topic_papers(land, topic: int, *, kind: str = "representative", n: int = 10)
             .drop(columns="_d")
             .head(n)
         )
-    ids = _keywords(land.topic(int(topic)).get("representative_ids"))
+    ids = as_list(land.topic(int(topic)).get("representative_ids"))
     by_id = papers.set_index("id", drop=False)
     chosen = [i for i in ids if i in by_id.index]
     return by_id.loc[chosen].reset_index(drop=True).head(n) if chosen else papers.head(n)
 
 
 # ---- escaped HTML -------------------------------------------------------------------------------
-def safe_url(url) -> str | None:
-    """``url`` if it is an http(s) link, else None: a paper's url field is untrusted."""
-    text = str(url or "").strip()
-    return text if re.match(r"^https?://[^\s\"'<>]+$", text, flags=re.IGNORECASE) else None
-
-
 def _render(template: str, **context):
     from IPython.display import HTML
 
@@ -398,7 +259,7 @@ def topic_table(land, top_n: int | None = None, *, representatives: int = 3, key
     }
     rows = []
     for row in topics.to_dict("records"):
-        reps = [paper[i] for i in _keywords(row.get("representative_ids"))[:representatives] if i in paper]
+        reps = [paper[i] for i in as_list(row.get("representative_ids"))[:representatives] if i in paper]
         rows.append(
             [
                 str(row["topic"]),
@@ -406,7 +267,7 @@ def topic_table(land, top_n: int | None = None, *, representatives: int = 3, key
                 f"{int(row.get('size', 0)):,}",
                 str(row.get("area", "")),
                 str(row.get("parent_label", row.get("parent", ""))),
-                ", ".join(_keywords(row.get("keywords"))[:keywords]),
+                ", ".join(as_list(row.get("keywords"))[:keywords]),
                 reps,
             ]
         )
@@ -459,7 +320,9 @@ def quality_panel(land):
     from landscape.present.quality_text import quality_table
 
     table = quality_table(land)[["metric", "shown", "note"]].rename(columns={"shown": "value"})
-    return frame_table(table, caption="Topic quality, measured when the landscape was built")
+    updates = len((getattr(land, "meta", None) or {}).get("updates") or [])
+    when = f"after the last of {updates} update(s)" if updates else "when the landscape was built"
+    return frame_table(table, caption=f"Topic quality, measured {when}")
 
 
 def topic_card(land, topic: int):
@@ -476,5 +339,5 @@ def topic_card(land, topic: int):
         share=size / n if n else 0.0,
         area=str(row.get("area", "")),
         parent=str(parent) if parent is not None else "",
-        keywords=_keywords(row.get("keywords")),
+        keywords=as_list(row.get("keywords")),
     )

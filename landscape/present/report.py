@@ -35,6 +35,10 @@ NBCONVERT_TEMPLATE = "landscape"
 DEFAULT_TIMEOUT = 600  # seconds one notebook cell may run
 
 # name, title, what the page shows: the reports in the order the index lists them
+# The "what changed this run" page of ``landscape refresh`` (landscape.present.living), linked from
+# the index when present.
+CHANGES_PAGE = "changes.html"
+
 NOTEBOOKS = (
     ("landscape_map", "Landscape map", "Every paper on one interactive map, the topic table and hierarchy."),
     (
@@ -313,6 +317,15 @@ def write_index(out_dir, land, runs, *, generated: str | None = None, timings: d
             }
         )
     counts = meta.get("counts") or {}
+    updates = meta.get("updates") or []
+    history = {
+        "updates": len(updates),
+        "added": sum(int(u.get("added", 0)) for u in updates),
+        "new_topics": sum(len(u.get("new_topics", [])) for u in updates),
+        "last": updates[-1].get("time") if updates else None,
+        "rebuild_reasons": (updates[-1].get("rebuild_reasons") or []) if updates else [],
+        "like": meta.get("like"),
+    }
     text = (
         template_environment()
         .get_template("index.html.j2")
@@ -330,6 +343,8 @@ def write_index(out_dir, land, runs, *, generated: str | None = None, timings: d
             versions=sorted((meta.get("versions") or {}).items()),
             inputs=meta.get("inputs") or [],
             pages=pages,
+            changes=CHANGES_PAGE if (out_dir / CHANGES_PAGE).exists() else None,
+            history=history,
             timings=timings or {},
         )
     )
@@ -358,6 +373,7 @@ def report(
     timeout: int = DEFAULT_TIMEOUT,
     jobs: int | None = None,
     log=None,
+    quiet: bool = False,
 ) -> ReportResult:
     """Build (if needed) and report on a landscape.
 
@@ -372,11 +388,13 @@ def report(
     rebuild : build even when a build from the same inputs exists
     timeout : seconds one notebook cell may run
     jobs : notebooks run at the same time (default: one per CPU core, at most one per notebook)
+    log : where progress lines go (default: stderr); one line per stage and per notebook
+    quiet : no progress lines and no progress bar
     """
-    from landscape.present.notebook import build_or_load
+    from landscape.present.opening import build_or_load
     from landscape.store import Landscape
 
-    log = log or (lambda message: None)
+    log = (lambda message: None) if quiet else _beside_bars(log or _stderr_line)
     out_dir = Path(out_dir).resolve()
     timings: dict[str, float] = {}
     parameters = dict(parameters or {})
@@ -445,6 +463,7 @@ def report(
         if failed.is_set():
             return None  # another notebook failed (the flag is set before this worker takes the next)
         params = {k: v for k, v in base.items() if k in declared[run.name]}
+        log(f"{run.name}.ipynb: running")
         try:
             return run_notebook(folder / f"{run.name}.ipynb", run.notebook, params, timeout=timeout)
         except LandscapeError:
@@ -452,10 +471,16 @@ def report(
             raise
 
     log(f"running {', '.join(f'{n}.ipynb' for n in chosen)} ({jobs} at a time)")
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    from tqdm.auto import tqdm
+
+    with (
+        ThreadPoolExecutor(max_workers=jobs) as pool,
+        tqdm(total=len(chosen), desc="notebooks", unit="notebook", disable=quiet, leave=False) as bar,
+    ):
         futures = {pool.submit(execute, run): run for run in result.runs}
         for future in as_completed(futures):
             run = futures[future]
+            bar.update()
             try:
                 seconds = future.result()
             except LandscapeError as exc:
@@ -464,6 +489,7 @@ def report(
                 continue
             if seconds is None:
                 run.skipped = True
+                log(f"{run.name}.ipynb skipped (another notebook failed)")
                 continue
             run.seconds = seconds
             timings[f"notebook.{run.name}"] = round(seconds, 2)
@@ -478,6 +504,25 @@ def report(
     if result.failed:
         raise ReportError("; ".join(run.error for run in result.failed), result)
     return result
+
+
+def _stderr_line(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def _beside_bars(log):
+    """``log`` writing its lines above the progress bar rather than into it."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    def write(message: str) -> None:
+        with tqdm.external_write_mode(file=sys.stderr):
+            log(message)
+
+    return write
 
 
 def _check_jobs(jobs, n: int) -> int:
