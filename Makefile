@@ -9,7 +9,7 @@ REPORTS ?= reports
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu, or PyPI serves the multi-GB CUDA build.
 TORCH_INDEX ?=
 
-.PHONY: install report test lint bench clean-reports
+.PHONY: install report test test-precisions lint bench clean-reports
 
 install: $(STAMP)
 
@@ -26,6 +26,12 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The suite with embeddings forced to fp32, then to bf16 (what precision="auto" picks depends on
+# the CPU: bf16 where it has native bf16 instructions).
+test-precisions: $(STAMP)
+	LANDSCAPE_PRECISION=fp32 $(BIN)/python -m pytest -q
+	LANDSCAPE_PRECISION=bf16 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check landscape tests bench

@@ -77,8 +77,8 @@ def dev_landscape(n: int | None, seed: int = 0, n_topics: int = 150):
             "label": labels,
             "size": np.bincount(topic[topic >= 0], minlength=n_topics),
             "area": [f"area {t % 8}" for t in range(n_topics)],
-            "parent": np.arange(n_topics) // 5,
-            "parent_label": [f"group {words[(t // 5) % 10]} {t // 5}" for t in range(n_topics)],
+            "group": np.arange(n_topics) // 5,
+            "group_label": [f"group {words[(t // 5) % 10]} {t // 5}" for t in range(n_topics)],
         }
     )
     vectors = rng.standard_normal((len(docs), 384), dtype=np.float32)

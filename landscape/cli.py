@@ -24,10 +24,12 @@ from landscape.embed.static import DEFAULT_DIMS
 from landscape.errors import LandscapeError
 from landscape.schema import DEFAULT_RANDOM_STATE, MIN_ABSTRACT_CHARS
 
+SEED_MAX = 2**32 - 1  # numpy's RandomState takes seeds in [0, 2**32)
+
 app = typer.Typer(
     name="landscape",
     help="Turn a pile of paper abstracts into a map of a research field.",
-    no_args_is_help=True,
+    no_args_is_help=False,  # a bare `landscape` is a usage error (one line, exit 2), not a help page
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -59,13 +61,14 @@ def ingest_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Corpus file to write (.parquet or .csv).")],
     column: ColumnOption = None,
     min_abstract_chars: Annotated[
-        int, typer.Option("--min-abstract-chars", help="Reject abstracts shorter than this.")
+        int, typer.Option("--min-abstract-chars", min=0, help="Reject abstracts shorter than this.")
     ] = MIN_ABSTRACT_CHARS,
 ):
     """Read, clean and validate corpus files; write the corpus and a rejects file beside it."""
     from landscape.corpus.ingest import check_output_path, ingest
 
     check_output_path(out, inputs=inputs)  # before reading a large corpus; never over an input
+    _check_file_output(out)
     columns = _parse_columns(column)
     result = ingest([str(p) for p in inputs], columns=columns, min_abstract_chars=min_abstract_chars)
     corpus_path, rejects_path = result.write(out)
@@ -78,13 +81,15 @@ def ingest_command(
 def trends(
     directory: Annotated[Path, typer.Argument(help="A saved landscape directory.")],
     freq: Annotated[str, typer.Option("--freq", help="Time bins: year, quarter or month.")] = DEFAULT_FREQ,
-    window: Annotated[int, typer.Option("--window", help="Growth window: the last N complete bins.")] = (
-        DEFAULT_WINDOW
-    ),
-    top: Annotated[int, typer.Option("--top", help="Rows per table.")] = DEFAULT_TOP,
-    s: Annotated[float, typer.Option("--s", help="Burst rate multiplier (Kleinberg s > 1).")] = DEFAULT_S,
+    window: Annotated[
+        int, typer.Option("--window", min=2, help="Growth window: the last N complete bins.")
+    ] = DEFAULT_WINDOW,
+    top: Annotated[int, typer.Option("--top", min=1, help="Rows per table.")] = DEFAULT_TOP,
+    s: Annotated[
+        float, typer.Option("--s", min=1, help="Burst rate multiplier (Kleinberg s > 1).")
+    ] = DEFAULT_S,
     gamma: Annotated[
-        float, typer.Option("--gamma", help="Burst entry cost (Kleinberg gamma).")
+        float, typer.Option("--gamma", min=0, help="Burst entry cost (Kleinberg gamma).")
     ] = DEFAULT_GAMMA,
     source: Annotated[
         str | None, typer.Option("--source", help="Shares within one source's papers (e.g. arxiv).")
@@ -133,13 +138,20 @@ def evaluate(
     directory: Annotated[Path, typer.Argument(help="A saved landscape directory.")],
     labels: Annotated[
         str | None,
-        typer.Option("--labels", help="Documents column to compare topics with (e.g. categories)."),
+        typer.Option("--labels", help="Documents column to compare topics and groups with (e.g. categories)"),
     ] = None,
     stability_seed: Annotated[
         int | None,
-        typer.Option("--stability-seed", help="Refit with this seed and report the ARI between runs (slow)."),
+        typer.Option(
+            "--stability-seed",
+            min=0,
+            max=SEED_MAX,
+            help="Refit with this seed and report the ARI between runs (slow).",
+        ),
     ] = None,
-    top_n: Annotated[int, typer.Option("--top-n", help="Keywords per topic for NPMI and diversity.")] = 10,
+    top_n: Annotated[
+        int, typer.Option("--top-n", min=1, help="Keywords per topic for NPMI and diversity.")
+    ] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ):
     """Topic quality of a saved landscape: coherence, diversity, outliers, sizes, NMI/ARI vs labels."""
@@ -153,6 +165,15 @@ def evaluate(
         typer.echo(json.dumps({"landscape": str(directory), **quality}, indent=2))
     else:
         typer.echo(format_quality(quality, name=str(directory)))
+
+
+def _check_file_output(path: Path) -> None:
+    """An output file must not be a folder, and its folder must be writable (checked before work)."""
+    from landscape.store import check_writable_location
+
+    if path.is_dir():
+        raise LandscapeError(f"{path}: is a folder; give a file name to write")
+    check_writable_location(path)
 
 
 def _parse_columns(pairs: list[str] | None) -> dict | None:
@@ -173,7 +194,7 @@ def build(
     inputs: Annotated[list[Path], typer.Argument(help="Corpus files (CSV, JSONL, JSON, Parquet, …).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Landscape directory to write.")],
     random_state: Annotated[
-        int, typer.Option("--random-state", help="Seed for every stochastic step.")
+        int, typer.Option("--random-state", min=0, max=SEED_MAX, help="Seed for every stochastic step.")
     ] = DEFAULT_RANDOM_STATE,
     taxonomy: Annotated[
         Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML (default: bundled AI/ML).")
@@ -186,12 +207,14 @@ def build(
     ] = None,
     column: ColumnOption = None,
     min_cluster_size: Annotated[
-        int | None, typer.Option("--min-cluster-size", help="Smallest topic (default: scaled).")
+        int | None, typer.Option("--min-cluster-size", min=2, help="Smallest topic (default: scaled).")
     ] = None,
     min_samples: Annotated[
-        int | None, typer.Option("--min-samples", help="HDBSCAN min_samples (default: scaled).")
+        int | None, typer.Option("--min-samples", min=1, help="HDBSCAN min_samples (default: scaled).")
     ] = None,
-    nr_topics: Annotated[int | None, typer.Option("--nr-topics", help="Merge topics to this count.")] = None,
+    nr_topics: Annotated[
+        int | None, typer.Option("--nr-topics", min=1, help="Merge topics to this count.")
+    ] = None,
     clusterer: Annotated[
         str | None, typer.Option("--clusterer", help="hdbscan (default) or fast_hdbscan.")
     ] = None,
@@ -217,8 +240,13 @@ def build(
     quiet: QuietOption = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
+    from landscape.model.topics import CLUSTERERS
     from landscape.pipeline.build import build as run_build
+    from landscape.store import check_save_path
 
+    check_save_path(out)  # before minutes of embedding
+    if clusterer is not None and clusterer not in CLUSTERERS:
+        raise LandscapeError(f"--clusterer must be one of {', '.join(CLUSTERERS)}; got {clusterer!r}")
     if fit_sample in ("auto", "all"):
         sample = None if fit_sample == "all" else "auto"
     elif fit_sample.isdigit():
@@ -281,7 +309,7 @@ def update(
     ] = None,
     column: ColumnOption = None,
     min_topic_size: Annotated[
-        int | None, typer.Option("--min-topic-size", help="Smallest new topic (default: scaled).")
+        int | None, typer.Option("--min-topic-size", min=2, help="Smallest new topic (default: scaled).")
     ] = None,
     engine: EngineOption = "local",
     address: AddressOption = None,
@@ -340,7 +368,7 @@ def distill(
     base: Annotated[
         str, typer.Option("--base", help="Sentence-transformers model to distill from (local).")
     ] = DEFAULT_MODEL,
-    dims: Annotated[int, typer.Option("--dims", help="Vector length after PCA.")] = DEFAULT_DIMS,
+    dims: Annotated[int, typer.Option("--dims", min=1, help="Vector length after PCA.")] = DEFAULT_DIMS,
 ):
     """Distill a fast static embedding model (model2vec) from a local model; use it with --model."""
     from landscape.embed.static import distill_static_model
@@ -357,7 +385,7 @@ def report(
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the HTML reports.")] = Path("reports"),
     random_state: Annotated[
-        int, typer.Option("--random-state", help="Seed for the build.")
+        int, typer.Option("--random-state", min=0, max=SEED_MAX, help="Seed for the build.")
     ] = DEFAULT_RANDOM_STATE,
     taxonomy: Annotated[Path | None, typer.Option("--taxonomy", help="Research-area taxonomy YAML.")] = None,
     parameter: Annotated[
@@ -370,9 +398,12 @@ def report(
     notebook: Annotated[
         list[str] | None, typer.Option("--notebook", help="Run only this notebook (repeatable).")
     ] = None,
-    timeout: Annotated[int, typer.Option("--timeout", help="Seconds one notebook cell may run.")] = 600,
+    timeout: Annotated[
+        int, typer.Option("--timeout", min=1, help="Seconds one notebook cell may run.")
+    ] = 600,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Notebooks run at once (default: one per CPU core).")
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Notebooks run at once (default: one per CPU core)."),
     ] = None,
     landscape_dir: Annotated[
         Path | None, typer.Option("--landscape-dir", help="Where to build (default: OUT/landscape).")
@@ -386,6 +417,9 @@ def report(
     from landscape.present.report import parse_parameters
     from landscape.present.report import report as run_report
 
+    if out.exists() and not out.is_dir():
+        raise LandscapeError(f"{out}: is a file; reports are written into a folder")
+    _check_file_output(out / "index.html")
     start = time.perf_counter()
     from landscape.locations import sample_corpus
 
@@ -411,7 +445,7 @@ def report(
 
 fetch_app = typer.Typer(
     help="Fetch papers from arXiv, Hugging Face daily papers or OpenAlex into a corpus file.",
-    no_args_is_help=True,
+    no_args_is_help=False,
 )
 app.add_typer(fetch_app, name="fetch")
 
@@ -423,9 +457,9 @@ _BaseUrl = Annotated[
     typer.Option("--base-url", help="Endpoint to use instead of the public service (mirror, proxy)."),
 ]
 _Timeout = Annotated[
-    float, typer.Option("--timeout", help="Total seconds one request may take before retrying.")
+    float, typer.Option("--timeout", min=0.1, help="Total seconds one request may take before retrying.")
 ]
-_Retries = Annotated[int, typer.Option("--retries", help="Retries on 429/5xx errors and timeouts.")]
+_Retries = Annotated[int, typer.Option("--retries", min=0, help="Retries on 429/5xx errors and timeouts.")]
 _KeepPages = Annotated[
     bool, typer.Option("--keep-pages", help="Keep the fetched pages (<out>.pages/) after writing.")
 ]
@@ -463,8 +497,12 @@ def fetch_arxiv_command(
     date_to: Annotated[
         str | None, typer.Option("--to", help="Submitted on or before (YYYY[-MM[-DD]]).")
     ] = None,
-    max_results: Annotated[int | None, typer.Option("--max", help="Stop after this many papers.")] = None,
-    page_size: Annotated[int, typer.Option("--page-size", help="Papers per request (1-2000).")] = 200,
+    max_results: Annotated[
+        int | None, typer.Option("--max", min=1, help="Stop after this many papers.")
+    ] = None,
+    page_size: Annotated[
+        int, typer.Option("--page-size", min=1, max=2000, help="Papers per request (1-2000).")
+    ] = 200,
     base_url: _BaseUrl = None,
     timeout: _Timeout = 30.0,
     retries: _Retries = 4,
@@ -476,6 +514,7 @@ def fetch_arxiv_command(
     from landscape.fetch.pages import pages_dir_for
 
     check_output_path(out)
+    _check_file_output(out)
     frame = fetch_arxiv(
         query,
         date_from=date_bound(date_from, end=False, option="--from"),
@@ -511,6 +550,7 @@ def fetch_hf_papers_command(
     from landscape.fetch.pages import pages_dir_for
 
     check_output_path(out)
+    _check_file_output(out)
     if not page and (date_from is None or date_to is None):
         raise LandscapeError("fetch hf-papers needs --from and --to, or --page FILE")
     frames = [read_hf_papers_page(path) for path in page or []]
@@ -540,7 +580,9 @@ def fetch_openalex_command(
     to_year: Annotated[
         int | None, typer.Option("--to-year", help="Published in or before this year.")
     ] = None,
-    max_results: Annotated[int | None, typer.Option("--max", help="Stop after this many works.")] = None,
+    max_results: Annotated[
+        int | None, typer.Option("--max", min=1, help="Stop after this many works.")
+    ] = None,
     email: Annotated[
         str | None,
         typer.Option("--email", help="Your e-mail for OpenAlex's polite pool (env LANDSCAPE_EMAIL)."),
@@ -556,6 +598,7 @@ def fetch_openalex_command(
     from landscape.fetch.pages import pages_dir_for
 
     check_output_path(out)
+    _check_file_output(out)
     frame = fetch_openalex(
         search,
         from_year=from_year,
@@ -579,11 +622,12 @@ def fetch_merge_command(
     from landscape.fetch.corpus import check_output_path, read_fetched
 
     check_output_path(out)
+    _check_file_output(out)
     _fetch_save([read_fetched(path) for path in inputs], out, keep_pages=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script: user errors are one line (exit 2), never a traceback."""
     try:
         app(args=argv, prog_name="landscape", standalone_mode=False)
     except LandscapeError as exc:
@@ -591,17 +635,32 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         return 1
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+    except Exception as exc:
+        if _is_click_error(exc):
+            return _show_usage_error(exc)
         raise
     return 0
+
+
+def _is_click_error(exc: Exception) -> bool:
+    """A usage error from click, or from the copy of click that typer bundles (typer >= 0.17)."""
+    import click
+
+    return isinstance(exc, (click.ClickException, typer.TyperException)) and hasattr(exc, "show")
+
+
+def _show_usage_error(exc) -> int:
+    """The command's usage line and the error in one line; exit 2 (click's usage errors are 2)."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        typer.echo(ctx.get_usage(), err=True)
+    message = " ".join(exc.format_message().split())  # click may wrap the message over lines
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    typer.echo(f"error: {message}{hint}", err=True)
+    return max(exc.exit_code, 2) if ctx is not None else 2
 
 
 if __name__ == "__main__":

@@ -50,4 +50,46 @@ MIN_ABSTRACT_CHARS = 50
 
 # Columns a build adds to the corpus in documents.parquet; a user's extra input column of one of
 # these names (or of a corpus column) is kept as ``user_<name>`` (see corpus.columns.extra_names).
-DOCUMENT_COLUMNS = ("topic", "topic_hdbscan", "topic_label", "area", "parent", "x", "y", "update")
+DOCUMENT_COLUMNS = (
+    "topic",
+    "topic_hdbscan",
+    "topic_label",
+    "area",
+    "group",
+    "group_label",
+    "x",
+    "y",
+    "update",
+)
+
+# The second level of a landscape: every topic (topics.parquet) and paper (documents.parquet) carries
+# its group id (-1 = unassigned) and the group's label.
+GROUP_COLUMNS = ("group", "group_label")
+# Why a topic is named as it is (topics.parquet): c-TF-IDF weight of each keyword, the share of its
+# papers using the label's words, and that share against the rest of the corpus.
+LABEL_EVIDENCE_COLUMNS = ("keyword_weights", "label_support", "label_lift")
+
+# ---- the saved landscape ------------------------------------------------------------------------
+# Column -> kind in a saved landscape's tables (``landscape.store`` checks them on save and load).
+# Kinds: "str" (text, may be missing), "int", "float", "datetime", "list" (a list of values).
+# Required columns are what every consumer reads; the others are checked whenever present
+# (``update`` is written by ``landscape update``: 0 for the build, then 1, 2, ...).
+_KINDS = {"date": "datetime", "x": "float", "y": "float"}
+_KINDS.update(dict.fromkeys(("topic", "topic_hdbscan", "group", "update"), "int"))
+DOCUMENT_SCHEMA = {c: _KINDS.get(c, "str") for c in CORPUS_COLUMNS + DOCUMENT_COLUMNS}
+REQUIRED_DOCUMENT_COLUMNS = ("id", "title", "date", "topic", "topic_label", "area", "x", "y")
+TOPIC_SCHEMA = {
+    "topic": "int",
+    "label": "str",
+    "size": "int",
+    "keywords": "list",
+    "group": "int",
+    "group_label": "str",
+    "area": "str",
+    "area_score": "float",
+    "representative_ids": "list",
+    "keyword_weights": "list",
+    "label_support": "float",
+    "label_lift": "float",
+}
+REQUIRED_TOPIC_COLUMNS = ("topic", "label", "size", "keywords", "area", "group")

@@ -532,7 +532,7 @@ def _no_overlap(labels):
 def test_zooming_in_switches_group_labels_to_topic_labels(explore):
     land, visit = explore
     page = visit.page
-    groups = set(land.topics["parent_label"])
+    groups = set(land.topics["group_label"])
     topic_labels = set(land.topics["label"])
     page.evaluate(f"() => Plotly.relayout({GD}, {{'xaxis.autorange': true, 'yaxis.autorange': true}})")
     page.wait_for_function(f"() => {GD}.landscapeMapState.labelLevel === 'groups'")

@@ -163,6 +163,7 @@ def test_auto_precision_rule(flags, expected):
 
 
 def test_auto_precision_respects_what_the_backend_supports(monkeypatch):
+    monkeypatch.delenv("LANDSCAPE_PRECISION", raising=False)
     monkeypatch.setattr(emb_mod, "_cpu_flags", lambda: {"avx512_bf16"})
     assert Embedder(TinyBackend(), cache_dir=False).resolved_precision() == "bf16"
     assert Embedder(TinyBackend(precisions=("fp32",)), cache_dir=False).resolved_precision() == "fp32"
@@ -173,6 +174,23 @@ def test_auto_precision_respects_what_the_backend_supports(monkeypatch):
     assert backend.calls[0][1] == "fp32" and emb.last_stats_["precision"] == "fp32"
     with pytest.raises(LandscapeError, match="does not support precision 'bf16'"):
         Embedder(TinyBackend(precisions=("fp32",)), precision="bf16", cache_dir=False).encode(["x"])
+
+
+def test_precision_env_var_forces_what_auto_runs(monkeypatch):
+    monkeypatch.setattr(emb_mod, "_cpu_flags", lambda: {"avx512f"})  # auto alone would pick fp32
+    monkeypatch.setenv("LANDSCAPE_PRECISION", "bf16")
+    backend = TinyBackend()
+    emb = Embedder(backend, cache_dir=False)
+    emb.encode(["x"])
+    assert backend.calls[0][1] == "bf16" and emb.last_stats_["precision"] == "bf16"
+    # an explicit precision wins over the variable
+    assert Embedder(TinyBackend(), precision="fp32", cache_dir=False).resolved_precision() == "fp32"
+    monkeypatch.setattr(emb_mod, "_cpu_flags", lambda: {"avx512_bf16"})
+    monkeypatch.setenv("LANDSCAPE_PRECISION", "fp32")
+    assert Embedder(TinyBackend(), cache_dir=False).resolved_precision() == "fp32"
+    monkeypatch.setenv("LANDSCAPE_PRECISION", "fp16")
+    with pytest.raises(LandscapeError, match="LANDSCAPE_PRECISION must be one of fp32, bf16"):
+        Embedder(TinyBackend(), cache_dir=False).resolved_precision()
 
 
 # ---- progress and stats ---------------------------------------------------------------------------

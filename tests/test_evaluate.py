@@ -167,6 +167,9 @@ def test_label_agreement_all_and_assigned_by_hand():
     # all: clusters {0: cv cv, 1: cl, -1: cl}; H(C) = ln 2, H(K) = 1.5 ln 2, H(C|K) = 0, H(K|C) = 0.5 ln 2
     # homogeneity 1, completeness 1 - 0.5/1.5 = 2/3, NMI = ln 2 / ((ln 2 + 1.5 ln 2) / 2) = 0.8
     # ARI: sum C(n_ij, 2) = 1, classes 2, clusters 1, pairs 6 -> (1 - 2/6) / (1.5 - 2/6) = 4/7
+    assert got["all"]["ami"] is not None and got["all"]["ami"] <= got["all"]["nmi"]  # chance-corrected
+    got["all"].pop("ami")
+    got["assigned"].pop("ami", None)
     assert got["all"] == {
         "n": 4,
         "nmi": pytest.approx(0.8),
@@ -256,6 +259,8 @@ def _tiny_landscape(tmp_path):
             "topic": [0, 0, 1, -1],
             "topic_hdbscan": [0, -1, 1, -1],
             "topic_label": ["Apple", "Apple", "Cherry", "unassigned"],
+            "group": [0, 0, 1, -1],
+            "group_label": ["Apple Pie", "Apple Pie", "Cherry Pie", "unassigned"],
             "area": ["fruit", "fruit", "fruit", "unassigned"],
             "x": np.zeros(4, dtype="float32"),
             "y": np.zeros(4, dtype="float32"),
@@ -268,7 +273,7 @@ def _tiny_landscape(tmp_path):
             "size": [2, 1],
             "keywords": [["apple", "banana"], ["cherry", "date"]],
             "area": ["fruit", "fruit"],
-            "parent": [0, 0],
+            "group": [0, 0],
         }
     )
     meta = {
@@ -293,6 +298,10 @@ def test_evaluate_saved_landscape(tmp_path):
     assert q["labels"]["all"]["nmi"] == pytest.approx(0.8)
     assert q["labels"]["all"]["ari"] == pytest.approx(4 / 7)
     assert q["labels"]["assigned"]["nmi"] == pytest.approx(1.0)
+    # the second level (each group holds one topic here): the same scores, NMI and AMI
+    assert q["group_labels"]["groups"] == 2
+    assert q["group_labels"]["all"]["nmi"] == pytest.approx(0.8)
+    assert q["group_labels"]["all"]["ami"] == pytest.approx(q["labels"]["all"]["ami"])
     assert evaluate(Landscape.load(path))["npmi"] == q["npmi"]
 
     table = quality_table(q)
@@ -302,6 +311,7 @@ def test_evaluate_saved_landscape(tmp_path):
     assert shown["NPMI coherence"] == "0.208"
     assert shown["NMI vs categories (all)"] == "0.800"
     assert shown["NMI vs categories (assigned)"] == "1.000"
+    assert shown["Groups: NMI vs categories (all)"] == "0.800" and "AMI vs categories (all)" in shown
     assert "NPMI coherence" in format_quality(q, name="tiny")
 
 

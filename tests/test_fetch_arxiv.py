@@ -129,10 +129,10 @@ def test_retry_after_503_on_a_middle_page():
 
 def test_retry_after_a_timeout():
     def broken(start, n):
-        return (200, PAGES[start], {**ATOM, "delay": 1.0}) if start == 4 and n == 1 else None
+        return (200, PAGES[start], {**ATOM, "delay": 3.0}) if start == 4 and n == 1 else None
 
     with FakeServer(arxiv_route(broken=broken)) as server:
-        c = fake_client("arXiv", min_interval=3.0, timeout=0.2, retries=2)
+        c = fake_client("arXiv", min_interval=3.0, timeout=1.0, retries=2)
         corpus = fetch_arxiv("abs:unlearning", page_size=2, base_url=server.url + "/api/query", client=c)
     assert len(corpus) == 5
     assert [q["start"] for _, q in server.requests] == ["0", "2", "4", "4"]

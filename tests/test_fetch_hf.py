@@ -91,11 +91,11 @@ def test_retry_after_429_and_after_a_timeout():
         if day == "2024-03-11" and n == 1:
             return 429, "Too Many Requests", {"Retry-After": "30"}
         if day == "2024-03-12" and n == 1:
-            return 200, b"[]", {"delay": 1.0}
+            return 200, b"[]", {"delay": 3.0}
         return None
 
     with FakeServer(hf_route(broken=flaky)) as server:
-        c = client(timeout=0.2)
+        c = client(timeout=1.0)
         corpus = fetch_hf_papers(
             date(2024, 3, 11), date(2024, 3, 12), base_url=server.url + "/api/daily_papers", client=c
         )

@@ -165,9 +165,9 @@ def test_client_errors_are_not_retried():
 
 
 def test_retry_after_a_timeout():
-    answers = iter([(200, "too late", {"delay": 1.0}), (200, "in time", {})])
+    answers = iter([(200, "too late", {"delay": 3.0}), (200, "in time", {})])
     with FakeServer(lambda path, query: next(answers)) as server:
-        client = fake_client(min_interval=0.0, timeout=0.2)
+        client = fake_client(min_interval=0.0, timeout=1.0)
         assert client.get(server.url).content == b"in time"
     assert len(server.requests) == 2
     assert client.waits == [("retry", 2.0)]

@@ -123,7 +123,7 @@ def test_labels_at_two_levels_sit_at_medians(land):
     assert (x, y) == pytest.approx((np.median(members["x"]), np.median(members["y"])), rel=1e-5)
     assert size == len(members) and chars == len(largest["label"])
     # parent topics (groups) label the zoomed-out view: every group, at its papers' median
-    parent = land.documents["topic"].map(land.topics.set_index("topic")["parent"])
+    parent = land.documents["topic"].map(land.topics.set_index("topic")["group"])
     assert len(labels["groups"]) == parent.nunique()
     x, y, text, size, _ = labels["groups"][0]
     group = int(parent.value_counts().index[0])
@@ -182,17 +182,17 @@ def test_standalone_page_and_size_per_point(tmp_path):
     assert sizes[True] - sizes[False] < raw, f"details cost {sizes[True] - sizes[False]:.0f} bytes per paper"
 
 
-def test_hierarchy_treemap_groups_topics_under_parents(land):
+def test_hierarchy_treemap_puts_topics_in_their_groups(land):
     fig = hierarchy_figure(land)
     tree = fig.data[0]
     assert tree.type == "treemap"
     parents = dict(zip(tree.ids, tree.parents, strict=True))
     values = dict(zip(tree.ids, tree.values, strict=True))
     for row in land.topics.itertuples():
-        assert parents[f"t{row.topic}"] == f"p{row.parent}"
+        assert parents[f"t{row.topic}"] == f"p{row.group}"
         assert values[f"t{row.topic}"] == row.size
-    for parent in land.topics["parent"].unique():
-        assert values[f"p{parent}"] == land.topics.loc[land.topics["parent"] == parent, "size"].sum()
+    for group in land.topics["group"].unique():
+        assert values[f"p{group}"] == land.topics.loc[land.topics["group"] == group, "size"].sum()
     assert not any(re.search(r"<(img|script)", label) for label in tree.labels)
 
 
@@ -217,7 +217,7 @@ def test_initial_view_frames_the_bulk_not_far_off_islands():
 
 def test_labels_of_topics_on_top_of_each_other_are_not_stacked():
     land = synthetic_landscape(n=3000, n_topics=6, seed=5)
-    land.topics = land.topics.drop(columns=["parent", "parent_label"])  # no groups: topics label the map
+    land.topics = land.topics.drop(columns=["group", "group_label"])  # no groups: topics label the map
     docs = land.documents
     big, small = land.topics.sort_values("size", ascending=False)["topic"].iloc[:2]
     at = docs["topic"] == big

@@ -14,6 +14,7 @@ from landscape.model.naming import (
     class_tfidf,
     display_label,
     fragments,
+    is_plain_word,
     singular,
     stop_words,
 )
@@ -201,3 +202,89 @@ def test_a_leading_modifier_names_the_topic_through_its_phrase():
     taken = {"diffusion models"}
     label = choose_label(ranked, extensions=phrases, modifiers={"diffusion"}, exclude=taken)
     assert label == "diffusion model"
+
+
+# ---- labels a reader trusts: evidence, specificity, covering names, groups ----------------------------
+def _topic_docs(phrase_sets, n=8):
+    """``n`` papers per topic, each using the topic's phrases (and a shared background)."""
+    docs, labels = [], []
+    for t, phrases in enumerate(phrase_sets):
+        for i in range(n):
+            a, b = phrases[i % len(phrases)], phrases[(i + 1) % len(phrases)]
+            docs.append(f"Study {i} of {a}. We relate {a} to {b} in neural networks and report accuracy.")
+            labels.append(t)
+    return docs, np.array(labels)
+
+
+def test_labels_carry_support_and_lift_and_keep_the_authors_casing():
+    from landscape.model.label_evidence import WordPresence, content_words, support_and_lift
+
+    docs, labels = _topic_docs(
+        [
+            ["GANs", "GAN training", "generative adversarial networks", "mode collapse"],
+            ["LoRA", "LoRA adapters", "low-rank adaptation", "parameter-efficient fine-tuning"],
+            ["speech recognition", "acoustic models", "spoken audio", "speech recognition errors"],
+        ]
+    )
+    names = TopicNamer().fit(docs).describe(labels)
+    shown = [names[t].label for t in range(3)]
+    assert "GAN" in shown[0] and "GaN" not in shown[0] and "LoRA" in shown[1], shown
+    for t in range(3):
+        d = names[t]
+        assert d.support >= 0.5 and d.lift >= 3, (d.label, d.support, d.lift)
+        assert len(d.keywords) == len(d.weights) and d.weights == sorted(d.weights, reverse=True)
+        # the stored evidence is what a reader can recompute from the papers
+        members = np.flatnonzero(labels == t)
+        used = WordPresence().fit(docs).uses_any([content_words(k) for k in d.label_keys])
+        assert support_and_lift(used, members) == pytest.approx((d.support, d.lift))
+    assert len(set(shown)) == 3
+
+
+def test_plain_single_words_never_label_a_topic():
+    assert is_plain_word("noise", "Noise") and is_plain_word("agent", "Agents")
+    assert not is_plain_word("lora", "LoRA") and not is_plain_word("gan", "GANs")
+    assert not is_plain_word("mixture of expert", "Mixture-of-Experts")
+    docs, labels = _topic_docs(
+        [
+            ["noise", "label noise", "noisy labels", "noise robust training"],
+            ["agents", "multi-agent systems", "agent communication", "cooperative agents"],
+        ]
+    )
+    names = TopicNamer().fit(docs).describe(labels)
+    for t in (0, 1):
+        assert len(names[t].label.split()) >= 2 or not is_plain_word(names[t].label.lower(), names[t].label)
+
+
+def test_a_mixed_topic_gets_a_covering_name():
+    # one topic holds two subjects with no shared phrase: its label names both
+    surveys = [f"A survey {i} of LLM evaluation. This survey reviews LLM benchmarks." for i in range(6)]
+    peft = [f"PEFT method {i} with adapters. PEFT adapters tune few weights." for i in range(6)]
+    other = [
+        f"Robot grasping {i} with tactile sensors. Grasping policies use tactile feedback." for i in range(12)
+    ]
+    docs = surveys + peft + other
+    labels = np.array([0] * 12 + [1] * 12)
+    d = TopicNamer().fit(docs).describe(labels)[0]
+    assert " and " in d.label and len(d.label_keys) == 2, d.label
+    assert d.support == pytest.approx(1.0)
+
+
+def test_group_labels_never_copy_a_child_and_say_what_they_share():
+    docs, labels = _topic_docs(
+        [
+            ["diffusion models", "video diffusion models", "denoising diffusion"],
+            ["diffusion models", "image diffusion models", "latent diffusion models"],
+            ["speech recognition", "acoustic models", "spoken audio"],
+        ]
+    )
+    namer = TopicNamer().fit(docs)
+    topics = namer.describe(labels)
+    child = [topics[t].label for t in range(3)]
+    groups = namer.describe(np.array([0] * 16 + [1] * 8), multiword=True, exclude=child)
+    assert groups[0].label.lower() not in {c.lower() for c in child}
+    assert len(groups[0].label.split()) >= 2
+
+
+def test_names_of_the_whole_field_never_label_a_topic():
+    for key, shown in [("ai", "AI"), ("machine learning", "Machine Learning"), ("llm", "LLMs"), ("3d", "3D")]:
+        assert is_plain_word(key, shown), shown

@@ -114,7 +114,7 @@ def test_merge_tree_and_dendrogram(synthetic):
     assert len(tree) == n - 1 and tree["distance"].is_monotonic_increasing
     assert tree.iloc[-1]["size"] == n
     cut = tree.attrs["parent_cut"]
-    parents = synthetic.topics["parent"].nunique()
+    parents = synthetic.topics["group"].nunique()
     if parents > 1:
         assert (tree["distance"] > cut).sum() == parents - 1, "the cut leaves one subtree per parent"
     fig = figures.hierarchy_dendrogram(tree)

@@ -63,7 +63,7 @@ def test_existing_papers_keep_topic_position_and_area(built, updated):
     old, docs = built.documents, land.documents
     assert len(docs) == len(old) + 20
     head = docs.iloc[: len(old)]
-    for column in ("id", "topic", "topic_label", "area", "parent", "x", "y"):
+    for column in ("id", "topic", "topic_label", "area", "group", "group_label", "x", "y"):
         assert head[column].tolist() == old[column].tolist(), column
     assert (head["update"] == 0).all() and (docs["update"].iloc[len(old) :] == 1).all()
     # untouched topics keep their centroid exactly; topic ids and labels of old topics never change

@@ -309,15 +309,16 @@ def _missing(value) -> bool:
 
 
 def partition_scores(labels, reference) -> dict:
-    """NMI, ARI, homogeneity and completeness of ``labels`` against ``reference`` (same length)."""
+    """NMI, AMI, ARI, homogeneity and completeness of ``labels`` against ``reference`` (same length)."""
     from sklearn import metrics
 
     if len(labels) == 0:
-        return {"n": 0, "nmi": None, "ari": None, "homogeneity": None, "completeness": None}
+        return {"n": 0, "nmi": None, "ami": None, "ari": None, "homogeneity": None, "completeness": None}
     h, c, _ = metrics.homogeneity_completeness_v_measure(reference, labels)
     return {
         "n": int(len(labels)),
         "nmi": float(metrics.normalized_mutual_info_score(reference, labels)),
+        "ami": float(metrics.adjusted_mutual_info_score(reference, labels)),
         "ari": float(metrics.adjusted_rand_score(reference, labels)),
         "homogeneity": float(h),
         "completeness": float(c),
@@ -555,6 +556,12 @@ def evaluate(
     result = quality_metrics(texts, labels, list(topics["keywords"]), reference=reference, top_n=top_n)
     if labels_column:
         result["labels"]["column"] = labels_column
+        if "group" in docs.columns:  # the second level: groups against the same labels
+            result["group_labels"] = {
+                **label_agreement(docs["group"].to_numpy(), reference),
+                "column": labels_column,
+                "groups": int(docs.loc[docs["group"] >= 0, "group"].nunique()),
+            }
     if "topic_hdbscan" in docs.columns:
         result["outlier_share_hdbscan"] = outlier_share(docs["topic_hdbscan"].to_numpy())
     if stability_seed is not None:

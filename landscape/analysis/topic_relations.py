@@ -63,7 +63,7 @@ def merge_tree(land):
             "size": z[:, 3].astype(int),
         }
     )
-    n_parents = topics["parent"].nunique() if "parent" in topics.columns else 1
+    n_parents = topics["group"].nunique() if "group" in topics.columns else 1
     cut = None
     if 1 < n_parents <= len(topics):
         cut = float((z[-n_parents, 2] + z[-n_parents + 1, 2]) / 2)  # last merge below, first above

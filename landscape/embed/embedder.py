@@ -45,6 +45,9 @@ PROGRESS_MIN_TEXTS = 500  # show_progress=None shows a bar when more texts than 
 # x86 / ARM CPU flags for native bf16 arithmetic. Without them torch emulates bf16 matmuls, which
 # measured ~3x SLOWER than fp32 for MiniLM on this project's AVX-512 (Ice Lake) machine.
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
+# Set to fp32 or bf16, it decides what precision="auto" runs on any hardware (e.g. to run the test
+# suite both ways: `make test-precisions`).
+PRECISION_ENV = "LANDSCAPE_PRECISION"
 
 
 def paper_text(title: str, abstract: str) -> str:
@@ -152,6 +155,16 @@ def auto_precision(device: str = "cpu", flags: set[str] | None = None) -> str:
         torch = require("torch")
         return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
     return "fp32"
+
+
+def forced_precision() -> str | None:
+    """The precision ``$LANDSCAPE_PRECISION`` forces on ``precision="auto"`` (None when unset)."""
+    value = os.environ.get(PRECISION_ENV, "").strip()
+    if not value:
+        return None
+    if value not in PRECISIONS[1:]:
+        raise LandscapeError(f"${PRECISION_ENV} must be one of {', '.join(PRECISIONS[1:])}, got {value!r}")
+    return value
 
 
 # ---- precomputed embeddings ---------------------------------------------------------------------
@@ -273,8 +286,8 @@ class Embedder:
     cache_dir : cache directory; None: ``$LANDSCAPE_CACHE_DIR`` or ``~/.cache/landscape/embeddings``;
         False: no cache
     batch_size : texts per forward pass
-    precision : ``"auto"`` (bf16 autocast where the hardware has native bf16, fp32 elsewhere),
-        ``"fp32"`` or ``"bf16"``
+    precision : ``"auto"`` (bf16 autocast where the hardware has native bf16, fp32 elsewhere;
+        ``$LANDSCAPE_PRECISION=fp32|bf16`` overrides what auto picks), ``"fp32"`` or ``"bf16"``
     max_seq_length : tokens kept per text (longer texts are truncated)
     device : torch device, e.g. ``"cpu"`` or ``"cuda"``
     show_progress : progress bar with docs/s; None: when more than 500 texts need encoding and
@@ -377,7 +390,7 @@ class Embedder:
             else _BACKENDS[self._spec().kind].precisions
         )
         if self.precision == "auto":
-            chosen = auto_precision(self.device)
+            chosen = forced_precision() or auto_precision(self.device)
             return chosen if chosen in supported else "fp32"
         if self.precision not in supported:
             raise LandscapeError(f"model {self.model_id} does not support precision {self.precision!r}")

@@ -1,14 +1,17 @@
-"""The two-level hierarchy: topics grouped into broader parents.
+"""The second level of a landscape: topics clustered into broader, named groups.
 
-Parents come from agglomerative clustering of the (L2-normalised) topic centroids with Ward linkage,
-which is deterministic: the same centroids always give the same parents. On normalised vectors
-Euclidean distance is a monotone function of cosine distance; Ward is used rather than average
-linkage because average linkage chains most topics of a large map into one parent (on a 50,000-paper
-dev sample: 28 of 51 topics in one parent and three single-topic parents, against 3–16 topics per
-parent with Ward). By default a
-landscape with ``k`` topics gets ``round(sqrt(k))`` parents (at least 2 when there are 2 or more
-topics). Parent ids are ordered by the number of papers they hold (0 = largest). Parent labels are
-made by :class:`landscape.model.naming.TopicNamer` from the merged papers of each parent.
+Groups are agglomerative clusters of the (L2-normalised) topic centroids with Ward linkage, which
+is deterministic: the same centroids always give the same groups. On normalised vectors Euclidean
+distance is a monotone function of cosine distance; Ward is used rather than average linkage
+because average linkage chains most topics of a large map into one group (on a 50,000-paper dev
+sample: 28 of 51 topics in one group and three single-topic groups, against 3–16 topics per group
+with Ward). Group ids are ordered by the number of papers they hold (0 = largest). Group labels
+are made by :class:`landscape.model.naming.TopicNamer` from the merged papers of each group, never
+equal to one of its topics' labels.
+
+Scale rule (:func:`default_n_groups`): ``round(1.5 · sqrt(k))`` groups for ``k`` topics, at most
+``k / 2`` and ``MAX_GROUPS``, at least 2: 5 groups for 12 topics, 9 for 40, 12 for 64, 15 from 100
+topics on.
 """
 
 from __future__ import annotations
@@ -17,19 +20,21 @@ import math
 
 from landscape.errors import LandscapeError
 
+MAX_GROUPS = 15
 
-def default_n_parents(n_topics: int) -> int:
-    """``round(sqrt(n_topics))``, at least 2 (when there are 2+ topics), at most ``n_topics``."""
-    if n_topics <= 1:
+
+def default_n_groups(n_topics: int) -> int:
+    """``round(1.5 · sqrt(n_topics))``, at most half the topics and ``MAX_GROUPS``, at least 2."""
+    if n_topics <= 2:
         return n_topics
-    return min(n_topics, max(2, round(math.sqrt(n_topics))))
+    return max(2, min(MAX_GROUPS, n_topics // 2, round(1.5 * math.sqrt(n_topics))))
 
 
-def group_topics(centroids, sizes, n_parents: int | None = None):
-    """Parent id of each topic (array aligned with ``centroids`` rows).
+def group_topics(centroids, sizes, n_groups: int | None = None):
+    """Group id of each topic (array aligned with ``centroids`` rows).
 
     ``centroids``: (n_topics, d) normalised topic centroids; ``sizes``: papers per topic, used to
-    order parents by size (ties: the parent holding the lowest topic id first).
+    order groups by size (ties: the group holding the lowest topic id first).
     """
     import numpy as np
 
@@ -38,23 +43,23 @@ def group_topics(centroids, sizes, n_parents: int | None = None):
     k = len(centroids)
     if len(sizes) != k:
         raise LandscapeError(f"{k} topic centroids but {len(sizes)} topic sizes")
-    if n_parents is None:
-        n_parents = default_n_parents(k)
-    if k and not 1 <= n_parents <= k:
-        raise LandscapeError(f"n_parents must be between 1 and the number of topics ({k}), got {n_parents}")
+    if n_groups is None:
+        n_groups = default_n_groups(k)
+    if k and not 1 <= n_groups <= k:
+        raise LandscapeError(f"n_groups must be between 1 and the number of topics ({k}), got {n_groups}")
     if k == 0:
         return np.zeros(0, dtype=np.int64)
-    if n_parents == k:
+    if n_groups == k:
         raw = np.arange(k)
-    elif n_parents == 1:
+    elif n_groups == 1:
         raw = np.zeros(k, dtype=np.int64)
     else:
         from sklearn.cluster import AgglomerativeClustering
 
         from landscape.model.geometry import unit_rows
 
-        raw = AgglomerativeClustering(n_clusters=n_parents, linkage="ward").fit_predict(unit_rows(centroids))
-    totals = {p: (-int(sizes[raw == p].sum()), int(np.flatnonzero(raw == p)[0])) for p in np.unique(raw)}
+        raw = AgglomerativeClustering(n_clusters=n_groups, linkage="ward").fit_predict(unit_rows(centroids))
+    totals = {g: (-int(sizes[raw == g].sum()), int(np.flatnonzero(raw == g)[0])) for g in np.unique(raw)}
     order = sorted(totals, key=totals.get)
-    renumber = {p: i for i, p in enumerate(order)}
-    return np.array([renumber[p] for p in raw], dtype=np.int64)
+    renumber = {g: i for i, g in enumerate(order)}
+    return np.array([renumber[g] for g in raw], dtype=np.int64)

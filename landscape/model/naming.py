@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 
 from landscape.schema import UNASSIGNED_TOPIC
@@ -205,6 +206,8 @@ def class_tfidf(class_counts):
     from sklearn.preprocessing import normalize
 
     class_counts = class_counts.astype("float64")
+    if class_counts.shape[1] == 0:  # no phrase survived (e.g. the whole vocabulary is one stop word)
+        return class_counts.tocsr()
     freq = np.asarray(class_counts.sum(axis=0)).ravel()
     avg_words = float(np.asarray(class_counts.sum(axis=1)).mean())
     idf = np.log(1.0 + avg_words / np.maximum(freq, 1.0))
@@ -388,6 +391,29 @@ def _contains(words, part) -> bool:
     return any(words[i : i + n] == part for i in range(len(words) - n + 1))
 
 
+_COMPOUND = re.compile(r"\b([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+)\b(?:\s+([A-Za-z][A-Za-z-]*))?")
+
+
+def hyphenated_modifiers(docs, vocabulary, ratio: float = 0.6) -> set:
+    """Hyphenated compounds usually followed by another word ("plug-and-play", "off-the-shelf",
+    "high-level", "parameter-efficient"): adjectives that make poor labels on their own. Phrase
+    counting cannot see this when the next word is boilerplate ("plug-and-play module")."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    total: Counter = Counter()
+    followed: Counter = Counter()
+    for doc in docs:
+        for match in _COMPOUND.finditer(doc):
+            key = " ".join(singular(part) for part in match.group(1).lower().split("-") if part)
+            if key not in vocabulary:
+                continue
+            total[key] += 1
+            nxt = match.group(2)
+            if nxt and nxt.lower() not in ENGLISH_STOP_WORDS:
+                followed[key] += 1
+    return {k for k, n in total.items() if n >= 2 and followed[k] >= ratio * n}
+
+
 class TopicNamer:
     """Keywords and labels for any grouping of one corpus (topics, or their parents).
 
@@ -455,14 +481,26 @@ class TopicNamer:
             words = key.split()
             if len(words) >= longest and " ".join(words[1:]) in modifiers:
                 modifiers.add(str(key))
-        self.modifiers_ = modifiers
+        self.modifiers_ = modifiers | hyphenated_modifiers(self.docs_, self.column_)
         return self
 
     def name(self, labels, topic_ids=None, *, multiword: bool = False):
-        """``{topic: (keywords, label)}`` for the groups in ``labels`` (-1 = none).
+        """``{topic: (keywords, label)}`` for the groups in ``labels`` (-1 = none); see :meth:`describe`."""
+        described = self.describe(labels, topic_ids, multiword=multiword)
+        return {t: (d.keywords, d.label) for t, d in described.items()}
+
+    def describe(
+        self, labels, topic_ids=None, *, multiword: bool = False, exclude=(), related=None, evidence=True
+    ):
+        """``{topic: TopicName}``: keywords with their c-TF-IDF weights, the label and its evidence.
 
         Labels are unique: a topic whose best phrase is already another (larger, earlier) topic's
-        label gets its next best phrase. ``multiword`` prefers labels of two or more words (parents).
+        label, or is in ``exclude`` (phrase keys or labels, e.g. the topics' when naming their
+        groups), gets another. ``related`` maps a topic id to labels it must not restate (a group's
+        own topics: no label whose content words contain, or are contained in, theirs).
+        ``multiword`` prefers labels of two or more words (groups). With
+        ``evidence`` the label is chosen by :func:`pick_label` (support and lift, see
+        :mod:`landscape.model.label_evidence`); without, it is :func:`choose_label`'s phrase.
         """
         import numpy as np
 
@@ -474,8 +512,18 @@ class TopicNamer:
         ranked = topic_keywords(
             self.counts_, self.vocab_, labels, topic_ids, top_n=self.top_n_words, exclude=self.fragments_
         )
-        taken: set[str] = set()
-        chosen = {}
+        from landscape.model.label_evidence import content_words
+
+        presence = self._presence() if evidence else None
+        excluded = {str(e).lower() for e in exclude}
+        taken: set[str] = {k for k in excluded if k in self.column_}
+        taken_words: set[tuple[str, ...]] = set()
+        if presence is not None:
+            from landscape.model.label_evidence import content_words
+
+            taken_words = {content_words(e) for e in excluded}
+        shown = set(excluded)
+        result = {}
         for t in topic_ids:
             members = np.flatnonzero(labels == t)
             in_topic = np.asarray(self.counts_[members].sum(axis=0)).ravel()
@@ -485,7 +533,7 @@ class TopicNamer:
                 longer = [c for c in self.longer_.get(col, []) if not self.fragments_[c]]
                 return int(in_topic[col]), [(str(self.vocab_[c]), int(in_topic[c])) for c in longer]
 
-            chosen[t] = choose_label(
+            first = choose_label(
                 ranked[t],
                 extensions=extensions,
                 min_doc_freq=min(2, len(members)),
@@ -493,17 +541,196 @@ class TopicNamer:
                 multiword=multiword,
                 modifiers=self.modifiers_,
             )
-            taken.add(chosen[t])
-        result = {}
-        for t in topic_ids:
             keys = [k for k, _, _ in ranked[t][: self.top_n_words]]
-            wanted = sorted(set(keys) | ({chosen[t]} if chosen[t] else set()))
-            members = np.flatnonzero(labels == t)
+            pool = [k for k, _, _ in ranked[t]]
+            wanted = sorted(set(pool) | ({first} if first else set()))
             cols = [self.column_[k] for k in wanted]
             # Only papers that contain one of the phrases, and not too many of them.
             has = members[self.counts_[members][:, cols].getnnz(axis=1) > 0][: self.SURFACE_DOCS]
             forms = surface_forms((self.docs_[i] for i in has), wanted, self.analyzer_)
-            keywords = [display_keyword(k, forms[k]) for k in keys]
-            label = display_label(chosen[t], forms[chosen[t]]) if chosen[t] else f"Topic {t}"
-            result[t] = (keywords, label)
+            shown_of = {k: display_label(k, forms[k]) for k in wanted}
+            if presence is None:
+                parts, support, lift = ((first,) if first else ()), float("nan"), float("nan")
+            else:
+                scores = {k: s for k, s, _ in ranked[t]}
+                order = ([first] if first else []) + [k for k in pool if k != first]
+                parts, support, lift = pick_label(
+                    order,
+                    scores,
+                    presence,
+                    members,
+                    shown_of,
+                    taken=taken | self.modifiers_,
+                    taken_words=taken_words,
+                    related_words={content_words(x) for x in (related or {}).get(t, ())},
+                    multiword=multiword,
+                )
+            label = " and ".join(shown_of[k] for k in parts) if parts else f"Topic {t}"
+            if label.lower() in shown:
+                label = f"{label} ({t})"
+            shown.add(label.lower())
+            taken.update(parts)
+            if presence is not None:
+                from landscape.model.label_evidence import content_words
+
+                taken_words.update(content_words(k) for k in parts)
+            weights = {k: s for k, s, _ in ranked[t]}
+            result[t] = TopicName(
+                keywords=[display_keyword(k, forms[k]) for k in keys],
+                weights=[round(float(weights[k]), 6) for k in keys],
+                label=label,
+                label_keys=tuple(parts),
+                support=support,
+                lift=lift,
+            )
         return result
+
+    def _presence(self):
+        from landscape.model.label_evidence import WordPresence
+
+        if not hasattr(self, "presence_"):
+            self.presence_ = WordPresence().fit(self.docs_)
+        return self.presence_
+
+
+@dataclass(frozen=True)
+class TopicName:
+    """A topic's (or group's) name and the evidence for it.
+
+    ``keywords`` and ``weights``: top c-TF-IDF phrases and their scores; ``label``: the name shown;
+    ``label_keys``: the phrase keys it is made of (two for a covering "A and B" label);
+    ``support`` and ``lift``: see :mod:`landscape.model.label_evidence` (NaN when not computed).
+    """
+
+    keywords: list
+    weights: list
+    label: str
+    label_keys: tuple
+    support: float
+    lift: float
+
+
+# A label should be used by at least this share of its topic's papers, and this many times more
+# often than by the other papers (issue 14's trust targets).
+MIN_SUPPORT = 0.5
+MIN_LIFT = 3.0
+# A covering label "A and B" is considered when no single label is used by COVER_BELOW of the
+# topic's papers, and taken when it is used by COVER_GAIN more of them than the best single one.
+COVER_BELOW = 0.6
+COVER_GAIN = 0.15
+# A well-covering single label is joined by the topic's most distinctive phrase (another subject,
+# twice the lift) when that adds COVER_ADD of support.
+COVER_ADD = 0.1
+# Covering pairs are looked for among this many best candidates.
+COVER_CANDIDATES = 12
+
+
+# Names of the whole field, too broad to name one topic of it (keys: lower-case, singular).
+FIELD_NAMES = frozenset(
+    {
+        "ai",
+        "ml",
+        "dl",
+        "nlp",
+        "llm",
+        "2d",
+        "3d",
+        "artificial intelligence",
+        "machine learning",
+        "deep learning",
+        "neural network",
+        "deep neural network",
+        "artificial neural network",
+        "computer science",
+        "data science",
+    }
+)
+
+
+def is_plain_word(key: str, shown: str) -> bool:
+    """A label too generic to name a topic: one ordinary word ("Noise", "Agents") or a name of the
+    whole field ("AI", "Machine Learning", "3D"). Acronyms and inner capitals ("LoRA", "GANs",
+    "NeRF") and compounds ("Mixture-of-Experts") are fine."""
+    if key.strip().lower() in FIELD_NAMES:
+        return True
+    if " " in key.strip() or "-" in shown:
+        return False
+    return not any(c.isupper() for c in shown[1:]) and not any(c.isdigit() for c in shown)
+
+
+def pick_label(
+    order, scores, presence, members, shown_of, *, taken, taken_words, related_words=(), multiword=False
+):
+    """The label of one topic: ``(keys, support, lift)``.
+
+    ``order``: candidate phrase keys, best first (:func:`choose_label`'s phrase, then by c-TF-IDF).
+    A usable candidate is not taken (by another topic, or excluded), has content words no other
+    label has, is no plain one-word label (:func:`is_plain_word`), and has lift >= ``MIN_LIFT``.
+    The single label is the first usable candidate whose support reaches ``MIN_SUPPORT`` (else the
+    best-supported one). When its support is below ``COVER_BELOW``, the two candidates that together
+    are used by the most papers make a covering label ("A and B") if that adds ``COVER_GAIN`` of
+    support over the best single one. When nothing is usable, the most used candidate.
+    """
+    from landscape.model.label_evidence import content_words, support_and_lift
+
+    evidence, considered = {}, {}
+    for key in order:
+        words = content_words(key)
+        if not words or key in taken or words in taken_words or key not in shown_of:
+            continue
+        if any(set(words) <= set(r) or set(r) <= set(words) for r in related_words if r):
+            continue  # a group label never restates one of its topics' labels
+        if is_plain_word(key, shown_of[key]):
+            continue
+        if multiword and len([w for w in words if not w.isdigit()]) < 2:
+            continue  # a group is named by what its topics share, not one acronym ("GPT-4")
+        used = presence.uses(words)
+        support, lift = support_and_lift(used, members)
+        if support > 0:
+            considered[key] = (support, lift)
+            # one acronym or word ("AI", "LLMs") must be very specific to name a topic alone
+            if lift >= (MIN_LIFT if len(words) > 1 else 2 * MIN_LIFT):
+                evidence[key] = (words, used, support, lift)
+    if not evidence:
+        # nothing distinctive enough: the phrase most used with some distinctiveness
+        if considered:
+            key = max(considered, key=lambda k: considered[k][0] * min(considered[k][1], MIN_LIFT))
+            return (key,), *considered[key]
+        free = [k for k in order if k not in taken]
+        specific = [k for k in free if not is_plain_word(k, shown_of.get(k, k))]
+        phrases = [k for k in specific if len(content_words(k)) >= 2]
+        fallback = next(iter((phrases if multiword else []) + specific + free), None)
+        if fallback is None:
+            return (), 0.0, 0.0
+        support, lift = support_and_lift(presence.uses(content_words(fallback)), members)
+        return (fallback,), support, lift
+    first = next((k for k, e in evidence.items() if e[2] >= MIN_SUPPORT), None)
+    best = max(evidence, key=lambda k: (evidence[k][2], scores.get(k, 0.0)))
+    single = first or best
+    lead = next(iter(evidence))
+    if evidence[single][2] >= COVER_BELOW:
+        # a broad phrase covers the topic; its most distinctive phrase, when it is another subject
+        # used by enough more of the papers, joins it ("LMs and Machine Unlearning")
+        if lead != single and not set(evidence[lead][0]) & set(evidence[single][0]):
+            support, lift = support_and_lift(evidence[single][1] | evidence[lead][1], members)
+            if support >= evidence[single][2] + COVER_ADD and evidence[lead][3] >= 2 * evidence[single][3]:
+                return (single, lead), support, lift
+        return (single,), evidence[single][2], evidence[single][3]
+    # a topic no phrase covers well may mix subjects: name two when together they cover much more
+    top = list(evidence)[:COVER_CANDIDATES]
+    # pairs with the topic's most distinctive phrase first (it names what sets the topic apart)
+    for firsts in (top[:1], top):
+        pair, pair_eval = None, (evidence[best][2] + COVER_GAIN, 0.0)
+        for i, a in enumerate(firsts):
+            for b in top[i + 1 :]:
+                wa, wb = set(evidence[a][0]), set(evidence[b][0])
+                if wa <= wb or wb <= wa:
+                    continue
+                support, lift = support_and_lift(evidence[a][1] | evidence[b][1], members)
+                if lift >= MIN_LIFT and support >= pair_eval[0]:
+                    pair, pair_eval = (a, b), (support, lift)
+        if pair is not None:
+            break
+    if pair is not None:
+        return pair, pair_eval[0], pair_eval[1]
+    return (single,), evidence[single][2], evidence[single][3]

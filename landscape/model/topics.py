@@ -8,22 +8,40 @@ Steps of :meth:`TopicModel.fit`:
    for the map (``min_dist=0.1``), both seeded with ``random_state`` (single-threaded, so
    reproducible);
 3. **cluster** – HDBSCAN (``hdbscan`` or ``fast_hdbscan``, no prediction data) on the reduced
-   vectors, then, when there are more than ``nr_topics`` clusters, agglomerative merging of their
-   centroids down to ``nr_topics``;
+   vectors, with a small ``min_cluster_size`` (fine clusters);
 4. **outliers** – outlier reduction in embedding space (see below);
-5. **keywords** – c-TF-IDF keywords and labels (:mod:`landscape.model.naming`) on the final assignment;
-6. **hierarchy** – parents for the topics (:mod:`landscape.model.hierarchy`).
+5. **merge** – when there are more than ``nr_topics`` clusters, agglomerative (average-linkage,
+   cosine) merging of their centroids down to ``nr_topics``;
+6. **refine** – k-NN smoothing: an assigned paper moves to the topic holding most of its
+   ``REFINE_NEIGHBOURS`` nearest neighbours' similarity (:func:`refine_labels`);
+7. **keywords** – c-TF-IDF keywords, labels and their evidence (:mod:`landscape.model.naming`);
+8. **groups** – the second level: topics clustered into named groups (:mod:`landscape.model.hierarchy`).
 
-Defaults and scaling rules (n = number of papers), tuned on stratified samples of the dev corpus
-(``../shared/data/papers_dev.parquet``, all-MiniLM-L6-v2) against arXiv primary categories and on
-the bundled 100-paper sample:
+Defaults and scaling rules (n = number of papers), measured on labelled sets of the dev corpus
+(``../shared/data/papers_dev.parquet``, all-MiniLM-L6-v2; ``bench/labelled.py``: two ~20-class
+sets, ``primary20`` and ``rarest20``, the 5-class ``listing5`` and random samples) and on the
+bundled 100-paper sample:
 
-- ``min_cluster_size = 4 · (n/100)^0.7`` up to 10,000 papers, ``100 · (n/10,000)^0.4`` above,
-  capped at 500: 4 for 100 papers, 20 for 1,000, 62 for 5,000, 100 for 10,000, 190 for 50,000.
-  NMI against arXiv categories falls as topics get finer; this rule keeps it at least 0.05 above
-  vanilla BERTopic's while giving readable maps: about 7–11 topics for 100 papers, 16 for 2,000,
-  18–20 for 5,000, 20–23 for 10,000, 31 for 20,000, 51 for 50,000 (vanilla BERTopic: 33, 81, 155,
-  270 and 518 topics for 2,000–50,000 papers). So ``nr_topics`` defaults to None (no merging).
+- Topics: HDBSCAN first finds fine clusters with ``min_cluster_size`` = a quarter of the earlier
+  rule ``4 · (n/100)^0.7`` (``100 · (n/10,000)^0.4`` above 10,000), at least 4: 8 for 2,000
+  papers (about 70 clusters), 25 for 10,000, 48 for 50,000. They are merged down to
+  ``nr_topics = default_nr_topics(n)``: ``0.9 · sqrt(n)`` (at least 12) up to 2,000 papers, then
+  ``40 · (n/2,000)^0.3``: 12 for 100 papers, 28 for 1,000, 40 for 2,000, 65 for 10,000, 129 for
+  100,000, 258 for 1,000,000; the groups keep large maps readable. Why: human taxonomies of a
+  field have about 20 classes, and on held-out sets of that kind the earlier 16-17 topics per
+  2,000 papers scored below vanilla BERTopic while ``min_cluster_size=8`` (51-74 topics) scored
+  above it. On the dev ~20-class sets (2,153 papers, seeds 0-1) fine clusters merged to 40 scored
+  NMI 0.539-0.545 against 0.555/0.549 for the earlier 18-20 topics and 0.510-0.522 for vanilla
+  BERTopic (32-37 topics, 24-27% unassigned); merging fine clusters beats stopping HDBSCAN at the
+  same count (``min_cluster_size`` 16: 34 topics, NMI 0.292 vs 0.310 merged to 40 on 2,000
+  random papers). The dev sets' arXiv categories are broad, so they reward coarse topics: the
+  count was not tuned to them alone.
+- Groups: ``round(1.5 · sqrt(k))`` for ``k`` topics, at most 15 (9 for 40 topics).
+- k-NN refinement: +0.004 to +0.007 NMI on ``primary20`` at 30-50 topics (seeds 0, 1), and the
+  bundled sample's four seed-page topics hold for 4 of 5 seeds instead of 3.
+- Dropped, measured: concatenating a 100-dimensional LSA of TF-IDF (1-2-grams) to the embedding
+  before UMAP: weight 0.5 gave NMI 0.548 against 0.539 (``primary20``, seed 0, 40 topics), weight
+  1.0 gave 0.533: within seed noise, and one more vectoriser + SVD per fit.
 - ``min_samples = max(3, min_cluster_size / 4)``: fewer HDBSCAN outliers than the library default
   (``min_samples = min_cluster_size``).
 - ``max_cluster_size = n / 5`` for 1,000 papers or more: without a cap EOM can return a few giant
@@ -49,7 +67,8 @@ unseeded parallel UMAP was no faster (10,000 papers: 22–30 s against 24–25 s
 Outlier reduction: every paper gets its cosine similarity to the nearest topic centroid (the
 normalised mean embedding of the topic's HDBSCAN members). HDBSCAN outliers are assigned to their
 nearest topic in order of decreasing similarity until at most ``outlier_target`` of all papers are
-unassigned; HDBSCAN members never move. Papers less similar than ``MIN_SIMILARITY`` (0.35, about
+unassigned; HDBSCAN members never move (only the later k-NN refinement moves assigned
+papers). Papers less similar than ``MIN_SIMILARITY`` (0.35, about
 the 1% quantile of members' similarity to their own topic) stay unassigned even when the target is
 not met: forcing them in would blur topics. Keywords and labels are computed after reduction, on
 the final topics. ``transform`` assigns new papers with the same rule: the nearest centroid when
@@ -75,6 +94,12 @@ MIN_SIMILARITY = 0.35
 # Exact k-NN (blocked matrix products) up to this many papers; NN-descent above.
 EXACT_KNN_MAX = 20_000
 
+# k-NN refinement: a paper moves to the topic of most of its nearest neighbours (by similarity)
+# when that topic holds more than REFINE_SHARE of their similarity; REFINE_ROUNDS passes.
+REFINE_NEIGHBOURS = 10
+REFINE_SHARE = 0.5
+REFINE_ROUNDS = 2
+
 # Vocabulary for topic words is built from at most this many papers (bounded memory), then every
 # paper is counted against it.
 VOCAB_SAMPLE = 30_000
@@ -94,9 +119,24 @@ def topic_texts(papers) -> list[str]:
 
 
 def default_min_cluster_size(n: int) -> int:
-    """4 · (n/100)^0.7 up to 10,000 papers (= 100), then growing more slowly: 100 · (n/10,000)^0.4."""
+    """A quarter of ``coarse_min_cluster_size(n)``, at least 4: HDBSCAN finds fine clusters (70
+    for 2,000 papers) that :func:`default_nr_topics` then merges to a readable number."""
+    return int(max(4, round(coarse_min_cluster_size(n) / 4)))
+
+
+def coarse_min_cluster_size(n: int) -> int:
+    """4 · (n/100)^0.7 up to 10,000 papers (= 100), then growing more slowly: 100 · (n/10,000)^0.4
+    (the rule before groups existed: 16 topics for 2,000 papers)."""
     size = 4 * (n / 100) ** 0.7 if n <= 10_000 else 100 * (n / 10_000) ** 0.4
     return int(min(500, max(4, round(size))))
+
+
+def default_nr_topics(n: int) -> int:
+    """Most topics for ``n`` papers: ``0.9 · sqrt(n)`` up to 2,000 papers, at least 12 (12 for
+    100, 28 for 1,000, 40 for 2,000), then ``40 · (n/2,000)^0.3`` (65 for 10,000, 129 for 100,000,
+    258 for 1,000,000)."""
+    target = max(12, 0.9 * sqrt(n)) if n <= 2000 else 40 * (n / 2000) ** 0.3
+    return int(round(target))
 
 
 def default_min_samples(min_cluster_size: int) -> int:
@@ -126,8 +166,9 @@ class TopicModel:
     min_cluster_size, min_samples : HDBSCAN parameters; None scales them to the corpus (module doc).
     n_neighbors, n_components : UMAP neighbours (capped at sqrt(n)) and clustering dimensions.
     outlier_target : largest share of papers left unassigned after outlier reduction (0–1).
-    nr_topics : merge clusters down to at most this many topics (None: keep HDBSCAN's clusters;
-        the scaled ``min_cluster_size`` already keeps the count readable).
+    nr_topics : merge clusters down to at most this many topics (None: ``default_nr_topics(n)``).
+    n_groups : number of groups (second level); None: ``hierarchy.default_n_groups(n_topics)``.
+    refine_neighbours : neighbours voting in the k-NN refinement (0: none; None: ``REFINE_NEIGHBOURS``).
     top_n_words : keywords per topic.
     ngram_range : phrase lengths for topic words, at most (1, 3).
     random_state : int seed reaching every stochastic step (both UMAPs, NN-descent, HDBSCAN).
@@ -143,9 +184,14 @@ class TopicModel:
     Attributes
     ----------
     labels_ : topic per paper after outlier reduction (int64, -1 = unassigned).
-    hdbscan_labels_ : HDBSCAN's assignment (after ``nr_topics`` merging) with the same topic ids.
-    topics_ : DataFrame, one row per topic: topic, label, size, keywords, parent, parent_label,
-        representative_idx (up to 5 papers closest to the centroid).
+    hdbscan_labels_ : HDBSCAN's assignment (after ``nr_topics`` merging) with the same topic ids,
+        before outlier reduction and refinement.
+    topics_ : DataFrame, one row per topic: topic, label, size, keywords, keyword_weights (their
+        c-TF-IDF scores), label_support, label_lift (:mod:`landscape.model.label_evidence`), group,
+        group_label, representative_idx (up to 5 papers closest to the centroid).
+    groups_ : DataFrame, one row per group: group, label, size, topics, keywords, label_support,
+        label_lift.
+    reduced_ : (n, n_components) the clustering layout (UMAP).
     centroids_ : (n_topics, d) normalised mean embedding of each topic's papers.
     coords_ : (n, 2) float32 map coordinates (2D UMAP of the embeddings).
     outlier_share_, hdbscan_outlier_share_ : unassigned share after / before reduction.
@@ -163,6 +209,8 @@ class TopicModel:
         n_components=5,
         outlier_target=0.05,
         nr_topics=None,
+        n_groups=None,
+        refine_neighbours=None,
         top_n_words=10,
         ngram_range=(1, 3),
         random_state=DEFAULT_RANDOM_STATE,
@@ -178,6 +226,8 @@ class TopicModel:
         self.n_components = n_components
         self.outlier_target = outlier_target
         self.nr_topics = nr_topics
+        self.n_groups = n_groups
+        self.refine_neighbours = refine_neighbours
         self.top_n_words = top_n_words
         self.ngram_range = ngram_range
         self.random_state = random_state
@@ -209,6 +259,10 @@ class TopicModel:
         positive_int("top_n_words", self.top_n_words)
         if self.nr_topics is not None:
             positive_int("nr_topics", self.nr_topics)
+        if self.n_groups is not None:
+            positive_int("n_groups", self.n_groups)
+        if self.refine_neighbours is not None:
+            positive_int("refine_neighbours", self.refine_neighbours, 0)
         if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
             raise LandscapeError(f"random_state must be an int, got {self.random_state!r}")
         target = self.outlier_target
@@ -233,7 +287,8 @@ class TopicModel:
             "n_components": self.n_components,
             "outlier_target": float(target),
             "min_similarity": MIN_SIMILARITY,
-            "nr_topics": self.nr_topics,
+            "nr_topics": default_nr_topics(n) if self.nr_topics is None else self.nr_topics,
+            "n_groups": self.n_groups,
             "top_n_words": self.top_n_words,
             "ngram_range": list(ngram),
             "random_state": self.random_state,
@@ -245,6 +300,10 @@ class TopicModel:
             "umap_min_dist": 0.0,
             "map_min_dist": 0.1,
             "knn": "exact" if n <= EXACT_KNN_MAX else "nndescent",
+            "refine_neighbours": min(
+                REFINE_NEIGHBOURS if self.refine_neighbours is None else self.refine_neighbours,
+                effective_n_neighbors(self.n_neighbors, n) - 1,
+            ),
         }
 
     # ------------------------------------------------------------------ fitting
@@ -263,13 +322,23 @@ class TopicModel:
         p = self._resolve(len(docs))
         self._timer = StageTimer(quiet=not self.verbose, prefix="topics.")
 
-        reduced, self.coords_ = self._layouts(X, p)
+        reduced, self.coords_, knn = self._layouts(X, p)
+        self.reduced_ = reduced
         with self._stage("cluster"):
             raw = _cluster(reduced, p)
-            raw = _merge_clusters(X, raw, p["nr_topics"])
         self.hdbscan_n_clusters_ = int(raw.max() + 1) if raw.size else 0
         with self._stage("outliers"):
             final, self.assign_threshold_ = reduce_outliers(X, raw, p["outlier_target"], p["min_similarity"])
+        with self._stage("merge"):
+            merged = merge_map(X, final, p["nr_topics"])
+            raw, final = merged[raw + 1], merged[final + 1]
+        if p["refine_neighbours"]:
+            with self._stage("refine"):
+                if knn is None:
+                    knn = nearest_neighbours(
+                        X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
+                    )
+                final = refine_labels(final, knn, p["refine_neighbours"])
         # Topic ids by final size (0 = largest); the HDBSCAN assignment uses the same ids.
         ids = [t for t in np.unique(final) if t != UNASSIGNED_TOPIC]
         order = sorted(ids, key=lambda t: (-int((final == t).sum()), int(t)))
@@ -285,32 +354,29 @@ class TopicModel:
 
         with self._stage("keywords"):
             namer = topic_namer(p).fit(docs)
-            names = namer.name(self.labels_, list(range(n_topics)))
-        with self._stage("hierarchy"):
+            names = namer.describe(self.labels_, list(range(n_topics)))
+        sizes = np.bincount(self.labels_[self.labels_ != UNASSIGNED_TOPIC], minlength=n_topics)
+        with self._stage("groups"):
             from landscape.model.hierarchy import group_topics
 
-            assigned = self.labels_ != UNASSIGNED_TOPIC
-            sizes = np.bincount(self.labels_[assigned], minlength=n_topics)
-            parents = group_topics(self.centroids_, sizes)
-            doc_parent = parents[self.labels_] if n_topics else self.labels_
-            doc_parent = np.where(assigned, doc_parent, UNASSIGNED_TOPIC)
-            parent_names = namer.name(doc_parent, sorted(set(parents.tolist())), multiword=True)
-
-        import pandas as pd
-
-        reps = [
-            representatives(X, np.flatnonzero(self.labels_ == t), self.centroids_[t]) for t in range(n_topics)
-        ]
-        self.topics_ = pd.DataFrame(
-            {
-                "topic": np.arange(n_topics, dtype=np.int64),
-                "label": [names[t][1] for t in range(n_topics)],
-                "size": sizes.astype(np.int64),
-                "keywords": [names[t][0] for t in range(n_topics)],
-                "parent": parents.astype(np.int64),
-                "parent_label": [parent_names[int(q)][1] for q in parents],
-                "representative_idx": reps,
+            n_groups = None if p["n_groups"] is None else min(p["n_groups"], n_topics)
+            groups = group_topics(self.centroids_, sizes, n_groups)
+            doc_group = groups[self.labels_] if n_topics else self.labels_
+            doc_group = np.where(self.labels_ != UNASSIGNED_TOPIC, doc_group, UNASSIGNED_TOPIC)
+            topic_labels = [names[t].label for t in range(n_topics)]
+            topic_keys = [" ".join(names[t].label_keys) for t in range(n_topics)]
+            children = {
+                int(g): [topic_labels[t] for t in np.flatnonzero(groups == g)] for g in set(groups.tolist())
             }
+            group_names = namer.describe(
+                doc_group,
+                sorted(children),
+                multiword=True,
+                exclude=topic_labels + topic_keys,
+                related=children,
+            )
+        self.topics_, self.groups_ = _tables(
+            X, self.labels_, self.centroids_, sizes, names, groups, group_names
         )
         p["n_topics"] = n_topics
         p["hdbscan_n_clusters"] = self.hdbscan_n_clusters_
@@ -343,6 +409,7 @@ class TopicModel:
                     if array is not None:
                         found[name] = array
         self.layouts_cached_ = sorted(found)
+        knn = None
         if len(found) < 2:
             knn = None  # cuML builds its own k-NN graph on the GPU
             if p["accelerator"] != "cuml":
@@ -357,7 +424,7 @@ class TopicModel:
                     found[name] = _umap(X, knn, dims, dist, p).astype(np.float32)
                 if cache is not None:
                     cache.put(keys[name], found[name])
-        return found["umap"], found["umap_2d"]
+        return found["umap"], found["umap_2d"], knn
 
     def transform(self, embeddings):
         """Topic of new papers: the nearest centroid if similar enough (``assign_threshold_``), else -1."""
@@ -506,21 +573,93 @@ def _cluster(reduced, p):
     return np.asarray(model.fit_predict(reduced), dtype=np.int64)
 
 
-def _merge_clusters(X, labels, nr_topics):
-    """Merge clusters to at most ``nr_topics`` by average-linkage clustering of their centroids."""
+def _tables(X, labels, centroids, sizes, names, groups, group_names):
+    """The topic table (one row per topic, with its group) and the group table."""
+    import numpy as np
+    import pandas as pd
+
+    n_topics = len(centroids)
+    reps = [representatives(X, np.flatnonzero(labels == t), centroids[t]) for t in range(n_topics)]
+    topics = pd.DataFrame(
+        {
+            "topic": np.arange(n_topics, dtype=np.int64),
+            "label": [names[t].label for t in range(n_topics)],
+            "size": sizes.astype(np.int64),
+            "keywords": [names[t].keywords for t in range(n_topics)],
+            "keyword_weights": [names[t].weights for t in range(n_topics)],
+            "label_support": [round(float(names[t].support), 4) for t in range(n_topics)],
+            "label_lift": [round(float(names[t].lift), 3) for t in range(n_topics)],
+            "group": groups.astype(np.int64),
+            "group_label": [group_names[int(g)].label for g in groups],
+            "representative_idx": reps,
+        }
+    )
+    ids = sorted(group_names)
+    group_table = pd.DataFrame(
+        {
+            "group": np.array(ids, dtype=np.int64),
+            "label": [group_names[g].label for g in ids],
+            "size": [int(sizes[groups == g].sum()) for g in ids],
+            "topics": [[int(t) for t in np.flatnonzero(groups == g)] for g in ids],
+            "keywords": [group_names[g].keywords for g in ids],
+            "label_support": [round(float(group_names[g].support), 4) for g in ids],
+            "label_lift": [round(float(group_names[g].lift), 3) for g in ids],
+        }
+    )
+    return topics, group_table
+
+
+def merge_map(X, labels, nr_topics):
+    """Merge the clusters of ``labels`` to at most ``nr_topics`` by average-linkage (cosine)
+    clustering of their centroids. Returns ``mapping`` with ``mapping[label + 1]`` = merged label
+    (-1 stays -1), so that other assignments with the same ids can be mapped the same way."""
     import numpy as np
 
     k = int(labels.max() + 1) if labels.size else 0
+    mapping = np.arange(-1, k, dtype=np.int64)
     if nr_topics is None or k <= nr_topics:
-        return labels
+        return mapping
     from sklearn.cluster import AgglomerativeClustering
 
     groups = AgglomerativeClustering(n_clusters=nr_topics, metric="cosine", linkage="average").fit_predict(
         centroids(X, labels, k)
     )
-    return np.where(labels != UNASSIGNED_TOPIC, groups[np.maximum(labels, 0)], UNASSIGNED_TOPIC).astype(
-        np.int64
-    )
+    mapping[1:] = groups
+    return mapping
+
+
+def refine_labels(labels, knn, k: int, rounds: int = REFINE_ROUNDS, share: float = REFINE_SHARE):
+    """Smooth ``labels`` on the k-NN graph ``knn`` = (indices, cosine distances), itself first.
+
+    Each paper's ``k`` nearest neighbours vote for their topic with their similarity (unassigned
+    neighbours do not vote); an assigned paper whose winning topic gets more than ``share`` of the
+    votes joins it. Unassigned papers stay so (outlier reduction decided them, with the similarity
+    threshold that :meth:`TopicModel.transform` uses). Up to ``rounds`` passes, all papers at once.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    idx, dist = knn
+    idx, weight = np.asarray(idx)[:, 1 : k + 1], np.clip(1.0 - np.asarray(dist)[:, 1 : k + 1], 0.0, None)
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    n, n_topics = len(labels), int(labels.max()) + 1 if labels.size else 0
+    if n_topics == 0 or idx.shape[1] == 0:
+        return labels
+    rows = np.repeat(np.arange(n), idx.shape[1])
+    total = np.maximum(weight.sum(axis=1), 1e-12)
+    for _ in range(rounds):
+        voter = labels[idx].ravel()
+        cast = voter >= 0  # unassigned neighbours do not vote
+        votes = sp.csr_matrix(
+            (weight.ravel()[cast], (rows[cast], voter[cast])), shape=(n, n_topics)
+        )  # duplicates are summed
+        best = np.asarray(votes.argmax(axis=1)).ravel()
+        top = np.asarray(votes.max(axis=1).todense()).ravel()
+        new = np.where((top > share * total) & (labels >= 0), best, labels)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return labels
 
 
 def reduce_outliers(X, labels, target: float, min_similarity: float):

@@ -184,6 +184,8 @@ def build(
             "columns": columns or {},
         },
         "quality": quality,
+        # the second level: each group's label, size, topics and the evidence for its label
+        "groups": model.groups_.to_dict("records"),
         "versions": stages.package_versions(),
         "timings": dict(timer.timings),
     }

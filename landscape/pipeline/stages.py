@@ -175,15 +175,21 @@ def set_topic_areas(topics, topic_areas) -> None:
 
 # ---- the documents table -------------------------------------------------------------------------
 def documents_table(papers, topic, hdbscan_topic, topics, areas, xy):
-    """The papers with their topic columns: ``topic, topic_hdbscan, topic_label, area, parent, x, y``."""
+    """The papers with their topic columns: ``topic, topic_hdbscan, topic_label, area, group,
+    group_label, x, y``."""
+    import numpy as np
+
     documents = papers.copy()
     label_of = dict(zip(topics["topic"], topics["label"], strict=True))
-    parent_of = dict(zip(topics["topic"], topics["parent"], strict=True))
+    group_of = dict(zip(topics["topic"], topics["group"], strict=True))
+    group_label_of = dict(zip(topics["topic"], topics["group_label"], strict=True))
     documents["topic"] = topic.astype("int64")
     documents["topic_hdbscan"] = hdbscan_topic.astype("int64")
     documents["topic_label"] = [label_of.get(int(t), UNASSIGNED) for t in topic]
     documents["area"] = list(areas)
-    documents["parent"] = [int(parent_of.get(int(t), UNASSIGNED_TOPIC)) for t in topic]
+    # an int64 array also when there is no paper (an empty list would make the column float64)
+    documents["group"] = np.array([group_of.get(int(t), UNASSIGNED_TOPIC) for t in topic], dtype="int64")
+    documents["group_label"] = [group_label_of.get(int(t), UNASSIGNED) for t in topic]
     documents["x"] = xy[:, 0].astype("float32")
     documents["y"] = xy[:, 1].astype("float32")
     return documents

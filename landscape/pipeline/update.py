@@ -11,7 +11,7 @@ Steps of :func:`update`:
    topic (ids continue after the largest existing id) when at least ``min_topic_size`` of its papers
    reach the assignment threshold to its own centroid; it is named with :mod:`landscape.model.naming`
    against a sample of the existing topics (so its words are what sets it apart) and placed in the
-   group (parent) of its nearest existing topic;
+   group of its nearest existing topic;
 5. **outlier reduction**, as the build does it (``landscape.model.topics.reduce_outliers``): the
    papers still unassigned join their nearest topic (old or new) in order of decreasing similarity
    until at most the build's ``outlier_target`` of the new papers is left, none below the build's
@@ -400,7 +400,7 @@ def propose_topics(X, *, min_size: int, threshold: float, rounds: int = 3):
 
 
 def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
-    """Rows (topic, label, size, keywords, parent, parent_label, representative_ids) for new topics."""
+    """Rows (topic, label, size, keywords, group, group_label, representative_ids) for new topics."""
     import numpy as np
     import pandas as pd
 
@@ -408,7 +408,7 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
 
     if not new_ids:
         return pd.DataFrame(
-            columns=["topic", "label", "size", "keywords", "parent", "parent_label", "representative_ids"]
+            columns=["topic", "label", "size", "keywords", "group", "group_label", "representative_ids"]
         )
     # contrast: a seeded sample of existing papers with their topics
     docs_old = land.documents
@@ -420,7 +420,7 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
     namer = topic_namer({"random_state": seed, **topic_params}).fit(texts)
     names = namer.name(labels, new_ids)
     taken = {str(label).lower() for label in land.topics["label"]}
-    first_parent = int(land.topics["parent"].max()) + 1 if len(land.topics) else 0
+    first_group = int(land.topics["group"].max()) + 1 if len(land.topics) else 0
     rows = []
     for j, t in enumerate(new_ids):
         keywords, label = names[t]
@@ -436,23 +436,24 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
                 "size": len(members),
                 "keywords": list(keywords),
                 # the group of its nearest existing topic; its own when there is none
-                **_parent(land, vectors[members], first_parent + j, label),
+                **_group(land, vectors[members], first_group + j, label),
                 "representative_ids": [str(new["id"].iat[i]) for i in reps],
             }
         )
     return pd.DataFrame(rows)
 
 
-def _parent(land, member_vectors, own_id: int, own_label: str) -> dict:
-    """``parent`` and ``parent_label`` of a new topic: those of the existing topic nearest its centroid."""
+def _group(land, member_vectors, own_id: int, own_label: str) -> dict:
+    """``group`` and ``group_label`` of a new topic: those of the existing topic nearest its centroid
+    (its own group when there is none; a group label never equals a topic's)."""
     import numpy as np
 
     if not len(land.topics):
-        return {"parent": own_id, "parent_label": own_label}
+        return {"group": own_id, "group_label": f"{own_label} (new group)"}
     centre = centroids(member_vectors, np.zeros(len(member_vectors), np.int64), [0])
     row = int(best_match(centre, land.centroids)[0][0])
     nearest = land.topics.iloc[row]
-    return {"parent": int(nearest["parent"]), "parent_label": str(nearest.get("parent_label", own_label))}
+    return {"group": int(nearest["group"]), "group_label": str(nearest.get("group_label", own_label))}
 
 
 def reduce_new_outliers(X, topic, topic_centroids, topic_ids, *, target: float, min_similarity: float):
@@ -535,7 +536,7 @@ def _updated_topics(before, new_rows, old_topic, new_topic):
     counts = pd.Series(labels[labels != UNASSIGNED_TOPIC]).value_counts()
     topics["size"] = [int(counts.get(int(t), 0)) for t in topics["topic"]]
     topics["topic"] = topics["topic"].astype("int64")
-    topics["parent"] = topics["parent"].astype("int64")
+    topics["group"] = topics["group"].astype("int64")
     return topics.reset_index(drop=True)
 
 

@@ -348,12 +348,12 @@ def _label_candidates(land, topic_ids, xs, ys, label_topics) -> dict:
             x, y = float(np.median(xs[members])), float(np.median(ys[members]))
             text = _short(row.label, 28)
             found["topics"].append([x, y, _esc(text), int(members.sum()), len(text)])
-    if "parent" in topics.columns:
-        known = topics[topics["parent"].notna()]
-        parent_of = dict(zip(known["topic"].astype(int), known["parent"].astype(int), strict=True))
+    if "group" in topics.columns:
+        known = topics[topics["group"].notna()]
+        parent_of = dict(zip(known["topic"].astype(int), known["group"].astype(int), strict=True))
         names = {}
-        if "parent_label" in known.columns:
-            names = dict(zip(known["parent"].astype(int), known["parent_label"], strict=True))
+        if "group_label" in known.columns:
+            names = dict(zip(known["group"].astype(int), known["group_label"], strict=True))
         group_ids = pd.Series(topic_ids).map(parent_of).fillna(-1).to_numpy(dtype=np.int64)
         groups = [g for g in set(group_ids.tolist()) if g >= 0]
         for g in sorted(groups, key=lambda g: (-int((group_ids == g).sum()), g)):
@@ -407,20 +407,20 @@ def _place_labels(candidates, xs, ys, views, height: int = 720) -> list:
 
 
 def hierarchy_figure(land, *, title: str | None = None, height: int = 620):
-    """The two-level hierarchy as a treemap: parent groups holding their topics, area = papers.
+    """The two-level hierarchy as a treemap: groups holding their topics, area = papers.
 
-    Click a group to zoom into it. Topics without a parent sit directly under the root.
+    Click a group to zoom into it. Topics without a group sit directly under the root.
     """
     import plotly.graph_objects as go
 
     topics = land.topics
     topic_color, _ = _colors(land)
     ids, labels, parents, values, colors, hover = [], [], [], [], [], []
-    has_parent = "parent" in topics.columns
+    has_parent = "group" in topics.columns
     if has_parent:
-        groups = topics[topics["parent"].notna() & (topics["parent"].astype(int) >= 0)]
-        for parent, members in groups.groupby(groups["parent"].astype(int), sort=True):
-            label = members["parent_label"].iloc[0] if "parent_label" in members.columns else None
+        groups = topics[topics["group"].notna() & (topics["group"].astype(int) >= 0)]
+        for parent, members in groups.groupby(groups["group"].astype(int), sort=True):
+            label = members["group_label"].iloc[0] if "group_label" in members.columns else None
             text = str(label) if label is not None and str(label).strip() else f"group {parent}"
             ids.append(f"p{parent}")
             labels.append(_esc(_short(text, 40)))
@@ -430,7 +430,7 @@ def hierarchy_figure(land, *, title: str | None = None, height: int = 620):
             hover.append(f"{len(members)} topics")
     group_ids = set(ids)
     for row in topics.itertuples(index=False):
-        parent = int(row.parent) if has_parent and row.parent == row.parent else -1
+        parent = int(row.group) if has_parent and row.group == row.group else -1
         ids.append(f"t{int(row.topic)}")
         labels.append(_esc(_short(f"{int(row.topic)}: {row.label}", 40)))
         parents.append(f"p{parent}" if f"p{parent}" in group_ids else "")
@@ -452,7 +452,7 @@ def hierarchy_figure(land, *, title: str | None = None, height: int = 620):
     )
     name = land.name if hasattr(land, "name") else "landscape"
     fig.update_layout(
-        title={"text": _esc(title or f"{name}: topics grouped into parent topics"), "x": 0.01},
+        title={"text": _esc(title or f"{name}: topics clustered into groups"), "x": 0.01},
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )

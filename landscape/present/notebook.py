@@ -248,7 +248,7 @@ def papers_table(papers, *, caption: str | None = None):
 
 
 def topic_table(land, top_n: int | None = None, *, representatives: int = 3, keywords: int = 8):
-    """The topic table: topic, label, size, area, parent, keywords and representative papers (linked)."""
+    """The topic table: topic, label, size, area, group, keywords and representative papers (linked)."""
     topics = land.topics.sort_values(["size", "topic"], ascending=[False, True], kind="stable")
     if top_n is not None:
         topics = topics.head(int(top_n))
@@ -266,12 +266,12 @@ def topic_table(land, top_n: int | None = None, *, representatives: int = 3, key
                 str(row.get("label", "")),
                 f"{int(row.get('size', 0)):,}",
                 str(row.get("area", "")),
-                str(row.get("parent_label", row.get("parent", ""))),
+                str(row.get("group_label", row.get("group", ""))),
                 ", ".join(as_list(row.get("keywords"))[:keywords]),
                 reps,
             ]
         )
-    columns = ["topic", "label", "papers", "area", "parent", "keywords", "representative papers"]
+    columns = ["topic", "label", "papers", "area", "group", "keywords", "representative papers"]
     caption = f"{len(rows)} of {len(land.topics)} topics, largest first"
     return _render("table.html.j2", caption=caption, columns=columns, rows=rows)
 
@@ -326,11 +326,11 @@ def quality_panel(land):
 
 
 def topic_card(land, topic: int):
-    """One topic at a glance: label, papers (and share of the corpus), area, parent, keywords."""
+    """One topic at a glance: label, papers (and share of the corpus), area, group, keywords."""
     row = land.topic(int(topic))
     n = len(land.documents)
     size = int(row.get("size", len(land.papers(int(topic)))))
-    parent = row.get("parent_label", row.get("parent", ""))
+    parent = row.get("group_label", row.get("group", ""))
     return _render(
         "topic_card.html.j2",
         topic=int(topic),

@@ -52,20 +52,24 @@ def quality_table(quality) -> object:
         ),
         ("Topic diversity", quality.get("diversity"), "num", "unique share of top words, 0..1"),
     ]
-    lab = quality.get("labels")
-    if lab:
+    for level, lab in (("", quality.get("labels")), ("Groups: ", quality.get("group_labels"))):
+        if not lab:
+            continue
         column = lab.get("column", "labels")
+        if level:
+            rows.append(("Groups", lab.get("groups"), "int", "clusters of topics"))
         for part, note in (("all", "unassigned as one cluster"), ("assigned", "assigned papers only")):
             scores = lab.get(part) or {}
             for key, name in (
                 ("nmi", "NMI"),
+                ("ami", "AMI"),
                 ("ari", "ARI"),
                 ("homogeneity", "Homogeneity"),
                 ("completeness", "Completeness"),
             ):
                 rows.append(
                     (
-                        f"{name} vs {column} ({part})",
+                        f"{level}{name} vs {column} ({part})",
                         scores.get(key),
                         "num",
                         f"{note}, n={scores.get('n', 0):,}",

@@ -70,7 +70,8 @@ def synthetic_landscape(n: int = 300, n_topics: int = 6, seed: int = 0, name: st
             "topic_hdbscan": topic.astype("int64"),
             "topic_label": [labels[t] if t >= 0 else "unassigned" for t in topic],
             "area": [AREAS[t % len(AREAS)] if t >= 0 else "unassigned" for t in topic],
-            "parent": np.where(topic >= 0, topic // 2, -1).astype("int64"),
+            "group": np.where(topic >= 0, topic // 2, -1).astype("int64"),
+            "group_label": [f"group {t // 2}" if t >= 0 else "unassigned" for t in topic],
             "x": xy[:, 0].astype("float32"),
             "y": xy[:, 1].astype("float32"),
         }
@@ -88,8 +89,8 @@ def synthetic_landscape(n: int = 300, n_topics: int = 6, seed: int = 0, name: st
                 "keywords": WORDS[t % len(WORDS)] + ([HOSTILE_LABEL] if t == 0 else []),
                 "area": AREAS[t % len(AREAS)],
                 "area_score": 0.5,
-                "parent": t // 2,
-                "parent_label": f"group {t // 2}",
+                "group": t // 2,
+                "group_label": f"group {t // 2}",
                 "representative_ids": [ids[i] for i in ([0, 1] if t == topic[0] else [])]
                 + [ids[i] for i in members[:3]],
             }

@@ -1,0 +1,91 @@
+"""Evidence for a label: how many of a topic's papers use its words (support), against the rest (lift).
+
+A paper *uses* a label when its title + abstract contain every content word of the label (lower-case,
+singular, hyphenated compounds split: "Mixture-of-Experts" needs "mixture" and "expert"; "of",
+"and" and other stop words are not content words). A covering label "A and B" is used by a paper
+that uses A or uses B.
+
+- ``support``: share of the topic's papers that use the label;
+- ``lift``: support divided by the share of the other papers (outside the topic) that use it,
+  capped at ``MAX_LIFT`` (a label no other paper uses would otherwise have infinite lift).
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_LIFT = 100.0
+# Word separator of covering labels ("LLM Surveys and PEFT").
+COVER_JOIN = " and "
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def content_words(phrase: str) -> tuple[str, ...]:
+    """The words a paper must contain to use ``phrase`` (lower-case, singular, no English stop words)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from landscape.model.naming import _NOT_STOP, CONNECTORS, singular
+
+    words = []
+    for word in _WORD.findall(phrase.lower()):
+        if (word in ENGLISH_STOP_WORDS and word not in _NOT_STOP) or word in CONNECTORS:
+            continue
+        word = singular(word)
+        if word not in words:
+            words.append(word)
+    return tuple(words)
+
+
+class WordPresence:
+    """Which papers contain which words: a binary papers × words matrix, built once per corpus."""
+
+    def fit(self, docs):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        from landscape.model.naming import singular
+
+        def analyzer(text):
+            return {singular(w) for w in _WORD.findall(text.lower())}
+
+        vectorizer = CountVectorizer(analyzer=analyzer, binary=True, dtype="int8")
+        self.matrix_ = vectorizer.fit_transform(docs).tocsc()
+        self.column_ = {w: i for i, w in enumerate(vectorizer.get_feature_names_out())}
+        self.n_ = self.matrix_.shape[0]
+        return self
+
+    def uses(self, words):
+        """Boolean mask of the papers that contain every one of ``words``."""
+        import numpy as np
+
+        mask = np.ones(self.n_, dtype=bool) if words else np.zeros(self.n_, dtype=bool)
+        for word in words:
+            col = self.column_.get(word)
+            if col is None:
+                return np.zeros(self.n_, dtype=bool)
+            hit = np.zeros(self.n_, dtype=bool)
+            hit[self.matrix_.indices[self.matrix_.indptr[col] : self.matrix_.indptr[col + 1]]] = True
+            mask &= hit
+        return mask
+
+    def uses_any(self, alternatives):
+        """Papers that contain every word of at least one of ``alternatives`` (tuples of words)."""
+        import numpy as np
+
+        mask = np.zeros(self.n_, dtype=bool)
+        for words in alternatives:
+            mask |= self.uses(words)
+        return mask
+
+
+def support_and_lift(used, members) -> tuple[float, float]:
+    """``(support, lift)`` of a label used by the papers in mask ``used``, for a topic ``members``."""
+    import numpy as np
+
+    inside = np.zeros(len(used), dtype=bool)
+    inside[members] = True
+    n_in, n_out = int(inside.sum()), int((~inside).sum())
+    support = float(used[inside].mean()) if n_in else 0.0
+    outside = float(used[~inside].mean()) if n_out else 0.0
+    lift = MAX_LIFT if outside * MAX_LIFT <= support else support / outside
+    return support, float(min(lift, MAX_LIFT))
