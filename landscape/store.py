@@ -417,9 +417,16 @@ def _check_columns(frame, schema: dict, required, path: Path) -> None:
         elif kind == "datetime":
             ok = pd.api.types.is_datetime64_any_dtype(values) or values.isna().all()
         else:  # "list"
-            ok = values.map(lambda v: v is None or (hasattr(v, "__len__") and not isinstance(v, str))).all()
+            # a list per row; missing (None/NaN) where an older step wrote no value
+            ok = values.map(
+                lambda v: _is_missing(v) or (hasattr(v, "__len__") and not isinstance(v, str))
+            ).all()
         if not ok:
             raise LandscapeError(f"{path}: column '{column}' must hold {kind} values, got {values.dtype}")
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _check_unique(frame, column: str, path: Path) -> None:

@@ -15,13 +15,18 @@ def test_the_readme_has_python_snippets():
     assert BLOCKS
 
 
-@pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i + 1}" for i in range(len(BLOCKS))])
-def test_readme_snippet_runs(code, tmp_path, monkeypatch):
+def test_readme_snippets_run_in_order(tmp_path, monkeypatch):
+    """The README reads top to bottom: a later block may use what an earlier one made (``land``)."""
     monkeypatch.chdir(tmp_path)
-    for name in set(re.findall(r"[\"']([\w./-]+\.csv)[\"']", code)):  # the corpus files it reads
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(SAMPLE, tmp_path / name)
-    exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})
+    namespace = {"__name__": "__readme__"}
+    for i, code in enumerate(BLOCKS, 1):
+        for name in set(re.findall(r"[\"']([\w./-]+\.csv)[\"']", code)):  # the corpus files it reads
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(SAMPLE, tmp_path / name)
+        try:
+            exec(compile(code, f"README.md python block {i}", "exec"), namespace)
+        except Exception as exc:
+            pytest.fail(f"README python block {i} fails: {exc!r}")
 
 
 def test_the_public_functions_work_more_than_once_per_process(tmp_path):

@@ -443,7 +443,7 @@ def _save_landscape(tmp_path, docs):
             "size": [int((docs["topic"] == k).sum()) for k in keys],
             "keywords": [[LABELS[k].split()[0]] for k in keys],
             "area": [AREAS[k] for k in keys],
-            "parent": 0,
+            "group": 0,
         }
     )
     docs = docs.assign(title="a paper", x=0.0, y=0.0)

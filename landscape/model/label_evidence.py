@@ -25,11 +25,11 @@ def content_words(phrase: str) -> tuple[str, ...]:
     """The words a paper must contain to use ``phrase`` (lower-case, singular, no English stop words)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from landscape.model.naming import _NOT_STOP, CONNECTORS, singular
+    from landscape.model.words import CONNECTORS, NOT_STOP, singular
 
     words = []
     for word in _WORD.findall(phrase.lower()):
-        if (word in ENGLISH_STOP_WORDS and word not in _NOT_STOP) or word in CONNECTORS:
+        if (word in ENGLISH_STOP_WORDS and word not in NOT_STOP) or word in CONNECTORS:
             continue
         word = singular(word)
         if word not in words:
@@ -43,7 +43,7 @@ class WordPresence:
     def fit(self, docs):
         from sklearn.feature_extraction.text import CountVectorizer
 
-        from landscape.model.naming import singular
+        from landscape.model.words import singular
 
         def analyzer(text):
             return {singular(w) for w in _WORD.findall(text.lower())}

@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from landscape.model.words import CONNECTORS, NOT_STOP, singular
 from landscape.schema import UNASSIGNED_TOPIC
 
 # Paper boilerplate: words that say how a paper is written, not what it is about.
@@ -79,19 +80,6 @@ GENERIC = frozenset(
 # A phrase followed by some other word in this share of its occurrences is a modifier, not a label.
 MODIFIER_RATIO = 0.7
 
-# Words allowed inside (never at the edge of) a phrase.
-CONNECTORS = frozenset({"of"})
-
-# Words ending in "s" that are not plurals.
-_NOT_PLURAL = frozenset(
-    """
-    news lens series species physics mathematics robotics analytics semantics statistics dynamics
-    graphics kinematics linguistics ethics economics genetics genomics diabetes bias gas atlas
-    chaos corpus focus consensus status virus bus radius basis thesis hypothesis axis analysis
-    synthesis diagnosis prognosis class process access success loss less
-    """.split()
-)
-
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
 _LATEX = re.compile(r"\$[^$]{0,400}\$|\\[A-Za-z]+")
 # Words (hyphenated compounds kept whole) and the punctuation that phrases may not cross.
@@ -101,29 +89,12 @@ _NUMBERLIKE = re.compile(r"^\d[\d.,]*(?:[a-z]{0,3}|%)$")
 _DIMENSION = re.compile(r"^[1-4]d$")  # 2D, 3D, 4D are topics, not numbers
 
 
-# Content words in scikit-learn's English stop-word list ("computer vision", "recommender system").
-_NOT_STOP = frozenset(
-    "computer system interest fire detail side back top bottom front full part move found thin thick".split()
-)
-
-
 @lru_cache(maxsize=8)
 def stop_words(extra: tuple[str, ...] = ()) -> frozenset:
     """English stop words, paper boilerplate and any ``extra`` words (lower-case)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return (frozenset(ENGLISH_STOP_WORDS) - _NOT_STOP) | BOILERPLATE | {w.lower() for w in extra}
-
-
-def singular(word: str) -> str:
-    """A cheap singular form, only used to merge variants ("models" → "model")."""
-    if len(word) <= 3 or word in _NOT_PLURAL or word.endswith(("ss", "us", "is", "ics")):
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("s"):
-        return word[:-1]
-    return word
+    return (frozenset(ENGLISH_STOP_WORDS) - NOT_STOP) | BOILERPLATE | {w.lower() for w in extra}
 
 
 class PhraseAnalyzer:

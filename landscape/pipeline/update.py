@@ -44,7 +44,13 @@ from landscape.model.geometry import best_match, centroids, representatives, uni
 from landscape.model.placement import PLACEMENT_NEIGHBOURS, knn_place
 from landscape.model.topics import MIN_SIMILARITY, TopicModel
 from landscape.progress import StageTimer
-from landscape.schema import DEFAULT_RANDOM_STATE, MIN_ABSTRACT_CHARS, UNASSIGNED_TOPIC
+from landscape.schema import (
+    DEFAULT_RANDOM_STATE,
+    GROUP_COLUMNS,
+    LABEL_EVIDENCE_COLUMNS,
+    MIN_ABSTRACT_CHARS,
+    UNASSIGNED_TOPIC,
+)
 
 ALREADY_PRESENT = "already in landscape"
 
@@ -408,7 +414,8 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
 
     if not new_ids:
         return pd.DataFrame(
-            columns=["topic", "label", "size", "keywords", "group", "group_label", "representative_ids"]
+            columns=["topic", "label", "size", "keywords", *LABEL_EVIDENCE_COLUMNS, *GROUP_COLUMNS]
+            + ["representative_ids"]
         )
     # contrast: a seeded sample of existing papers with their topics
     docs_old = land.documents
@@ -418,14 +425,15 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
     texts = topic_texts(docs_old.iloc[context]) + topic_texts(new)
     labels = np.concatenate([docs_old["topic"].to_numpy()[context], topic]).astype(np.int64)
     namer = topic_namer({"random_state": seed, **topic_params}).fit(texts)
-    names = namer.name(labels, new_ids)
     taken = {str(label).lower() for label in land.topics["label"]}
+    names = namer.describe(labels, new_ids, exclude=taken)
     first_group = int(land.topics["group"].max()) + 1 if len(land.topics) else 0
     rows = []
     for j, t in enumerate(new_ids):
-        keywords, label = names[t]
+        name = names[t]
+        label = name.label
         if label.lower() in taken:  # labels stay unique across old and new topics
-            label = next((k for k in keywords if k.lower() not in taken), f"{label} (new)")
+            label = next((k for k in name.keywords if k.lower() not in taken), f"{label} (new)")
         taken.add(label.lower())
         members = np.flatnonzero(topic == t)
         reps = representatives(vectors, members, centroids(vectors, topic, [t])[0])
@@ -434,7 +442,10 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
                 "topic": t,
                 "label": label,
                 "size": len(members),
-                "keywords": list(keywords),
+                "keywords": list(name.keywords),
+                "keyword_weights": list(name.weights),
+                "label_support": float(name.support),
+                "label_lift": float(name.lift),
                 # the group of its nearest existing topic; its own when there is none
                 **_group(land, vectors[members], first_group + j, label),
                 "representative_ids": [str(new["id"].iat[i]) for i in reps],
