@@ -1,11 +1,19 @@
-"""The Ray engine (local mode) gives the same embeddings and topic assignments as the local engine."""
+"""The Ray engine gives the same embeddings and topic assignments as the local engine: on a local Ray
+instance, and (slow) on a real two-node cluster, where the work must be spread over both nodes."""
 
 import numpy as np
 import pytest
 
 from landscape.embed.embedder import Embedder
 from landscape.errors import LandscapeError
-from landscape.pipeline.engine import LocalEngine, RayEngine, get_engine
+from landscape.pipeline.engine import (
+    BLOCKS_PER_WORKER,
+    MAX_BLOCK_ROWS,
+    LocalEngine,
+    RayEngine,
+    block_bounds,
+    get_engine,
+)
 
 TEXTS = [
     "Sparse attention for long documents. We reduce the quadratic cost of self-attention.",
@@ -50,6 +58,83 @@ def test_ray_embeddings_equal_local_and_fill_the_cache(ray_engine, tmp_path):
     again = ray_engine.embed(Embedder(cache_dir=tmp_path), TEXTS)
     assert np.allclose(again, remote, atol=1e-6)
     assert ray_engine.describe()["device"] == "cpu"
+
+
+@pytest.mark.parametrize(
+    "n, workers", [(1, 4), (7, 2), (1000, 2), (3 * MAX_BLOCK_ROWS * 8 + 5, 2), (10**6, 100)]
+)
+def test_blocks_cover_every_row_and_feed_every_worker(n, workers):
+    bounds = block_bounds(n, workers)
+    assert bounds[0][0] == 0 and bounds[-1][1] == n
+    assert all(a < b for a, b in bounds) and all(
+        b == c for (_, b), (c, _) in zip(bounds[:-1], bounds[1:], strict=True)
+    )
+    assert len(bounds) >= min(n, workers * BLOCKS_PER_WORKER)  # every worker has blocks to take
+    assert max(b - a for a, b in bounds) <= MAX_BLOCK_ROWS
+
+
+# Runs in its own process (a driver of its own, like a real job), so that a stuck cluster can be
+# stopped as a whole: a head and a worker node of one CPU each, then the Ray engine with 2 workers.
+TWO_NODE_JOB = """
+import json, sys
+import numpy as np
+from ray.cluster_utils import Cluster
+from landscape.embed.embedder import Embedder
+from landscape.pipeline.engine import RayEngine
+
+texts = json.loads(sys.stdin.read())
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+engine = RayEngine(address=cluster.address, workers=2, batch_size=4)
+try:
+    cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes(timeout=120)
+    vectors = engine.embed(Embedder(cache_dir=False), texts)
+    run = engine.last_run_
+finally:
+    engine.shutdown()
+    cluster.shutdown()
+np.save(sys.argv[1], vectors)
+print(json.dumps(run))
+"""
+
+
+@pytest.mark.slow
+def test_ray_on_a_two_node_cluster_spreads_blocks_over_both_nodes(tmp_path):
+    """A real cluster (two raylets), not one process: blocks > 1, both nodes embed, and the vectors
+    equal the local engine's at the same precision."""
+    pytest.importorskip("ray")
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    texts = [f"{t} Variant {i}." for i in range(3) for t in TEXTS]
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}  # a throw-away cluster on this machine
+    out = tmp_path / "vectors.npy"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TWO_NODE_JOB, str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group: stopped as a whole if it hangs
+    )
+    try:
+        stdout, stderr = proc.communicate(json.dumps(texts), timeout=420)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the two-node Ray job did not finish in 420 s")
+    assert proc.returncode == 0, stderr[-3000:]
+    run = json.loads(stdout.strip().splitlines()[-1])
+    remote = np.load(out)
+    local = Embedder(cache_dir=False).encode(texts)
+    assert run["blocks"] > 1
+    assert len(run["rows_per_node"]) == 2, run["rows_per_node"]  # both nodes got work
+    assert sum(run["rows_per_node"].values()) == len(set(texts))
+    assert (np.sum(remote * local, axis=1) >= 0.9999).all()
 
 
 def test_engine_names_are_checked():
