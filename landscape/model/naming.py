@@ -644,7 +644,7 @@ def pick_label(
     """
     from landscape.model.label_evidence import content_words, support_and_lift
 
-    evidence, considered = {}, {}
+    evidence, considered, plain = {}, {}, {}
     for key in order:
         words = content_words(key)
         if not words or key in taken or words in taken_words or key not in shown_of:
@@ -652,6 +652,8 @@ def pick_label(
         if any(set(words) <= set(r) or set(r) <= set(words) for r in related_words if r):
             continue  # a group label never restates one of its topics' labels
         if is_plain_word(key, shown_of[key]):
+            if not multiword and key.strip().lower() not in FIELD_NAMES:
+                plain[key] = support_and_lift(presence.uses(words), members)
             continue
         if multiword and len([w for w in words if not w.isdigit()]) < 2:
             continue  # a group is named by what its topics share, not one acronym ("GPT-4")
@@ -662,6 +664,12 @@ def pick_label(
             # one acronym or word ("AI", "LLMs") must be very specific to name a topic alone
             if lift >= (MIN_LIFT if len(words) > 1 else 2 * MIN_LIFT):
                 evidence[key] = (words, used, support, lift)
+    # one ordinary word is a last resort, taken only when most of the topic's papers use it, it is
+    # very specific to them ("Unlearning": 5 of 7 papers, lift 100) and no label is used as widely
+    solo = [k for k, (sup, lift) in plain.items() if sup >= MIN_SUPPORT and lift >= 2 * MIN_LIFT]
+    solo = max(solo, key=lambda k: plain[k][0], default=None)
+    if not evidence and solo is not None:
+        return (solo,), *plain[solo]
     if not evidence:
         # nothing distinctive enough: the phrase most used with some distinctiveness
         if considered:
@@ -704,4 +712,6 @@ def pick_label(
             break
     if pair is not None:
         return pair, pair_eval[0], pair_eval[1]
+    if solo is not None and evidence[single][2] < MIN_SUPPORT <= plain[solo][0]:
+        return (solo,), *plain[solo]
     return (single,), evidence[single][2], evidence[single][3]
