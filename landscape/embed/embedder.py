@@ -479,7 +479,6 @@ class Embedder:
 
     def _encode_missing(self, backend, texts, rows, vectors, cache, keys, precision) -> None:
         """Encode ``texts`` into ``vectors[rows]``, longest first, writing each batch to the cache."""
-        from landscape.embed.cache import EmbeddingCacheWarning
 
         if not texts:
             return
@@ -504,20 +503,21 @@ class Embedder:
                 vectors[rows[batch]] = out
                 if cache is not None:
                     unit = norms[:, 0] > 1e-12  # an all-zero vector cannot be normalised: not cached
-                    try:
-                        cache.put(
-                            model_id,
-                            self.max_seq_length,
-                            [keys[k] for k, ok in zip(batch, unit, strict=True) if ok],
-                            out[unit],
-                            precision=precision,
-                        )
-                    except LandscapeError as exc:  # e.g. a full disk: the run matters more than the cache
-                        warnings.warn(
-                            f"{exc}; continuing without caching", EmbeddingCacheWarning, stacklevel=3
-                        )
-                        cache = None
+                    kept = [keys[k] for k, ok in zip(batch, unit, strict=True) if ok]
+                    cache = self._cache_put(cache, kept, out[unit], precision)
                 bar.update(len(batch))
+
+    def _cache_put(self, cache, keys, vectors, precision):
+        """Store ``vectors`` under ``keys``: the cache, or None after warning once when it fails (e.g. a
+        full disk: the run matters more than the cache)."""
+        from landscape.embed.cache import EmbeddingCacheWarning
+
+        try:
+            cache.put(self.model_id, self.max_seq_length, keys, vectors, precision=precision)
+        except LandscapeError as exc:
+            warnings.warn(f"{exc}; continuing without caching", EmbeddingCacheWarning, stacklevel=4)
+            return None
+        return cache
 
     def _progress(self, n: int, precision: str):
         show = self.show_progress

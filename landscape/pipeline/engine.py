@@ -307,11 +307,8 @@ class _RayEmbedder(Embedder):
         return {"precision": used, "blocks": self.blocks, "nodes": len(self.nodes)}
 
     def _encode_missing(self, backend, texts, rows, vectors, cache, keys, precision) -> None:
-        import warnings
 
         import numpy as np
-
-        from landscape.embed.cache import EmbeddingCacheWarning
 
         if not texts:
             return
@@ -334,19 +331,7 @@ class _RayEmbedder(Embedder):
                 self.nodes[node] += len(idx)
                 unit = np.linalg.norm(out, axis=1) > 0.5  # an all-zero vector is not cached
                 if cache is not None and unit.any():
-                    try:
-                        cache.put(
-                            self.model_id,
-                            self.max_seq_length,
-                            [keys[k] for k in idx[unit]],
-                            out[unit],
-                            precision=used,
-                        )
-                    except LandscapeError as exc:  # e.g. a full disk: the run matters more than the cache
-                        warnings.warn(
-                            f"{exc}; continuing without caching", EmbeddingCacheWarning, stacklevel=2
-                        )
-                        cache = None
+                    cache = self._cache_put(cache, [keys[k] for k in idx[unit]], out[unit], used)
                 bar.update(len(idx))
                 if first is None:
                     first, first_rows = time.perf_counter(), len(idx)
