@@ -290,20 +290,20 @@ class _WorkerPool:
         sent to a worker once it is ready (model loaded) and has a free slot."""
         ray = self.ray
         waiting = dict(self.prepare(key))
-        todo, running, slots = deque(bounds), {}, []
+        todo, running, slots = deque(bounds), {}, deque()
         while todo or running:
             while slots and todo:
-                actor = slots.pop(0)
+                actor = slots.popleft()
                 a, b = todo.popleft()
                 running[submit(actor, a, b)] = (actor, a, b)
             try:
                 (ref,), _ = ray.wait([*waiting, *running], num_returns=1)
-                if ref in waiting:
-                    actor = waiting.pop(ref)
-                    self.info[key] = ray.get(ref)
+                if ref in waiting:  # every worker ready by now gets its slots, in turns: A, B, A, B
+                    ready, _ = ray.wait(list(waiting), num_returns=len(waiting), timeout=0)
+                    self.info[key] = ray.get(ready[0])
                     if self.ready_s is None:
                         self.ready_s = time.perf_counter() - self.started
-                    slots += [actor] * SLOTS_PER_WORKER
+                    slots.extend([waiting.pop(r) for r in ready] * SLOTS_PER_WORKER)
                     continue
                 actor, a, b = running.pop(ref)
                 result = ray.get(ref)
