@@ -138,7 +138,7 @@ class RayEngine:
                 options["num_cpus"] = self.num_cpus
             try:
                 ray.init(address=self.address, **options)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
+            except Exception as exc:  # noqa: BLE001 (Ray raises bare Exception when a node fails to start)
                 raise LandscapeError(
                     f"cannot start or reach Ray at {self.address or 'local'}: {exc}"
                 ) from exc
