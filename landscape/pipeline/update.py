@@ -262,6 +262,13 @@ def update(
         meta["date_range"] = stages.date_range(documents)
         rejects = _merge_rejects(land.rejects, result.rejects, skipped)
         out = Landscape(documents, topics, meta, all_vectors.astype(np.float32), new_centroids, rejects)
+    if land.curation:
+        from landscape.pipeline.curation import reapply
+
+        with timer.stage("curation"):
+            out.path, out.curation = land.path, land.curation
+            out = reapply(out, "update")  # edits made since may now match; names stay curated
+            meta = out.meta
 
     def put_timings(timings):
         record["timings"] = {**timings, "total": round(time.perf_counter() - started, 3)}
