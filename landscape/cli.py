@@ -378,14 +378,15 @@ def _echo_curation(record: dict) -> None:
         if "split" in a:
             text = f"pinned: split out again from topic {a['split']}"
         elif a["edit"] == "merge" and len(a["merged"]) == 1:
-            text = "merge: only this topic was found"
+            text = "merge"
         elif a["edit"] == "merge":
             text = f"merged topics {', '.join(map(str, a['merged']))}"
         else:
             text = a["edit"] + (f" '{a['name']}'" if a.get("name") else "")
         typer.echo(f"  {what}: {text} ({a['matched_by']})")
     for u in record["unmatched"]:
-        was = f"topic {u.get('topic')}" + (f" '{u['label']}'" if u.get("label") else "")
+        key = "group" if "group" in u else "topic"
+        was = f"{key} {u.get(key)}" + (f" '{u['label']}'" if u.get("label") else "")
         typer.echo(f"  not matched: line {u['line']}, {u['edit']} of {was}: {u['reason']}")
     typer.echo(
         f"curation: {len(record['applied'])} applied, {len(record['unmatched'])} not matched "

@@ -16,12 +16,13 @@ An edit that finds no topic is kept in ``curation.yaml`` (a later rebuild may fi
 
 What the edits do, in this order:
 
-1. **merge** ``[a, b, ...]``: the topics become one (the first one's id); it is named by the
+1. **pin**: a pinned topic stays one topic of its own. In a rebuild that folded it into a larger
+   topic with another subject (a two-centroid split of that topic's papers, started from the pinned
+   centroid: the other part at least ``PIN_SPLIT_MIN_SHARE`` of it and its centroid under
+   ``like.MIN_CENTROID_SIMILARITY`` of the pinned one) the other part becomes a topic again, named
+   like any topic; and no merge takes it in (an error in ``landscape curate``, else unmatched);
+2. **merge** ``[a, b, ...]``: the topics become one (the first one's id); it is named by the
    ``name`` given, else like any topic (:mod:`landscape.model.naming`, covering both subjects);
-2. **pin** (rebuilds only): a pinned topic stays one topic of its own: when a rebuild folded it into
-   a larger topic with another subject (two-centroid split of that topic's papers, the other part
-   at least ``PIN_SPLIT_MIN_SHARE`` of it and its centroid under ``like.MIN_CENTROID_SIMILARITY``
-   of the pinned one), the other part becomes a topic again, named like any topic;
 3. **rename** (``name``) and **pin**: the topic takes the name; a pinned topic without a ``name``
    keeps the name it had when pinned (a rebuild never renames it);
 4. **groups**: a group takes its ``name``.
@@ -60,6 +61,10 @@ from landscape.schema import (
 ANCHOR_PAPERS = 50
 # Anchor papers a landscape must hold for papers (not the centroid) to decide a match.
 MIN_PRESENT = 5
+# A topic found by papers but over this many times the anchor's size is the same subject only when
+# its centroid is still ``like.MIN_CENTROID_SIMILARITY`` similar (else the papers were folded into
+# another subject, and a name would not fit it; a pinned topic is split out instead).
+MAX_GROWTH = 2.0
 # A rebuilt topic holding a pinned one is split when its other part is at least this share of it.
 PIN_SPLIT_MIN_SHARE = 0.2
 # ... and at least this many papers.
@@ -317,9 +322,12 @@ class _State:
             centroid=centroid,
         )
 
-    def find(self, anchor: Anchor, level="topic"):
-        """``(id, how)`` of what ``anchor`` is in this landscape, or ``(None, why not)``."""
+    def find(self, anchor: Anchor, level="topic", *, folded_ok=False):
+        """``(id, how)`` of what ``anchor`` is in this landscape, or ``(None, why not)``; with
+        ``folded_ok`` a topic that grew into another subject still counts (pins split it)."""
         import numpy as np
+
+        from landscape.model.geometry import unit_vector
 
         labels, ids, cents = self.level(level)
         rows = [self.row_of[p] for p in anchor.papers if p in self.row_of]
@@ -328,7 +336,18 @@ class _State:
             order = np.argsort(-counts, kind="stable")
             best = next((i for i in order if values[i] != UNASSIGNED_TOPIC), None)
             if best is not None and counts[best] > MIN_OVERLAP * len(rows):
-                return int(values[best]), f"{int(counts[best])} of its {len(rows)} papers"
+                found = int(values[best])
+                size = int((labels == found).sum())
+                how = f"{int(counts[best])} of its {len(rows)} papers"
+                if folded_ok or anchor.centroid is None or cents is None or size <= MAX_GROWTH * anchor.size:
+                    return found, how
+                sim = float(cents[ids.index(found)] @ unit_vector(np.asarray(anchor.centroid, np.float32)))
+                if sim >= MIN_CENTROID_SIMILARITY:
+                    return found, f"{how}, centroid similarity {sim:.2f}"
+                return None, (
+                    f"{level} {found} holds {how} but has {size} papers against {anchor.size} and "
+                    f"centroid similarity {sim:.2f} < {MIN_CENTROID_SIMILARITY}: another subject"
+                )
             where = ["unassigned" if v == UNASSIGNED_TOPIC else f"{level} {int(v)}" for v in values]
             spread = ", ".join(f"{where[i]}: {int(counts[i])}" for i in order[:3])
             return None, f"no {level} holds over half of its {len(rows)} papers ({spread})"
@@ -422,7 +441,8 @@ def apply_curation(land, cur: Curation, *, mode: str = "update"):
         """The current id of the edit's i-th topic (or group), or None with the reason recorded."""
         anchor = edit.match[i] if edit.match is not None else None
         if anchor is not None:
-            found, how = state.find(anchor, level)
+            pinned = isinstance(edit, TopicEdit) and edit.pin and not edit.merge
+            found, how = state.find(anchor, level, folded_ok=pinned and mode == "build")
         else:
             written = edit.ids[i] if level == "topic" else edit.group
             if mode == "build":
@@ -438,9 +458,10 @@ def apply_curation(land, cur: Curation, *, mode: str = "update"):
         return found, how
 
     def was(edit, i):
+        key = "topic" if isinstance(edit, TopicEdit) else "group"
         if edit.match is not None and edit.match[i] is not None:
-            return {"topic": edit.match[i].topic, "label": edit.match[i].label}
-        return {"topic": edit.ids[i] if isinstance(edit, TopicEdit) else edit.group}
+            return {key: edit.match[i].topic, "label": edit.match[i].label}
+        return {key: edit.ids[i] if key == "topic" else edit.group}
 
     # anchors for new edits (ids of this landscape): the topics as they are before anything moves
     if mode != "build":
@@ -454,12 +475,27 @@ def apply_curation(land, cur: Curation, *, mode: str = "update"):
             if e.match is None and not missing:
                 e.match = [state.anchor(t, level) for t in written]
 
-    # 1. merges
+    # 1. pinned topics stay separate: split out of what a rebuild folded them into, never merged
+    pinned = {}
+    for e in (e for e in cur.topics if e.pin and not e.merge and e.match is not None):
+        t, _ = state.find(e.match[0], folded_ok=mode == "build")
+        if t is not None and mode == "build":
+            _split_pinned(state, t, e.match[0], applied, e.line)
+            t, _ = state.find(e.match[0], folded_ok=True)
+        if t is not None:
+            pinned[t] = e
+
+    # 2. merges
     for e in (e for e in cur.topics if e.merge):
         found = [locate(e, i) for i in range(len(e.ids))]
-        for i, (t, how) in enumerate(found):
-            if t is None:
-                unmatched.append({"line": e.line, "edit": "merge", **was(e, i), "reason": how})
+        for i, (t, _) in enumerate(found):
+            if t in pinned:
+                why = f"topic {t} is pinned (line {pinned[t].line}): a pinned topic stays separate"
+                if mode == "curate":
+                    raise LandscapeError(f"{cur.source}, line {e.line}: {why}")
+                found[i] = (None, why)
+            if found[i][0] is None:
+                unmatched.append({"line": e.line, "edit": "merge", **was(e, i), "reason": found[i][1]})
         targets = list(dict.fromkeys(t for t, _ in found if t is not None))
         e.current = targets[0] if targets else None
         if not targets:
@@ -468,18 +504,11 @@ def apply_curation(land, cur: Curation, *, mode: str = "update"):
             state.merge(targets)
             how = "; ".join(h for t, h in found if t is not None)
         else:
-            how = "already one topic" if all(t is not None for t, _ in found) else "one topic found"
+            how = "already one topic" if all(t is not None for t, _ in found) else "the others not found"
         state.mark(targets[0], CURATED_MERGE)
         applied.append(
             {"line": e.line, "edit": "merge", "topic": targets[0], "merged": targets, "matched_by": how}
         )
-
-    # 2. pinned topics stay separate in a rebuild
-    if mode == "build":
-        for e in (e for e in cur.topics if e.pin and not e.merge):
-            t, _ = locate(e, 0)
-            if t is not None and e.match is not None:
-                _split_pinned(state, t, e.match[0], applied, e.line)
 
     # 3. names and pins
     named_by: dict[int, TopicEdit] = {}
