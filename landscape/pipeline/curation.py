@@ -173,16 +173,17 @@ def add_edits(land, cur: Curation, *, rename, merge, pin, unpin, rename_group) -
     """``cur`` with new edits given by this landscape's ids; an unknown id, a merge of a topic with
     itself, an empty name or unpinning a topic that is not pinned is an error."""
     import copy
+    import numbers
 
     cur = copy.deepcopy(cur)
     topic_ids = {int(t) for t in land.topics["topic"]}
     group_ids = {int(g) for g in land.topics["group"]} - {UNASSIGNED_TOPIC}
 
     def known(t, option, ids=topic_ids, what="topic"):
-        if isinstance(t, bool) or not isinstance(t, int) or t not in ids:
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or int(t) not in ids:
             shown = f"{min(ids)}..{max(ids)}" if ids else "none"
             raise LandscapeError(f"{option}: no {what} {t!r} in this landscape ({what}s {shown}; see --list)")
-        return t
+        return int(t)
 
     def name_of(value, option):
         name = " ".join(str(value).split()) if value is not None else ""
@@ -632,7 +633,7 @@ def _name_new(state, land, exclude):
     import numpy as np
 
     from landscape.model.topics import topic_namer, topic_texts
-    from landscape.pipeline.update import NAMING_CONTEXT
+    from landscape.pipeline.stages import NAMING_CONTEXT
 
     ids = sorted(t for t in state.named if t in set(state.ids()))
     if not ids:
@@ -756,7 +757,7 @@ def _label_evidence(state, topics):
 
     from landscape.model.label_evidence import COVER_JOIN, WordPresence, content_words, support_and_lift
     from landscape.model.topics import topic_texts
-    from landscape.pipeline.update import NAMING_CONTEXT
+    from landscape.pipeline.stages import NAMING_CONTEXT
 
     if "label_support" not in topics.columns:
         return

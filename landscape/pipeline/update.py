@@ -43,6 +43,7 @@ from landscape.errors import LandscapeError
 from landscape.model.geometry import best_match, centroids, representatives, unit_rows
 from landscape.model.placement import PLACEMENT_NEIGHBOURS, knn_place
 from landscape.model.topics import MIN_SIMILARITY, TopicModel
+from landscape.pipeline.stages import NAMING_CONTEXT
 from landscape.progress import StageTimer
 from landscape.schema import (
     DEFAULT_RANDOM_STATE,
@@ -54,8 +55,6 @@ from landscape.schema import (
 
 ALREADY_PRESENT = "already in landscape"
 
-# Existing papers used as the contrast when naming new topics (c-TF-IDF needs the other topics).
-NAMING_CONTEXT = 5_000
 
 # A rebuild is due when the papers added since the last full build reach this share of the build's
 # papers (new subjects past this grow inside old topics rather than reshaping them) ...
