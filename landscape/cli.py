@@ -244,6 +244,9 @@ def build(
             help="curation.yaml to apply (default: the one already in -o DIR, else the --like one).",
         ),
     ] = None,
+    no_curation: Annotated[
+        bool, typer.Option("--no-curation", help="Apply no curation.yaml (not even the one in -o DIR).")
+    ] = False,
     quiet: QuietOption = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
@@ -281,7 +284,7 @@ def build(
         engine=engine,
         address=address,
         like=like,
-        curation=curation,
+        curation=False if no_curation else curation,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
     )

@@ -91,6 +91,7 @@ def build(
         like = Landscape.load(like)  # a bad --like fails before any work
     from landscape.pipeline.curation import curation_for_build
 
+    no_curation = curation is False
     curation = curation_for_build(curation, out_dir, like)  # a bad curation file, too
     if fit_sample not in (None, "auto") and (
         isinstance(fit_sample, bool) or not isinstance(fit_sample, int) or fit_sample < 10
@@ -209,6 +210,8 @@ def build(
             land, record = apply_curation(land, curation, mode="build")
         meta = land.meta
         timer.say(f"curation: {len(record['applied'])} edits applied, {len(record['unmatched'])} not matched")
+    elif no_curation:
+        land.curation = ""  # built without curation: the directory's curation.yaml is not kept
     if out_dir is not None:
         stages.save(land, out_dir, timer, lambda timings: meta.update(timings=timings))
     return land

@@ -209,22 +209,18 @@ def add_edits(land, cur: Curation, *, rename, merge, pin, unpin, rename_group) -
                     f"{option}: topic {t} is pinned (a pinned topic stays separate; --unpin {t} first)"
                 )
         cur.topics.append(TopicEdit(ids=list(ids), merge=True, current=ids[0]))
+    def edit(t, **changes):  # the topic's entry (or a new one) gets the changes
+        e = entry_for(t)
+        if e is None:
+            cur.topics.append(TopicEdit(ids=[t], current=t, **changes))
+        else:
+            e.__dict__.update(changes)
+
     for t, name in rename.items():
         option = f"--rename {t}={name}"
-        t = known(t, option)
-        name = name_of(name, option)
-        e = entry_for(t)
-        if e is None:
-            cur.topics.append(TopicEdit(ids=[t], name=name, current=t))
-        else:
-            e.name = name
+        edit(known(t, option), name=name_of(name, option))
     for t in pin:
-        t = known(t, f"--pin {t}")
-        e = entry_for(t)
-        if e is None:
-            cur.topics.append(TopicEdit(ids=[t], pin=True, current=t))
-        else:
-            e.pin = True
+        edit(known(t, f"--pin {t}"), pin=True)
     for t in unpin:
         e = entry_for(known(t, f"--unpin {t}"))
         if e is None or not e.pin:
@@ -464,6 +460,18 @@ def apply_curation(land, cur: Curation, *, mode: str = "update"):
             return {key: edit.match[i].topic, "label": edit.match[i].label}
         return {key: edit.ids[i] if key == "topic" else edit.group}
 
+    def claim(claimed, found, edit, level="topic"):
+        """One name per topic (group): a second edit reaching it is an error in ``curate``, else
+        unmatched."""
+        if found not in claimed:
+            claimed[found] = edit
+            return True
+        why = f"it is the same {level} ({found}) as the edit on line {claimed[found].line}"
+        if mode == "curate":
+            raise LandscapeError(f"{cur.source}, line {edit.line}: {why}; keep one of them")
+        unmatched.append({"line": edit.line, "edit": edit.kind, **was(edit, 0), "reason": why})
+        return False
+
     # anchors for new edits (ids of this landscape): the topics as they are before anything moves
     if mode != "build":
         for e in [*cur.topics, *cur.groups]:
@@ -525,14 +533,8 @@ def apply_curation(land, cur: Curation, *, mode: str = "update"):
                 unmatched.append({"line": e.line, "edit": e.kind, **was(e, 0), "reason": how})
                 e.current = None
             continue
-        if t in named_by:
-            other = named_by[t]
-            why = f"it is the same topic ({t}) as the edit on line {other.line}"
-            if mode == "curate":
-                raise LandscapeError(f"{cur.source}, line {e.line}: {why}; keep one of them")
-            unmatched.append({"line": e.line, "edit": e.kind, **was(e, 0), "reason": why})
+        if not claim(named_by, t, e):
             continue
-        named_by[t] = e
         e.current = t
         name = e.name or (e.match[0].label if e.pin and not e.merge and e.match else None)
         if name:
@@ -559,13 +561,8 @@ def apply_curation(land, cur: Curation, *, mode: str = "update"):
             unmatched.append({"line": g.line, "edit": g.kind, **was(g, 0), "reason": how})
             g.current = None
             continue
-        if found in group_names:
-            why = f"it is the same group ({found}) as the edit on line {group_names[found].line}"
-            if mode == "curate":
-                raise LandscapeError(f"{cur.source}, line {g.line}: {why}; keep one of them")
-            unmatched.append({"line": g.line, "edit": g.kind, **was(g, 0), "reason": why})
+        if not claim(group_names, found, g, "group"):
             continue
-        group_names[found] = g
         g.current = found
         applied.append({"line": g.line, "edit": g.kind, "group": found, "name": g.name, "matched_by": how})
     _name_groups(state, group_names, mode, cur.source)

@@ -238,12 +238,17 @@ def _name(value, where):
     return name
 
 
-def _topic_edit(item, where) -> TopicEdit:
+def _check_entry(item, where, keys, what) -> None:
+    """An entry is a mapping of known keys."""
     if not isinstance(item, dict):
-        where.fail("a topics entry must be a mapping (topic/merge, name, pin)")
+        where.fail(f"a {what} entry must be a mapping ({', '.join(keys[:-1])})")
     for key in item:
-        if key not in _TOPIC_KEYS:
-            where.at(key).fail(f"unknown key {key!r} (expected {', '.join(_TOPIC_KEYS)})")
+        if key not in keys:
+            where.at(key).fail(f"unknown key {key!r} (expected {', '.join(keys)})")
+
+
+def _topic_edit(item, where) -> TopicEdit:
+    _check_entry(item, where, _TOPIC_KEYS, "topics")
     edit = TopicEdit(ids=[], line=where.line)
     match = item.get("match")
     if "merge" in item:
@@ -278,11 +283,7 @@ def _topic_edit(item, where) -> TopicEdit:
 
 
 def _group_edit(item, where) -> GroupEdit:
-    if not isinstance(item, dict):
-        where.fail("a groups entry must be a mapping (group, name)")
-    for key in item:
-        if key not in _GROUP_KEYS:
-            where.at(key).fail(f"unknown key {key!r} (expected {', '.join(_GROUP_KEYS)})")
+    _check_entry(item, where, _GROUP_KEYS, "groups")
     match = item.get("match")
     if item.get("group") is None and match is None:
         where.fail("a groups entry needs 'group: ID' (this landscape's group id)")
