@@ -46,6 +46,7 @@ from landscape.pipeline.curation_file import (
     read_curation,
 )
 from landscape.pipeline.like import MIN_CENTROID_SIMILARITY, MIN_OVERLAP
+from landscape.pipeline.stages import NAMING_CONTEXT
 from landscape.schema import (
     CURATED_COLUMN,
     CURATED_GROUP_NAME,
@@ -209,6 +210,7 @@ def add_edits(land, cur: Curation, *, rename, merge, pin, unpin, rename_group) -
                     f"{option}: topic {t} is pinned (a pinned topic stays separate; --unpin {t} first)"
                 )
         cur.topics.append(TopicEdit(ids=list(ids), merge=True, current=ids[0]))
+
     def edit(t, **changes):  # the topic's entry (or a new one) gets the changes
         e = entry_for(t)
         if e is None:
@@ -263,6 +265,8 @@ class _State:
         self.land = land
         self.documents = land.documents.copy()
         self.topics = land.topics.copy().reset_index(drop=True)
+        if "group_label" not in self.topics.columns:  # landscapes from before groups had names
+            self.topics["group_label"] = [f"group {g}" for g in self.topics["group"]]
         self.centroids = None if land.centroids is None else np.asarray(land.centroids, np.float32).copy()
         self.X = None if land.embeddings is None else unit_rows(np.asarray(land.embeddings, np.float32))
         self.row_of = {str(p): i for i, p in enumerate(self.documents["id"])}
@@ -616,6 +620,20 @@ def _split_pinned(state, t, anchor, applied, line):
     )
 
 
+def _seed(land) -> int:
+    return int(land.random_state if land.random_state is not None else DEFAULT_RANDOM_STATE)
+
+
+def _naming_rows(state, ids):
+    """Rows a name is chosen (and its evidence counted) on: the papers of ``ids`` and a seeded
+    sample of ``NAMING_CONTEXT`` others as the contrast, as an update names its new topics."""
+    import numpy as np
+
+    n = len(state.topic)
+    context = np.random.default_rng(_seed(state.land)).choice(n, min(NAMING_CONTEXT, n), replace=False)
+    return np.union1d(context, np.flatnonzero(np.isin(state.topic, ids)))
+
+
 def _curated_names(state):
     marks = state.marks
     return [
@@ -630,16 +648,12 @@ def _name_new(state, land, exclude):
     import numpy as np
 
     from landscape.model.topics import topic_namer, topic_texts
-    from landscape.pipeline.stages import NAMING_CONTEXT
 
     ids = sorted(t for t in state.named if t in set(state.ids()))
     if not ids:
         return
-    seed = int(land.random_state if land.random_state is not None else DEFAULT_RANDOM_STATE)
-    rng = np.random.default_rng(seed)
-    n = len(state.topic)
-    context = rng.choice(n, min(NAMING_CONTEXT, n), replace=False)
-    rows = np.union1d(context, np.flatnonzero(np.isin(state.topic, ids)))
+    seed = _seed(land)
+    rows = _naming_rows(state, ids)
     params = land.meta.get("parameters", {}).get("topic_model", {})
     namer = topic_namer({"random_state": seed, **params}).fit(topic_texts(state.documents.iloc[rows]))
     taken = {
@@ -754,16 +768,13 @@ def _label_evidence(state, topics):
 
     from landscape.model.label_evidence import COVER_JOIN, WordPresence, content_words, support_and_lift
     from landscape.model.topics import topic_texts
-    from landscape.pipeline.stages import NAMING_CONTEXT
 
     if "label_support" not in topics.columns:
         return
     ids = [int(t) for t, m in zip(topics["topic"], topics[CURATED_COLUMN], strict=True) if CURATED_NAME in m]
     if not ids:
         return
-    n = len(state.topic)
-    context = np.random.default_rng(DEFAULT_RANDOM_STATE).choice(n, min(NAMING_CONTEXT, n), replace=False)
-    rows = np.union1d(context, np.flatnonzero(np.isin(state.topic, ids)))
+    rows = _naming_rows(state, ids)
     presence = WordPresence().fit(topic_texts(state.documents.iloc[rows]))
     labels = state.topic[rows]
     for i in np.flatnonzero(topics["topic"].isin(ids).to_numpy()):
