@@ -50,6 +50,9 @@ EngineOption = Annotated[str, typer.Option("--engine", help="Where to embed and 
 AddressOption = Annotated[
     str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
 ]
+DeviceOption = Annotated[
+    str, typer.Option("--device", help="Where to embed: auto (the GPU if torch sees one), cpu or cuda.")
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bars on stderr.")]
 
 
@@ -247,6 +250,7 @@ def build(
     no_curation: Annotated[
         bool, typer.Option("--no-curation", help="Apply no curation.yaml (not even the one in -o DIR).")
     ] = False,
+    device: DeviceOption = "auto",
     quiet: QuietOption = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
@@ -285,6 +289,7 @@ def build(
         address=address,
         like=like,
         curation=False if no_curation else curation,
+        device=device,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
     )
@@ -327,6 +332,7 @@ def update(
     engine: EngineOption = "local",
     address: AddressOption = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
+    device: DeviceOption = "auto",
     quiet: QuietOption = False,
 ):
     """Add new papers to a saved landscape: existing topic ids stay, new subjects become new topics."""
@@ -343,6 +349,7 @@ def update(
         engine=engine,
         address=address,
         cache_dir=False if no_cache else None,
+        device=device,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
     )

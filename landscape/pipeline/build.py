@@ -41,6 +41,7 @@ def build(
     fit_sample: int | str | None = "auto",
     like=None,
     curation=None,
+    device: str = "auto",
     quiet: bool = False,
 ):
     """Build a topic landscape from corpus files (or an ingested corpus DataFrame).
@@ -70,6 +71,8 @@ def build(
     curation : a ``curation.yaml`` path (or ``Curation``) to apply to the new topics; by default
         the one in ``out_dir`` (a rebuild keeps its curation), else the one of ``like``; ``False``:
         none (:mod:`landscape.pipeline.curation`); read before any work
+    device : where the local engine embeds: ``"auto"`` (the GPU where torch sees one, else the CPU),
+        ``"cpu"``, ``"cuda"``; the topic model's ``accelerator`` (cuML or CPU) is separate
     log : where progress lines go (default: stderr); they also go to the ``landscape`` logger
     quiet : no progress lines or bars on stderr (the ``landscape`` logger still gets the lines)
 
@@ -98,7 +101,7 @@ def build(
     ):
         raise LandscapeError(f"fit_sample must be an integer >= 10, 'auto' or None, got {fit_sample!r}")
     tax = stages.taxonomy_for_build(taxonomy)
-    embedder = stages.embedder_for(embedding_model, cache_dir)
+    embedder = stages.embedder_for(embedding_model, cache_dir, device)
     precomputed = None
     if embeddings is not None:
         precomputed = precomputed_embeddings(embeddings)
@@ -188,6 +191,7 @@ def build(
             "fit_sample": None if fit_idx is None else len(fit_idx),
             "layouts_from_cache": list(getattr(model, "layouts_cached_", [])),
             "engine": runner.name,
+            "device": embedder.device,
             "min_abstract_chars": min_abstract_chars,
             "columns": columns or {},
         },
