@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from landscape.cli import main
@@ -165,8 +166,19 @@ def test_update_keeps_the_curation(curated, edits, cache_dir, tmp_path):
     land, _ = curated
     directory = tmp_path / "land"
     shutil.copytree(land.path, directory)
-    out, record = update(directory, QEC, cache_dir=cache_dir, quiet=True)
+    # copies of papers of every topic (new id and title, same abstract) go to their paper's topic,
+    # also past the id the merge removed (topic ids are no longer 0..n-1)
+    sample = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).set_index("id", drop=False)
+    originals = [str(land.topic(int(t))["representative_ids"][0]) for t in land.topics["topic"]]
+    copies = sample.loc[originals].copy()
+    copies["id"] = [f"copy-{i}" for i in range(len(copies))]
+    copies["title"] = [f"{t} (extended version)" for t in copies["title"]]
+    copies.to_csv(tmp_path / "copies.csv", index=False)
+    out, record = update(directory, [QEC, tmp_path / "copies.csv"], cache_dir=cache_dir, quiet=True)
     assert record["added"] > 0
+    topic_of = out.documents.set_index("id")["topic"]
+    moved = [(o, c) for o, c in zip(originals, copies["id"], strict=True) if topic_of[o] != topic_of[c]]
+    assert len(moved) <= 1, moved
     assert _label(out, edits["rename"]) == "Language Models, Curated"
     assert edits["merge"][1] not in set(out.topics["topic"])
     assert out.meta["curation"]["mode"] == "update" and out.meta["curation"]["unmatched"] == []

@@ -248,8 +248,11 @@ def _check_unique_names(cur: Curation) -> None:
         seen = {}
         for e in entries:
             if e.name:
-                if e.name.casefold() in seen and seen[e.name.casefold()] is not e:
-                    raise LandscapeError(f"duplicate name {e.name!r}: another {what} is curated with it")
+                other = seen.get(e.name.casefold())
+                if other is not None and other is not e:
+                    raise LandscapeError(
+                        f"duplicate name {e.name!r}: {what} {other.current} is already curated with it"
+                    )
                 seen[e.name.casefold()] = e
 
 

@@ -182,7 +182,12 @@ def update(
     # 3. existing topics, by the saved rule
     topics_before = land.topics.copy()
     with timer.stage("assign"):
-        topic = runner.assign(vectors, land.centroids, threshold) if len(new) else np.zeros(0, np.int64)
+        row = runner.assign(vectors, land.centroids, threshold) if len(new) else np.zeros(0, np.int64)
+        # the nearest centroid's row, as a topic id (ids need not be 0..n-1: merged, --like)
+        ids = land.topics["topic"].to_numpy(np.int64)
+        topic = (
+            np.where(row == UNASSIGNED_TOPIC, UNASSIGNED_TOPIC, ids[np.maximum(row, 0)]) if len(ids) else row
+        )
 
     # 4. new topics from the leftovers
     with timer.stage("new_topics"):
