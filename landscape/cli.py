@@ -386,7 +386,7 @@ def _echo_curation(record: dict) -> None:
     for a in record["applied"]:
         what = f"group {a['group']}" if "group" in a else f"topic {a['topic']}"
         if "split" in a:
-            text = f"pinned: split out again from topic {a['split']}"
+            text = f"pinned: kept apart from the rest of the rebuilt topic, now topic {a['split']}"
         elif a["edit"] == "merge" and len(a["merged"]) == 1:
             text = "merge"
         elif a["edit"] == "merge":

@@ -17,10 +17,11 @@ An edit that finds no topic is kept in ``curation.yaml`` (a later rebuild may fi
 What the edits do, in this order:
 
 1. **pin**: a pinned topic stays one topic of its own. In a rebuild that folded it into a larger
-   topic with another subject (a two-centroid split of that topic's papers, started from the pinned
-   centroid: the other part at least ``PIN_SPLIT_MIN_SHARE`` of it and its centroid under
-   ``like.MIN_CENTROID_SIMILARITY`` of the pinned one) the other part becomes a topic again, named
-   like any topic; and no merge takes it in (an error in ``landscape curate``, else unmatched);
+   topic, the pinned topic keeps the papers nearer its anchor centroid than the rest's centroid and
+   within its anchor ``radius``; the rest (at least ``PIN_SPLIT_MIN_SHARE`` of the topic, its
+   centroid under ``like.MIN_CENTROID_SIMILARITY`` of the pinned one) becomes a topic again, named
+   like any topic. No merge takes a pinned topic in (an error in ``landscape curate``, else
+   unmatched);
 2. **merge** ``[a, b, ...]``: the topics become one (the first one's id); it is named by the
    ``name`` given, else like any topic (:mod:`landscape.model.naming`, covering both subjects);
 3. **rename** (``name``) and **pin**: the topic takes the name; a pinned topic without a ``name``
@@ -70,6 +71,9 @@ MAX_GROWTH = 2.0
 PIN_SPLIT_MIN_SHARE = 0.2
 # ... and at least this many papers.
 PIN_SPLIT_MIN_PAPERS = 5
+# A pinned topic's radius: the similarity to its centroid that this share of its papers falls
+# below (kept in its anchor); in a split it keeps the papers at least that near.
+PIN_RADIUS_QUANTILE = 0.1
 
 # How ``apply_curation`` treats edits: "curate" (the landscape the edits were written for: a new
 # edit's unknown id or a duplicate name is an error), "update", or "build" (a fresh fit: new hand
@@ -310,9 +314,11 @@ class _State:
         labels, _, _ = self.level(level)
         members = np.flatnonzero(labels == ident)
         centroid = None
+        radius = None
         if self.X is not None and len(members):
             centroid = centroids(self.X, labels, [ident])[0]
             rows = representatives(self.X, members, centroid, n=ANCHOR_PAPERS)
+            radius = round(float(np.quantile(self.X[members] @ centroid, PIN_RADIUS_QUANTILE)), 4)
         else:
             rows = members[:ANCHOR_PAPERS].tolist()
         column = "label" if level == "topic" else "group_label"
@@ -324,6 +330,7 @@ class _State:
             size=len(members),
             papers=[str(self.documents["id"].iat[i]) for i in rows],
             centroid=centroid,
+            radius=radius,
         )
 
     def find(self, anchor: Anchor, level="topic", *, folded_ok=False):
@@ -579,7 +586,12 @@ def apply_curation(land, cur: Curation, *, mode: str = "update"):
 
 
 def _split_pinned(state, t, anchor, applied, line):
-    """Split topic ``t`` when a rebuild folded another subject into the pinned topic ``anchor``."""
+    """Split topic ``t`` when a rebuild folded another subject into the pinned topic ``anchor``.
+
+    The pinned topic keeps the papers of ``t`` nearer its own centroid than the rest's and at least
+    as near it as the anchor's ``radius`` (most of its papers were when it was pinned); the rest,
+    when large enough and another subject, becomes a topic again.
+    """
     import numpy as np
 
     from landscape.model.geometry import unit_vector
@@ -587,28 +599,27 @@ def _split_pinned(state, t, anchor, applied, line):
     if state.X is None:
         return
     members = np.flatnonzero(state.topic == t)
-    own = {state.row_of[p] for p in anchor.papers if p in state.row_of}
-    rest = np.array([r for r in members if r not in own], dtype=np.int64)
-    if len(rest) < PIN_SPLIT_MIN_PAPERS:
-        return
+    own = np.array([state.row_of[p] for p in anchor.papers if p in state.row_of], dtype=np.int64)
     X = state.X[members]
     pinned = unit_vector(
-        np.asarray(anchor.centroid, np.float32) if anchor.centroid is not None else state.X[list(own)].mean(0)
+        np.asarray(anchor.centroid, np.float32) if anchor.centroid is not None else state.X[own].mean(0)
     )
-    other = unit_vector(state.X[rest].mean(axis=0))
-    to_other = np.zeros(len(members), bool)
-    for _ in range(10):  # two-centroid split, started from the pinned topic and the rest
-        now = X @ other > X @ pinned
-        if (now == to_other).all() or now.all() or not now.any():
-            to_other = now
+    near = X @ pinned
+    radius = anchor.radius if anchor.radius is not None else float((state.X[own] @ pinned).min())
+    to_other = ~np.isin(members, own)
+    for _ in range(10):  # the rest's centroid and the papers it takes, until they settle
+        if not to_other.any() or to_other.all():
+            return
+        other = unit_vector(X[to_other].mean(0))
+        now = (X @ other > near) | (near < radius)
+        if (now == to_other).all():
             break
         to_other = now
-        pinned, other = unit_vector(X[~to_other].mean(0)), unit_vector(X[to_other].mean(0))
     n_other = int(to_other.sum())
     if (
         n_other < max(PIN_SPLIT_MIN_PAPERS, PIN_SPLIT_MIN_SHARE * len(members))
         or n_other == len(members)
-        or float(pinned @ other) >= MIN_CENTROID_SIMILARITY
+        or float(pinned @ unit_vector(X[to_other].mean(0))) >= MIN_CENTROID_SIMILARITY
     ):
         return
     new_id = state.add_topic(members[to_other], t)

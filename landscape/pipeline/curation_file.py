@@ -18,8 +18,9 @@
       match: [...]
 
 A ``match`` entry (an *anchor*) holds what the topic was when the edit was made: ``topic`` (its id
-then), ``label``, ``size``, ``papers`` (ids of its most central papers) and ``centroid`` (its unit
-centroid, float16, base64). An entry without ``match`` is a new hand edit: its ids are read in the
+then), ``label``, ``size``, ``papers`` (ids of its most central papers), ``centroid`` (its unit
+centroid, float16, base64) and ``radius`` (the similarity to it that 90% of its papers reached).
+An entry without ``match`` is a new hand edit: its ids are read in the
 landscape it is applied to, once, and ``landscape curate`` writes the anchors.
 
 Mistakes stop with one line naming the file, the line and the field
@@ -46,7 +47,7 @@ _HEADER = """\
 
 _TOPIC_KEYS = ("topic", "merge", "name", "pin", "match")
 _GROUP_KEYS = ("group", "name", "match")
-_ANCHOR_KEYS = ("topic", "label", "size", "papers", "centroid")
+_ANCHOR_KEYS = ("topic", "label", "size", "papers", "centroid", "radius")
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Anchor:
     size: int
     papers: list[str]
     centroid: object = None  # np.ndarray float32 (unit) or None
+    radius: float | None = None  # similarity to the centroid 90% of its papers reached
 
     def to_dict(self) -> dict:
         out = {"topic": self.topic, "label": self.label, "size": self.size, "papers": _Flow(self.papers)}
@@ -65,6 +67,8 @@ class Anchor:
             import numpy as np
 
             out["centroid"] = base64.b64encode(np.asarray(self.centroid, "<f2").tobytes()).decode("ascii")
+        if self.radius is not None:
+            out["radius"] = self.radius
         return out
 
 
@@ -324,9 +328,18 @@ def _anchors(value, n, where) -> list[Anchor]:
                 size=int(a.get("size") or 0),
                 papers=[str(p) for p in a.get("papers") or []],
                 centroid=centroid,
+                radius=_number(a.get("radius"), w.at("radius")),
             )
         )
     return out
+
+
+def _number(value, where):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        where.fail(f"must be a number, got {value!r}")
+    return float(value)
 
 
 def _check_names(cur: Curation) -> None:
