@@ -40,6 +40,8 @@ def build(
     address: str | None = None,
     fit_sample: int | str | None = "auto",
     like=None,
+    curation=None,
+    device: str = "auto",
     quiet: bool = False,
 ):
     """Build a topic landscape from corpus files (or an ingested corpus DataFrame).
@@ -66,6 +68,11 @@ def build(
         ``"auto"``: a sample of ``AUTO_FIT_SAMPLE`` papers for corpora over ``AUTO_FIT_THRESHOLD``
     like : an earlier landscape (or its directory) whose topic ids and labels are kept where topics
         match by content (:mod:`landscape.pipeline.like`); read before any work
+    curation : a ``curation.yaml`` path (or ``Curation``) to apply to the new topics; by default
+        the one in ``out_dir`` (a rebuild keeps its curation), else the one of ``like``; ``False``:
+        none (:mod:`landscape.pipeline.curation`); read before any work
+    device : where the local engine embeds: ``"auto"`` (the GPU where torch sees one, else the CPU),
+        ``"cpu"``, ``"cuda"``; the topic model's ``accelerator`` (cuML or CPU) is separate
     log : where progress lines go (default: stderr); they also go to the ``landscape`` logger
     quiet : no progress lines or bars on stderr (the ``landscape`` logger still gets the lines)
 
@@ -85,12 +92,16 @@ def build(
     runner = get_engine(engine, address=address)
     if like is not None and not hasattr(like, "documents"):
         like = Landscape.load(like)  # a bad --like fails before any work
+    from landscape.pipeline.curation import curation_for_build
+
+    no_curation = curation is False
+    curation = curation_for_build(curation, out_dir, like)  # a bad curation file, too
     if fit_sample not in (None, "auto") and (
         isinstance(fit_sample, bool) or not isinstance(fit_sample, int) or fit_sample < 10
     ):
         raise LandscapeError(f"fit_sample must be an integer >= 10, 'auto' or None, got {fit_sample!r}")
     tax = stages.taxonomy_for_build(taxonomy)
-    embedder = stages.embedder_for(embedding_model, cache_dir)
+    embedder = stages.embedder_for(embedding_model, cache_dir, device)
     precomputed = None
     if embeddings is not None:
         precomputed = precomputed_embeddings(embeddings)
@@ -180,6 +191,7 @@ def build(
             "fit_sample": None if fit_idx is None else len(fit_idx),
             "layouts_from_cache": list(getattr(model, "layouts_cached_", [])),
             "engine": runner.name,
+            "device": embedder.device,
             "min_abstract_chars": min_abstract_chars,
             "columns": columns or {},
         },
@@ -195,6 +207,15 @@ def build(
 
         land = keep_identities(land, like)
         meta = land.meta
+    if curation:
+        from landscape.pipeline.curation import apply_curation
+
+        with timer.stage("curation"):
+            land, record = apply_curation(land, curation, mode="build")
+        meta = land.meta
+        timer.say(f"curation: {len(record['applied'])} edits applied, {len(record['unmatched'])} not matched")
+    elif no_curation:
+        land.curation = ""  # built without curation: the directory's curation.yaml is not kept
     if out_dir is not None:
         stages.save(land, out_dir, timer, lambda timings: meta.update(timings=timings))
     return land

@@ -35,6 +35,10 @@ VERSIONED_PACKAGES = (
 # nobody named (no taxonomy needed one): new papers must come as vectors of the same width.
 UNKNOWN_MODEL = "precomputed"
 
+# Existing papers used as the contrast when naming topics outside a fit (new topics of an update,
+# merged or split topics of a curation): c-TF-IDF needs the other topics.
+NAMING_CONTEXT = 5_000
+
 
 # ---- the record ----------------------------------------------------------------------------------
 def package_versions() -> dict:
@@ -95,12 +99,13 @@ def save(land, directory, timer, put_timings) -> None:
 
 
 # ---- embedding -----------------------------------------------------------------------------------
-def embedder_for(model, cache_dir):
-    """The :class:`~landscape.embed.embedder.Embedder` of a pipeline run (no bar for the short
-    texts of areas and topics; :func:`embed_papers` shows one for the papers)."""
-    from landscape.embed.embedder import Embedder
+def embedder_for(model, cache_dir, device: str = "auto"):
+    """The :class:`~landscape.embed.embedder.Embedder` of a pipeline run on ``device`` (``"auto"``:
+    the GPU where torch sees one); no bar for the short texts of areas and topics
+    (:func:`embed_papers` shows one for the papers)."""
+    from landscape.embed.embedder import Embedder, resolve_device
 
-    return Embedder(model, cache_dir=cache_dir, show_progress=False)
+    return Embedder(model, cache_dir=cache_dir, device=resolve_device(device), show_progress=False)
 
 
 def embed_papers(papers, embedder, runner, *, progress: bool = True):

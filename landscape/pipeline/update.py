@@ -43,6 +43,7 @@ from landscape.errors import LandscapeError
 from landscape.model.geometry import best_match, centroids, representatives, unit_rows
 from landscape.model.placement import PLACEMENT_NEIGHBOURS, knn_place
 from landscape.model.topics import MIN_SIMILARITY, TopicModel
+from landscape.pipeline.stages import NAMING_CONTEXT
 from landscape.progress import StageTimer
 from landscape.schema import (
     DEFAULT_RANDOM_STATE,
@@ -54,8 +55,6 @@ from landscape.schema import (
 
 ALREADY_PRESENT = "already in landscape"
 
-# Existing papers used as the contrast when naming new topics (c-TF-IDF needs the other topics).
-NAMING_CONTEXT = 5_000
 
 # A rebuild is due when the papers added since the last full build reach this share of the build's
 # papers (new subjects past this grow inside old topics rather than reshaping them) ...
@@ -83,6 +82,7 @@ def update(
     engine="local",
     address: str | None = None,
     k_neighbors: int = PLACEMENT_NEIGHBOURS,
+    device: str = "auto",
     log=None,
     quiet: bool = False,
 ):
@@ -102,6 +102,7 @@ def update(
     min_topic_size : smallest new topic (default: the landscape's ``min_cluster_size``, capped at 10)
     engine, address : ``"local"`` or ``"ray"`` for embedding and assignment (``pipeline.engine``)
     k_neighbors : existing papers that place a new paper on the map
+    device : where the local engine embeds (as for ``build``)
     log, quiet : as for ``build``: where progress lines go, or none
 
     A model or precomputed vectors that do not match the landscape's embeddings (its recorded
@@ -153,7 +154,7 @@ def update(
         if precomputed is not None:
             stages.check_width(precomputed.shape[1], dim, "the precomputed embeddings", "the landscape")
         needs_model = precomputed is None or tax is not None
-        embedder = _embedder(land, embedding_model, cache_dir) if needs_model else None
+        embedder = _embedder(land, embedding_model, cache_dir, device) if needs_model else None
 
     # 1. ingest, and drop what the landscape already has
     with timer.stage("ingest"):
@@ -181,7 +182,12 @@ def update(
     # 3. existing topics, by the saved rule
     topics_before = land.topics.copy()
     with timer.stage("assign"):
-        topic = runner.assign(vectors, land.centroids, threshold) if len(new) else np.zeros(0, np.int64)
+        row = runner.assign(vectors, land.centroids, threshold) if len(new) else np.zeros(0, np.int64)
+        # the nearest centroid's row, as a topic id (ids need not be 0..n-1: merged, --like)
+        ids = land.topics["topic"].to_numpy(np.int64)
+        topic = (
+            np.where(row == UNASSIGNED_TOPIC, UNASSIGNED_TOPIC, ids[np.maximum(row, 0)]) if len(ids) else row
+        )
 
     # 4. new topics from the leftovers
     with timer.stage("new_topics"):
@@ -262,6 +268,13 @@ def update(
         meta["date_range"] = stages.date_range(documents)
         rejects = _merge_rejects(land.rejects, result.rejects, skipped)
         out = Landscape(documents, topics, meta, all_vectors.astype(np.float32), new_centroids, rejects)
+    if land.curation:
+        from landscape.pipeline.curation import reapply
+
+        with timer.stage("curation"):
+            out.path, out.curation = land.path, land.curation
+            out = reapply(out, "update")  # edits made since may now match; names stay curated
+            meta = out.meta
 
     def put_timings(timings):
         record["timings"] = {**timings, "total": round(time.perf_counter() - started, 3)}
@@ -280,7 +293,7 @@ def _min_topic_size(value, topic_params) -> int:
     return value
 
 
-def _embedder(land, embedding_model, cache_dir):
+def _embedder(land, embedding_model, cache_dir, device):
     """The landscape's own embedding model, checked: another model, or one of another width, is
     refused (new papers must land in the same vector space as the old ones)."""
     from landscape.embed.embedder import DEFAULT_MODEL
@@ -294,7 +307,7 @@ def _embedder(land, embedding_model, cache_dir):
             "the landscape was built from precomputed embeddings of an unnamed model: give the new "
             "papers' embeddings (--embeddings) or the model that made them (--model)"
         )
-    embedder = stages.embedder_for(embedding_model or saved, cache_dir)
+    embedder = stages.embedder_for(embedding_model or saved, cache_dir, device)
     if saved not in (None, stages.UNKNOWN_MODEL) and embedder.model_id != _model_id(saved):
         raise LandscapeError(
             f"the landscape's embeddings come from {saved}; new papers must be embedded with the same "
