@@ -51,14 +51,22 @@ def fake_cuml(monkeypatch):
 
 def test_cuml_is_used_automatically_when_importable(fake_cuml):
     docs, X, truth = _synthetic()
-    model = TopicModel(min_cluster_size=10, random_state=3).fit(docs, X)
+    model = TopicModel(min_cluster_size=10, random_state=3, consensus_runs=1).fit(docs, X)
     kinds = [kind for kind, _ in fake_cuml]
     assert kinds == ["umap", "umap", "hdbscan"]
     assert fake_cuml[0][1]["random_state"] == 3 and fake_cuml[0][1]["metric"] == "cosine"
     assert {fake_cuml[0][1]["n_components"], fake_cuml[1][1]["n_components"]} == {5, 2}
     assert fake_cuml[2][1]["min_cluster_size"] == 10
-    assert model.params_["accelerator"] == "cuml" and "neighbours" not in model.timings_
+    # (the k-NN graph the refinement needs is computed on the CPU, after the GPU layouts)
+    assert model.params_["accelerator"] == "cuml" and list(model.timings_)[:2] == ["umap", "umap_2d"]
     assert len(model.topics_) >= 3 and model.coords_.shape == (len(docs), 2)
+    # the default consensus runs its extra UMAP + HDBSCAN runs on the GPU too (other seeds); the
+    # k-NN graph they are agreed on is computed on the CPU
+    fake_cuml.clear()
+    model = TopicModel(min_cluster_size=10, random_state=3).fit(docs, X)
+    assert [kind for kind, _ in fake_cuml] == ["umap", "umap", "hdbscan"] + ["umap", "hdbscan"] * 4
+    assert len({call["random_state"] for kind, call in fake_cuml if kind == "umap"}) == 5
+    assert "consensus" in model.timings_
 
 
 def test_cpu_accelerator_never_touches_cuml(fake_cuml):

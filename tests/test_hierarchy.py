@@ -16,7 +16,9 @@ def _centroids():
 
 
 @pytest.mark.parametrize(
-    "k, expected", [(0, 0), (1, 1), (2, 2), (3, 2), (9, 4), (12, 5), (30, 8), (40, 9), (100, 15), (400, 15)]
+    "k, expected",
+    [(0, 0), (1, 1), (2, 2), (3, 2), (9, 4), (12, 6), (30, 6), (40, 6), (45, 7), (65, 8), (129, 11)]
+    + [(400, 15)],
 )
 def test_default_number_of_groups(k, expected):
     assert default_n_groups(k) == expected

@@ -395,8 +395,9 @@ def test_a_one_word_vocabulary_gives_unnamed_topics_not_a_crash(synthetic):
 
 @pytest.mark.slow
 def test_the_seed_page_topics_hold_across_random_states(sample):
-    """Unlearning, MoE, RAG and VLM papers stay together, each in its own topic, for random states
-    0-4 (measured: 4 of 5 hold all four; in random state 3 two of the three MoE papers part)."""
+    """Unlearning, MoE, RAG and VLM papers stay together, each in its own topic, for every random
+    state 0-4 (consensus of 5 UMAP runs: measured 5 of 5 with bf16 and with fp32 embeddings; one
+    run alone held 4 of 5). ``make test-precisions`` runs this with both precisions."""
     df, docs, X = sample
     titles = df["title"]
     patterns = {
@@ -405,16 +406,16 @@ def test_the_seed_page_topics_hold_across_random_states(sample):
         "rag": r"Retriev|RAG",
         "vlm": r"Vision[- &]?Language|Visual Language",
     }
-    held = 0
     for seed in range(5):
         m = TopicModel(random_state=seed).fit(docs, X)
+        assert m.params_["consensus_runs"] == 5
         found = {
             name: _topic_of(m, np.flatnonzero(titles.str.contains(p, regex=True)))
             for name, p in patterns.items()
         }
-        together = found["unlearning"][1] == 1.0 and all(share >= 0.5 for _, share in found.values())
-        held += together and len({t for t, _ in found.values()}) == 4
+        assert found["unlearning"][1] == 1.0, (seed, found)
+        assert all(share >= 0.5 for _, share in found.values()), (seed, found)
+        assert len({t for t, _ in found.values()}) == 4, (seed, found)
         # the two levels: every topic sits in a named group whose label is none of its topics'
         assert m.topics_["group_label"].str.len().min() > 0
         assert not set(m.groups_["label"].str.lower()) & set(m.topics_["label"].str.lower())
-    assert held >= 3  # measured 4 of 5 (bf16); fp32 and other CPUs may lose one more

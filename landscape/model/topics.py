@@ -12,10 +12,13 @@ Steps of :meth:`TopicModel.fit`:
 4. **outliers** – outlier reduction in embedding space (see below);
 5. **merge** – when there are more than ``nr_topics`` clusters, agglomerative (average-linkage,
    cosine) merging of their centroids down to ``nr_topics``;
-6. **refine** – k-NN smoothing: an assigned paper moves to the topic holding most of its
+6. **consensus** – up to 10,000 papers, steps 2–5 run again with seeds drawn from ``random_state``
+   (5 runs in all up to 5,000 papers, 3 up to 10,000) and the runs' topics are agreed on the
+   papers' k-NN graph (:mod:`landscape.model.consensus`): seed and precision stability;
+7. **refine** – k-NN smoothing: an assigned paper moves to the topic holding most of its
    ``REFINE_NEIGHBOURS`` nearest neighbours' similarity (:func:`refine_labels`);
-7. **keywords** – c-TF-IDF keywords, labels and their evidence (:mod:`landscape.model.naming`);
-8. **groups** – the second level: topics clustered into named groups (:mod:`landscape.model.hierarchy`).
+8. **keywords** – c-TF-IDF keywords, labels and their evidence (:mod:`landscape.model.naming`);
+9. **groups** – the second level: topics clustered into named groups (:mod:`landscape.model.hierarchy`).
 
 Defaults and scaling rules (n = number of papers), measured on labelled sets of the dev corpus
 (``../shared/data/papers_dev.parquet``, all-MiniLM-L6-v2; ``bench/labelled.py``: two ~20-class
@@ -36,7 +39,7 @@ bundled 100-paper sample:
   same count (``min_cluster_size`` 16: 34 topics, NMI 0.292 vs 0.310 merged to 40 on 2,000
   random papers). The dev sets' arXiv categories are broad, so they reward coarse topics: the
   count was not tuned to them alone.
-- Groups: ``round(1.5 · sqrt(k))`` for ``k`` topics, at most 15 (9 for 40 topics).
+- Groups: ``round(sqrt(k))`` for ``k`` topics, 6 to 15 (6 for 40 topics; :mod:`landscape.model.hierarchy`).
 - k-NN refinement: +0.004 to +0.007 NMI on ``primary20`` at 30-50 topics (seeds 0, 1), and the
   bundled sample's four seed-page topics hold for 4 of 5 seeds instead of 3.
 - Dropped, measured: concatenating a 100-dimensional LSA of TF-IDF (1-2-grams) to the embedding
@@ -77,9 +80,11 @@ its similarity reaches the similarity at which reduction stopped (``assign_thres
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from math import sqrt
 
 from landscape.errors import LandscapeError
+from landscape.model.consensus import consensus_labels, default_consensus_runs, fuzzy_graph, run_seeds
 from landscape.model.geometry import best_match, centroids, representatives, top_k, unit_rows
 from landscape.progress import StageTimer
 from landscape.schema import DEFAULT_RANDOM_STATE, UNASSIGNED_TOPIC
@@ -169,6 +174,9 @@ class TopicModel:
     nr_topics : merge clusters down to at most this many topics (None: ``default_nr_topics(n)``).
     n_groups : number of groups (second level); None: ``hierarchy.default_n_groups(n_topics)``.
     refine_neighbours : neighbours voting in the k-NN refinement (0: none; None: ``REFINE_NEIGHBOURS``).
+    consensus_runs : UMAP + HDBSCAN runs (seeds drawn from ``random_state``) whose topics are agreed
+        on the k-NN graph (:mod:`landscape.model.consensus`); 1: a single run; None:
+        ``default_consensus_runs(n)`` (5 up to 5,000 papers, 3 up to 10,000, then 1).
     top_n_words : keywords per topic.
     ngram_range : phrase lengths for topic words, at most (1, 3).
     random_state : int seed reaching every stochastic step (both UMAPs, NN-descent, HDBSCAN).
@@ -211,6 +219,7 @@ class TopicModel:
         nr_topics=None,
         n_groups=None,
         refine_neighbours=None,
+        consensus_runs=None,
         top_n_words=10,
         ngram_range=(1, 3),
         random_state=DEFAULT_RANDOM_STATE,
@@ -228,6 +237,7 @@ class TopicModel:
         self.nr_topics = nr_topics
         self.n_groups = n_groups
         self.refine_neighbours = refine_neighbours
+        self.consensus_runs = consensus_runs
         self.top_n_words = top_n_words
         self.ngram_range = ngram_range
         self.random_state = random_state
@@ -263,6 +273,8 @@ class TopicModel:
             positive_int("n_groups", self.n_groups)
         if self.refine_neighbours is not None:
             positive_int("refine_neighbours", self.refine_neighbours, 0)
+        runs = default_consensus_runs(n) if self.consensus_runs is None else self.consensus_runs
+        positive_int("consensus_runs", runs)
         if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
             raise LandscapeError(f"random_state must be an int, got {self.random_state!r}")
         target = self.outlier_target
@@ -300,6 +312,7 @@ class TopicModel:
             "umap_min_dist": 0.0,
             "map_min_dist": 0.1,
             "knn": "exact" if n <= EXACT_KNN_MAX else "nndescent",
+            "consensus_runs": runs,
             "refine_neighbours": min(
                 REFINE_NEIGHBOURS if self.refine_neighbours is None else self.refine_neighbours,
                 effective_n_neighbors(self.n_neighbors, n) - 1,
@@ -332,12 +345,21 @@ class TopicModel:
         with self._stage("merge"):
             merged = merge_map(X, final, p["nr_topics"])
             raw, final = merged[raw + 1], merged[final + 1]
+        if p["consensus_runs"] > 1:
+            knn = knn if knn is not None else self._knn(X, p)
+            partitions = [final]
+            with self._stage("consensus_runs"):
+                for seed in run_seeds(p["random_state"], p["consensus_runs"])[1:]:
+                    partitions.append(_topics_of_layout(X, self._layout(X, knn, "umap", p, seed), p))
+            with self._stage("consensus"):
+                counts = [int(part.max()) + 1 for part in partitions]
+                n_topics = min(p["nr_topics"], int(np.median(counts)))
+                final = consensus_labels(fuzzy_graph(X, knn), partitions, n_topics, p["random_state"])
+                # the seed's own HDBSCAN members, with their consensus topic
+                raw = np.where(raw != UNASSIGNED_TOPIC, final, UNASSIGNED_TOPIC)
         if p["refine_neighbours"]:
             with self._stage("refine"):
-                if knn is None:
-                    knn = nearest_neighbours(
-                        X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
-                    )
+                knn = knn if knn is not None else self._knn(X, p)
                 final = refine_labels(final, knn, p["refine_neighbours"])
         # Topic ids by final size (0 = largest); the HDBSCAN assignment uses the same ids.
         ids = [t for t in np.unique(final) if t != UNASSIGNED_TOPIC]
@@ -386,45 +408,62 @@ class TopicModel:
         return self
 
     def _layouts(self, X, p):
-        """5-D clustering layout and 2-D map, read from ``layout_cache`` when it has them."""
+        """5-D clustering layout, 2-D map and the k-NN graph (None when not needed: both layouts
+        came from ``layout_cache``, or cuML builds its own on the GPU)."""
+        knn = None
+        layouts = {}
+        for name in LAYOUTS:
+            layouts[name] = self._cached(X, name, p, p["random_state"])
+        self.layouts_cached_ = sorted(name for name, array in layouts.items() if array is not None)
+        for name in LAYOUTS:
+            if layouts[name] is None:
+                if knn is None and p["accelerator"] != "cuml":
+                    knn = self._knn(X, p)
+                layouts[name] = self._layout(X, knn, name, p, p["random_state"])
+        return layouts["umap"], layouts["umap_2d"], knn
+
+    def _knn(self, X, p):
+        with self._stage("neighbours"):
+            return nearest_neighbours(
+                X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
+            )
+
+    def _cache_key(self, X, name, p, seed):
+        from landscape.model.layout_cache import embeddings_digest
+
+        if getattr(self, "_digest", None) is None or self._digest[0] is not X:
+            self._digest = (X, embeddings_digest(X))
+        dims, dist = _layout_spec(name, p)
+        common = {k: p[k] for k in ("n_neighbors", "knn", "accelerator")}
+        digest = self._digest[1]
+        return self._cache().key(digest, n_components=dims, min_dist=dist, random_state=seed, **common)
+
+    def _cache(self):
+        from landscape.model.layout_cache import LayoutCache
+
+        return LayoutCache(self.layout_cache)
+
+    def _cached(self, X, name, p, seed):
+        """The layout ``name`` for ``seed`` from ``layout_cache``, or None."""
+        if self.layout_cache is None:
+            return None
+        with self._stage("layout_cache"):
+            return self._cache().get(self._cache_key(X, name, p, seed), (len(X), _layout_spec(name, p)[0]))
+
+    def _layout(self, X, knn, name, p, seed):
+        """The layout ``name`` (``"umap"`` or ``"umap_2d"``) with this seed: cached, else computed
+        (and cached)."""
         import numpy as np
 
-        # layout name -> (dimensions, UMAP min_dist)
-        specs = {"umap": (p["n_components"], p["umap_min_dist"]), "umap_2d": (2, p["map_min_dist"])}
-        cache = keys = None
-        found = {}
+        found = self._cached(X, name, p, seed)
+        if found is not None:
+            return found
+        dims, dist = _layout_spec(name, p)
+        with self._stage(name) if seed == p["random_state"] else nullcontext():  # runs: their own stage
+            array = _umap(X, knn, dims, dist, {**p, "random_state": seed}).astype(np.float32)
         if self.layout_cache is not None:
-            from landscape.model.layout_cache import LayoutCache, embeddings_digest
-
-            with self._stage("layout_cache"):
-                cache = LayoutCache(self.layout_cache)
-                digest = embeddings_digest(X)
-                common = {k: p[k] for k in ("n_neighbors", "knn", "random_state", "accelerator")}
-                keys = {
-                    name: cache.key(digest, n_components=dims, min_dist=dist, **common)
-                    for name, (dims, dist) in specs.items()
-                }
-                for name, key in keys.items():
-                    array = cache.get(key, (len(X), specs[name][0]))
-                    if array is not None:
-                        found[name] = array
-        self.layouts_cached_ = sorted(found)
-        knn = None
-        if len(found) < 2:
-            knn = None  # cuML builds its own k-NN graph on the GPU
-            if p["accelerator"] != "cuml":
-                with self._stage("neighbours"):
-                    knn = nearest_neighbours(
-                        X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
-                    )
-            for name, (dims, dist) in specs.items():
-                if name in found:
-                    continue
-                with self._stage(name):
-                    found[name] = _umap(X, knn, dims, dist, p).astype(np.float32)
-                if cache is not None:
-                    cache.put(keys[name], found[name])
-        return found["umap"], found["umap_2d"], knn
+            self._cache().put(self._cache_key(X, name, p, seed), array)
+        return array
 
     def transform(self, embeddings):
         """Topic of new papers: the nearest centroid if similar enough (``assign_threshold_``), else -1."""
@@ -489,6 +528,20 @@ def nearest_neighbours(X, k: int, *, exact: bool, random_state: int):
         top[:, 0] = 1.0
         dist[start : start + block] = np.clip(1.0 - top, 0.0, 2.0)
     return idx, dist
+
+
+LAYOUTS = ("umap", "umap_2d")
+
+
+def _layout_spec(name, p):
+    """(dimensions, UMAP min_dist) of a layout: the clustering layout or the 2-D map."""
+    return (p["n_components"], p["umap_min_dist"]) if name == "umap" else (2, p["map_min_dist"])
+
+
+def _topics_of_layout(X, reduced, p):
+    """One run's topics on a clustering layout: HDBSCAN, outlier reduction, merge to ``nr_topics``."""
+    labels, _ = reduce_outliers(X, _cluster(reduced, p), p["outlier_target"], p["min_similarity"])
+    return merge_map(X, labels, p["nr_topics"])[labels + 1]
 
 
 def _resolve_accelerator(accelerator: str) -> str:
