@@ -7,7 +7,7 @@ import pytest
 from landscape.embed.embedder import Embedder
 from landscape.errors import LandscapeError
 from landscape.pipeline.engine import (
-    BLOCKS_PER_WORKER,
+    GUIDED_SHARE,
     MAX_BLOCK_ROWS,
     LocalEngine,
     RayEngine,
@@ -43,6 +43,7 @@ def test_ray_assignments_equal_local(ray_engine):
     remote = ray_engine.assign(X, centroids, 0.45)
     assert (local == -1).any() and (local >= 0).any()  # both outcomes are exercised
     assert np.array_equal(local, remote)
+    assert ray_engine.last_run_["threads_per_worker"] == 1  # a worker of 1 CPU runs 1 torch thread
 
 
 def test_ray_embeddings_equal_local_and_fill_the_cache(ray_engine, tmp_path):
@@ -58,19 +59,36 @@ def test_ray_embeddings_equal_local_and_fill_the_cache(ray_engine, tmp_path):
     again = ray_engine.embed(Embedder(cache_dir=tmp_path), TEXTS)
     assert np.allclose(again, remote, atol=1e-6)
     assert ray_engine.describe()["device"] == "cpu"
+    # the workers outlive a call: a new text is embedded by the same, already loaded worker
+    pool = ray_engine._pool()
+    more = ray_engine.embed(Embedder(cache_dir=False), TEXTS[:1] + ["Quantum error correction codes."])
+    assert ray_engine._pool() is pool and len(pool.actors) == 1
+    assert (np.sum(more[:1] * local[:1], axis=1) >= 0.999).all()
 
 
 @pytest.mark.parametrize(
-    "n, workers", [(1, 4), (7, 2), (1000, 2), (3 * MAX_BLOCK_ROWS * 8 + 5, 2), (10**6, 100)]
+    "n, workers, min_rows",
+    [
+        (1, 4, 64),
+        (7, 2, 4),
+        (1000, 2, 64),
+        (1000, 1, 64),
+        (3 * MAX_BLOCK_ROWS * 8 + 5, 2, 64),
+        (10**6, 100, 64),
+    ],
 )
-def test_blocks_cover_every_row_and_feed_every_worker(n, workers):
-    bounds = block_bounds(n, workers)
+def test_blocks_cover_every_row_feed_every_worker_and_shrink(n, workers, min_rows):
+    bounds = block_bounds(n, workers, min_rows)
+    sizes = [b - a for a, b in bounds]
     assert bounds[0][0] == 0 and bounds[-1][1] == n
-    assert all(a < b for a, b in bounds) and all(
+    assert all(s > 0 for s in sizes) and all(
         b == c for (_, b), (c, _) in zip(bounds[:-1], bounds[1:], strict=True)
     )
-    assert len(bounds) >= min(n, workers * BLOCKS_PER_WORKER)  # every worker has blocks to take
-    assert max(b - a for a, b in bounds) <= MAX_BLOCK_ROWS
+    assert len(bounds) >= min(n, workers)  # every worker has a block to take
+    assert max(sizes) <= MAX_BLOCK_ROWS
+    assert sizes == sorted(sizes, reverse=True)  # shrinking: no large block left for the end
+    # the last blocks are small: the workers finish within about one small block of each other
+    assert sizes[-1] <= max(min_rows, n / (GUIDED_SHARE * workers * 2))
 
 
 # Runs in its own process (a driver of its own, like a real job), so that a stuck cluster can be
@@ -88,8 +106,9 @@ engine = RayEngine(address=cluster.address, workers=2, batch_size=4)
 try:
     cluster.add_node(num_cpus=1)
     cluster.wait_for_nodes(timeout=120)
+    started = engine.start(Embedder(cache_dir=False))  # both workers up, model loaded: both get blocks
     vectors = engine.embed(Embedder(cache_dir=False), texts)
-    run = engine.last_run_
+    run = {**engine.last_run_, "started": started}
 finally:
     engine.shutdown()
     cluster.shutdown()
@@ -132,6 +151,7 @@ def test_ray_on_a_two_node_cluster_spreads_blocks_over_both_nodes(tmp_path):
     remote = np.load(out)
     local = Embedder(cache_dir=False).encode(texts)
     assert run["blocks"] > 1
+    assert run["started"]["nodes"] == 2 and run["threads_per_worker"] == 1
     assert len(run["rows_per_node"]) == 2, run["rows_per_node"]  # both nodes got work
     assert sum(run["rows_per_node"].values()) == len(set(texts))
     assert (np.sum(remote * local, axis=1) >= 0.9999).all()
