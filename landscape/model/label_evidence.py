@@ -54,6 +54,19 @@ class WordPresence:
         self.n_ = self.matrix_.shape[0]
         return self
 
+    def rows(self, words):
+        """Sorted indices of the papers that contain every one of ``words``."""
+        import numpy as np
+
+        out = None
+        for word in words:
+            col = self.column_.get(word)
+            if col is None:
+                return np.zeros(0, dtype=np.int64)
+            hit = self.matrix_.indices[self.matrix_.indptr[col] : self.matrix_.indptr[col + 1]]
+            out = np.sort(hit) if out is None else np.intersect1d(out, hit, assume_unique=True)
+        return np.zeros(0, dtype=np.int64) if out is None else out.astype(np.int64)
+
     def uses(self, words):
         """Boolean mask of the papers that contain every one of ``words``."""
         import numpy as np

@@ -352,29 +352,16 @@ class TopicModel:
         self.outlier_share_ = float((self.labels_ == UNASSIGNED_TOPIC).mean())
         self.hdbscan_outlier_share_ = float((self.hdbscan_labels_ == UNASSIGNED_TOPIC).mean())
 
-        with self._stage("keywords"):
-            namer = topic_namer(p).fit(docs)
-            names = namer.describe(self.labels_, list(range(n_topics)))
         sizes = np.bincount(self.labels_[self.labels_ != UNASSIGNED_TOPIC], minlength=n_topics)
         with self._stage("groups"):
             from landscape.model.hierarchy import group_topics
 
             n_groups = None if p["n_groups"] is None else min(p["n_groups"], n_topics)
             groups = group_topics(self.centroids_, sizes, n_groups)
-            doc_group = groups[self.labels_] if n_topics else self.labels_
-            doc_group = np.where(self.labels_ != UNASSIGNED_TOPIC, doc_group, UNASSIGNED_TOPIC)
-            topic_labels = [names[t].label for t in range(n_topics)]
-            topic_keys = [" ".join(names[t].label_keys) for t in range(n_topics)]
-            children = {
-                int(g): [topic_labels[t] for t in np.flatnonzero(groups == g)] for g in set(groups.tolist())
-            }
-            group_names = namer.describe(
-                doc_group,
-                sorted(children),
-                multiword=True,
-                exclude=topic_labels + topic_keys,
-                related=children,
-            )
+        with self._stage("keywords"):
+            from landscape.model.naming import name_levels
+
+            names, group_names = name_levels(topic_namer(p).fit(docs), self.labels_, groups)
         self.topics_, self.groups_ = _tables(
             X, self.labels_, self.centroids_, sizes, names, groups, group_names
         )
