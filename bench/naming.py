@@ -11,7 +11,8 @@ topics and groups named by :func:`landscape.model.naming.name_levels`. ``--assig
 each fit's topic and group assignment (``.npz``), so that a rerun only renames: naming is judged
 on fixed topics while it changes.
 
-Per set (mean over seeds, and the worst seed): median label support, share of topics with lift >= 3,
+Per set (mean over seeds, and the worst seed): median label support, the same when a paper must
+contain every content word of the whole label ("A and B": both), share of topics with lift >= 3,
 duplicate labels, group labels equal to a child's, plain one-word labels, labels of more than
 ``LONG_WORDS`` words. ``--read`` prints, for the named runs, every group and topic with size,
 support, lift and three of its papers' titles, to judge the names against the papers.
@@ -177,6 +178,7 @@ def main(argv=None) -> int:
             words = [len(x.split()) for x in [names[t].label for t in names]]
             checks["long_labels"] = int(sum(w > LONG_WORDS for w in words))
             checks["min_support"] = float(min(names[t].support for t in names)) if names else None
+            checks["all_words_support"] = all_words_support(namer, names, labels)
             run = {
                 "set": name,
                 "n": len(docs),
@@ -208,8 +210,24 @@ def main(argv=None) -> int:
     return 0
 
 
+def all_words_support(namer, names, labels) -> float | None:
+    """Median share of a topic's papers that contain every content word of its whole label (both
+    parts of "A and B" too): the strictest reading of support."""
+    import numpy as np
+
+    from landscape.model.label_evidence import content_words
+
+    presence = namer.word_presence()
+    shares = [
+        presence.uses(content_words(names[t].label))[labels == t].mean() for t in names if (labels == t).any()
+    ]
+    return float(np.median(shares)) if shares else None
+
+
+HIGHER_IS_BETTER = ("median_support", "all_words_support", "lift_share")
 SUMMARY = (
     ("median_support", "support", ".2f"),
+    ("all_words_support", "all-words", ".2f"),
     ("lift_share", "lift>=3", ".2f"),
     ("duplicate_labels", "dup", ".0f"),
     ("group_equals_child", "grp=child", ".0f"),
@@ -232,7 +250,9 @@ def summary_table(runs) -> str:
         ]
         for key, _, fmt in SUMMARY:
             values = [r[key] for r in part]
-            worst = min(values) if key in ("median_support", "lift_share") else max(values)
+            worst = (
+                min(values) if key in ("median_support", "all_words_support", "lift_share") else max(values)
+            )
             cells.append(f"{format(sum(values) / len(values), fmt)} ({format(worst, fmt)})")
         rows.append(cells)
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]

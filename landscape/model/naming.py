@@ -496,7 +496,7 @@ class TopicNamer:
         ranked = topic_keywords(
             self.counts_, self.vocab_, labels, topic_ids, top_n=self.top_n_words, exclude=self.fragments_
         )
-        table = CandidateEvidence(self._presence(), labels, topic_ids) if evidence else None
+        table = CandidateEvidence(self.word_presence(), labels, topic_ids) if evidence else None
         excluded = {str(e).lower() for e in exclude}
         taken: set[str] = {k for k in excluded if k in self.column_}
         taken_words = {content_words(e) for e in excluded}
@@ -579,7 +579,8 @@ class TopicNamer:
         ]
         return [k for k in out if k not in self.modifiers_]
 
-    def _presence(self):
+    def word_presence(self):
+        """Which papers contain which words (a :class:`~landscape.model.label_evidence.WordPresence`)."""
         from landscape.model.label_evidence import WordPresence
 
         if not hasattr(self, "presence_"):
@@ -604,30 +605,58 @@ class TopicName:
     lift: float
 
 
-def name_levels(namer: TopicNamer, labels, groups):
+def name_levels(namer: TopicNamer, labels, groups, *, outside=None, state=None):
     """``(topic names, group names)``: ``{topic: TopicName}`` and ``{group: TopicName}`` for a
     fitted ``namer``, topic per paper ``labels`` (-1 = none) and group per topic ``groups``.
 
-    Topics are named first; a group is then named from all its papers, never with one of its
-    topics' labels or a label restating one of them.
+    Topics are named first; a group is then named from all its papers, by a phrase its topics share,
+    never with one of its topics' labels or a label restating one of them. ``outside``: an optional
+    namer (:mod:`landscape.model.outside_namer`) asked for every topic, then every group; when it
+    fails, every name is the offline one. ``state`` (a dict) receives its record.
     """
     import numpy as np
 
     labels = np.asarray(labels)
     groups = np.asarray(groups)
     n_topics = len(groups)
-    names = namer.describe(labels, list(range(n_topics)))
     doc_group = groups[np.maximum(labels, 0)] if n_topics else labels
     doc_group = np.where(labels != UNASSIGNED_TOPIC, doc_group, UNASSIGNED_TOPIC)
-    topic_labels = [names[t].label for t in range(n_topics)]
-    topic_keys = [" ".join(names[t].label_keys) for t in range(n_topics)]
-    children = {int(g): [topic_labels[t] for t in np.flatnonzero(groups == g)] for g in set(groups.tolist())}
-    group_names = namer.describe(
-        doc_group,
-        sorted(children),
-        multiword=True,
-        exclude=topic_labels + topic_keys,
-        related=children,
-        within=labels,
-    )
-    return names, group_names
+    offline = namer.describe(labels, list(range(n_topics)))
+    state = {} if state is None else state
+
+    def group_names(names):
+        topic_labels = [names[t].label for t in range(n_topics)]
+        topic_keys = [" ".join(names[t].label_keys) for t in range(n_topics)]
+        children = {
+            int(g): [topic_labels[t] for t in np.flatnonzero(groups == g)] for g in set(groups.tolist())
+        }
+        described = namer.describe(
+            doc_group,
+            sorted(children),
+            multiword=True,
+            exclude=topic_labels + topic_keys,
+            related=children,
+            within=labels,
+        )
+        return described, children
+
+    if outside is None:
+        return offline, group_names(offline)[0]
+    from landscape.model.outside_namer import describe_namer, finish, rename
+
+    state["namer"] = describe_namer(outside)
+    common = {"docs": namer.docs_, "presence": namer.word_presence(), "state": state}
+    taken = {offline[t].label.lower() for t in offline}
+    names = rename(offline, outside, classes=labels, level="topic", taken=taken, **common)
+    groups_named, children = group_names(names if not state.get("failed") else offline)
+    if not state.get("failed"):
+        taken |= {g.label.lower() for g in groups_named.values()}
+        renamed = rename(
+            groups_named, outside, classes=doc_group, level="group", taken=taken, children=children, **common
+        )
+        if not state.get("failed"):
+            finish(state)
+            return names, renamed
+        groups_named = group_names(offline)[0]
+    state["renamed"] = 0
+    return offline, groups_named

@@ -180,6 +180,8 @@ class TopicModel:
     layout_cache : directory where the UMAP layouts are kept (:mod:`landscape.model.layout_cache`), so a
         refit on the same embeddings with other clustering parameters skips them; None: no cache.
     verbose : a line per stage with its seconds (:class:`landscape.progress.StageTimer`).
+    namer : optional namer asked after the offline names (:mod:`landscape.model.outside_namer`): a
+        callable (topic evidence -> name) or the http(s) URL of an OpenAI-compatible chat server.
 
     Attributes
     ----------
@@ -198,6 +200,7 @@ class TopicModel:
     layouts_cached_ : which layouts (``"umap"``, ``"umap_2d"``) were read from ``layout_cache``.
     assign_threshold_ : similarity a paper needs to its nearest centroid in :meth:`transform`.
     timings_ : seconds per stage; params_ : the resolved parameters (JSON-serialisable).
+    naming_ : the namer's record (``namer``, ``renamed``, ``kept``, ``failed``); None without one.
     """
 
     def __init__(
@@ -219,6 +222,7 @@ class TopicModel:
         stop_words=None,
         layout_cache=None,
         verbose=False,
+        namer=None,
     ):
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
@@ -236,6 +240,7 @@ class TopicModel:
         self.stop_words = stop_words
         self.layout_cache = layout_cache
         self.verbose = verbose
+        self.namer = namer
 
     # ------------------------------------------------------------------ parameters
     def _resolve(self, n: int) -> dict:
@@ -359,9 +364,7 @@ class TopicModel:
             n_groups = None if p["n_groups"] is None else min(p["n_groups"], n_topics)
             groups = group_topics(self.centroids_, sizes, n_groups)
         with self._stage("keywords"):
-            from landscape.model.naming import name_levels
-
-            names, group_names = name_levels(topic_namer(p).fit(docs), self.labels_, groups)
+            names, group_names, self.naming_ = self._name(docs, groups, p)
         self.topics_, self.groups_ = _tables(
             X, self.labels_, self.centroids_, sizes, names, groups, group_names
         )
@@ -371,6 +374,17 @@ class TopicModel:
         self.params_ = p
         self.timings_ = dict(self._timer.timings)
         return self
+
+    def _name(self, docs, groups, p):
+        """Topic and group names (offline, then ``namer`` when given) and the namer's record."""
+        from landscape.model.naming import name_levels
+        from landscape.model.outside_namer import finish, resolve_namer
+
+        outside, state = resolve_namer(self.namer), {}
+        names, group_names = name_levels(
+            topic_namer(p).fit(docs), self.labels_, groups, outside=outside, state=state
+        )
+        return names, group_names, (finish(state) if outside is not None else None)
 
     def _layouts(self, X, p):
         """5-D clustering layout and 2-D map, read from ``layout_cache`` when it has them."""
