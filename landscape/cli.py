@@ -50,6 +50,9 @@ EngineOption = Annotated[str, typer.Option("--engine", help="Where to embed and 
 AddressOption = Annotated[
     str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
 ]
+DeviceOption = Annotated[
+    str, typer.Option("--device", help="Where to embed: auto (the GPU if torch sees one), cpu or cuda.")
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bars on stderr.")]
 NamerUrlOption = Annotated[
     str | None,
@@ -260,6 +263,7 @@ def build(
             "--like", help="Earlier landscape whose topic ids and names to keep where topics match."
         ),
     ] = None,
+    device: DeviceOption = "auto",
     quiet: QuietOption = False,
     namer_url: NamerUrlOption = None,
     namer_model: NamerModelOption = "default",
@@ -299,6 +303,7 @@ def build(
         engine=engine,
         address=address,
         like=like,
+        device=device,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
         namer=_chat_namer(namer_url, namer_model),
@@ -340,6 +345,7 @@ def update(
     engine: EngineOption = "local",
     address: AddressOption = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
+    device: DeviceOption = "auto",
     quiet: QuietOption = False,
     namer_url: NamerUrlOption = None,
     namer_model: NamerModelOption = "default",
@@ -358,6 +364,7 @@ def update(
         engine=engine,
         address=address,
         cache_dir=False if no_cache else None,
+        device=device,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
         namer=_chat_namer(namer_url, namer_model),

@@ -157,6 +157,22 @@ def auto_precision(device: str = "cpu", flags: set[str] | None = None) -> str:
     return "fp32"
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str = "auto") -> str:
+    """The torch device a pipeline embeds on: ``"auto"`` is ``"cuda"`` where torch sees a GPU, else
+    ``"cpu"``; any other torch device name (``"cpu"``, ``"cuda"``, ``"cuda:1"``) is kept."""
+    if not isinstance(device, str) or not device:
+        raise LandscapeError(
+            f"device must be one of {', '.join(DEVICES)} or a torch device name, got {device!r}"
+        )
+    if device != "auto":
+        return device
+    torch = require("torch")
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def forced_precision() -> str | None:
     """The precision ``$LANDSCAPE_PRECISION`` forces on ``precision="auto"`` (None when unset)."""
     value = os.environ.get(PRECISION_ENV, "").strip()
