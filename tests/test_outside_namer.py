@@ -231,7 +231,6 @@ def test_cli_build_and_update_with_namer_url(stand_in, tmp_path, monkeypatch, ca
     assert main([*args, "--namer-url", stand_in.url, "--namer-model", "tiny", "--quiet"]) == 0
     land = Landscape.load(out)
     labels = land.topics["label"].tolist() + [g["label"] for g in land.meta["groups"]]
-    assert all(x.endswith("Research") or x == off for x, off in zip(labels, labels)), labels
     assert sum(x.endswith("Research") for x in labels) >= len(labels) // 2
     assert len({x.lower() for x in labels}) == len(labels)
     naming = land.meta["naming"]

@@ -106,6 +106,7 @@ def update(
     k_neighbors : existing papers that place a new paper on the map
     device : where the local engine embeds (as for ``build``)
     log, quiet : as for ``build``: where progress lines go, or none
+    namer : as for ``build``: an optional namer of the new topics (recorded under ``naming``)
 
     A model or precomputed vectors that do not match the landscape's embeddings (its recorded
     ``embedding_model`` and ``embedding_dim``) are refused before any work.
