@@ -205,18 +205,24 @@ def test_a_chat_server_names_topics(stand_in):
     assert len(stand_in.requests) == 6  # four topics, two groups
 
 
-@pytest.mark.parametrize("stand_in", [("slow", 3.0), ("error",), ("garbage",)], indirect=True)
-def test_a_slow_or_failing_server_falls_back_to_offline_names(stand_in):
+@pytest.mark.parametrize(
+    "stand_in, timeout, why",
+    [(("slow", 3.0), 0.5, "timed out"), (("error",), 30, "500"), (("garbage",), 30, "choices")],
+    indirect=["stand_in"],
+)
+def test_a_slow_or_failing_server_falls_back_to_offline_names(stand_in, timeout, why):
     docs, labels, groups, namer, (offline, offline_groups) = _offline()
-    chat = ChatNamer(stand_in.url, timeout=0.5)
+    chat = ChatNamer(stand_in.url, timeout=timeout)
     state = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         names, group_names = name_levels(namer, labels, groups, outside=chat, state=state)
-    assert len(stand_in.requests) == 1  # one failed request, not one per topic
+    time.sleep(0.5)  # a starved server thread may log the request late
+    assert len(stand_in.requests) <= 1  # one failed request, not one per topic
+    assert why in state["failed"], state["failed"]
     assert [names[t].label for t in range(4)] == [offline[t].label for t in range(4)]
     assert [group_names[g].label for g in (0, 1)] == [offline_groups[g].label for g in (0, 1)]
-    assert len([w for w in caught if issubclass(w.category, NamerWarning)]) == 1 and state["failed"]
+    assert len([w for w in caught if issubclass(w.category, NamerWarning)]) == 1
 
 
 def test_cli_build_and_update_with_namer_url(stand_in, tmp_path, monkeypatch, capsys):

@@ -36,9 +36,11 @@ SCORE_STEP = 0.02
 # MAX_CANDIDATES of them, plus its best c-TF-IDF phrases.
 CANDIDATE_SHARE = 0.05
 MAX_CANDIDATES = 120
-# A covering pair "A and B": one part the topic's best single label or most characteristic
+# A covering pair "A and B" is only looked for when no single label is used by COVER_BELOW of
+# the topic's papers. Then: one part the topic's best single label or most characteristic
 # phrase, one part at least a phrase or acronym, each used by COVER_PART of the topic, B adding
 # COVER_PART of it that A misses, and the pair scoring COVER_GAIN above the best single label.
+COVER_BELOW = 0.6
 COVER_PART = 0.15
 COVER_GAIN = 0.15
 # Pair parts are among this many of the topic's best-scoring labels, or its best c-TF-IDF phrase
@@ -211,11 +213,15 @@ def choose(
             singles[key] = parts[key]
     # scores within SCORE_STEP of each other tie: the more characteristic phrase (c-TF-IDF) wins
     rank = {k: r for r, k in enumerate(candidates)}
-    best = max(singles, key=lambda k: (round(singles[k][3] / SCORE_STEP), -rank[k]), default=None)
+    # a phrase most of the topic's papers use names it (the best such phrase)
+    enough = [k for k in singles if singles[k][1] >= MIN_SUPPORT]
+    best = max(enough or singles, key=lambda k: (round(singles[k][3] / SCORE_STEP), -rank[k]), default=None)
     choice = None
     if best is not None:
         _, support, lift, score = singles[best]
         choice = Choice((best,), support, lift, score)
+        if support >= COVER_BELOW:
+            return choice  # no covering pair: every word of a pair is in fewer papers
     # pair parts: its best-scoring labels, and the one words among its most characteristic
     # phrases (c-TF-IDF): a word that only happens to be frequent names no subject
     words = [k for k in candidates[:PLAIN_PARTS] if _plain_part(k, parts, singles, best)]

@@ -394,7 +394,7 @@ class TopicNamer:
     """
 
     # Written forms of a topic's phrases are read from at most this many of its papers.
-    SURFACE_DOCS = 200
+    SURFACE_DOCS = 100
 
     def __init__(
         self,
