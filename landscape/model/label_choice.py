@@ -249,8 +249,10 @@ def _stems(words) -> set:
 
 
 def _word_like(key: str) -> bool:
-    """Not an adverb ("dramatically"): those say how, not what."""
-    return not (" " not in key and key.endswith("ly"))
+    """Not an adverb ("dramatically") nor ending in a participle ("Fine-Tuned"): those say how,
+    not what."""
+    last = key.split()[-1] if key.split() else key
+    return not ((" " not in key and key.endswith("ly")) or (len(last) >= 6 and last.endswith("ed")))
 
 
 def _best_pair(i, parts, table, single, anchors, phrases):
