@@ -228,7 +228,7 @@ def choose(
     scored = sorted(singles, key=lambda k: -singles[k][3])[:COVER_CANDIDATES]
     top = list(dict.fromkeys(scored + words))
     anchors = {best, *words, candidates[0] if candidates else None} - {None}
-    pair = _best_pair(i, {k: parts[k] for k in top}, table, choice, anchors, set(singles))
+    pair = _best_pair(i, {k: parts[k] for k in top}, table, choice, anchors, set(singles), rank)
     return pair or choice
 
 
@@ -255,9 +255,10 @@ def _word_like(key: str) -> bool:
     return not ((" " not in key and key.endswith("ly")) or (len(last) >= 6 and last.endswith("ed")))
 
 
-def _best_pair(i, parts, table, single, anchors, phrases):
+def _best_pair(i, parts, table, single, anchors, phrases, rank):
     """A covering pair scoring ``COVER_GAIN`` above ``single`` (None when there is none), with one
-    of ``anchors`` and one of ``phrases`` (no two plain words)."""
+    of ``anchors`` and one of ``phrases`` (no two plain words); ties go to the pair of the more
+    characteristic phrases (``rank``: c-TF-IDF rank)."""
     import numpy as np
 
     from landscape.model.label_evidence import MAX_LIFT
@@ -266,6 +267,7 @@ def _best_pair(i, parts, table, single, anchors, phrases):
     top = list(parts)
     member = table.index == i
     best, floor = None, (single.score if single else 0.0) + COVER_GAIN
+    best_key = None
     rows = {k: table.rows(parts[k][0]) for k in top}
     for a_pos, a in enumerate(top):
         in_a = rows[a][member[rows[a]]]
@@ -281,12 +283,14 @@ def _best_pair(i, parts, table, single, anchors, phrases):
             used = np.union1d(rows[a], rows[b])
             support, lift, precision = _evidence(int(member[used].sum()), len(used), size, table.n, MAX_LIFT)
             score = label_score(support, lift)
-            if lift >= MIN_LIFT and score >= floor:
+            key = (round(score / SCORE_STEP), -(rank[a] + rank[b]))
+            if lift >= MIN_LIFT and score >= floor and (best_key is None or key > best_key):
+                best_key = key
                 # the phrase first ("Speech Recognition and Speakers"), else the more used
                 first, second = sorted(
                     (a, b), key=lambda k: (k not in phrases, -len(rows[k][member[rows[k]]]))
                 )
-                best, floor = Choice((first, second), support, lift, score), score
+                best = Choice((first, second), support, lift, score)
     return best
 
 
