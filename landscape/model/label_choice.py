@@ -14,8 +14,10 @@ paper that uses A or B), that best *identifies* the topic's papers:
 
 Rules (issue 14): lift >= ``MIN_LIFT``; no generic single word alone (:func:`is_plain_word`; such a
 word may name a subject inside a covering pair); no name of the whole field; unique on the map
-(no two labels with the same content words); a covering pair only when each part names a real
-share of the topic and together they cover ``COVER_GAIN`` more than the best single label. A group
+(no two labels with the same content words); a phrase used by ``MIN_SUPPORT`` of the topic is
+preferred, and one used by ``COVER_BELOW`` names it alone; otherwise a covering pair of two distinct
+subjects when each part names a real share of the topic and the pair scores ``COVER_GAIN`` more
+than the best single label. A group
 is named the same way from all its papers, by a phrase of two or more words its topics share (used
 in at least two of them), never restating one of its topics' labels.
 """
