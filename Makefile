@@ -40,6 +40,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/quality.py $(if $(DEV_EMBEDDINGS),--embeddings-dir $(DEV_EMBEDDINGS))
 	$(BIN)/python bench/pipeline.py --sizes 20000 92705 --bertopic --update 1000 --cold $(if $(DEV_EMBEDDINGS),--embeddings-dir $(DEV_EMBEDDINGS))
+	$(BIN)/python bench/cold_build.py
 
 clean-reports:
 	rm -rf $(REPORTS)/*.html $(REPORTS)/notebooks $(REPORTS)/landscape

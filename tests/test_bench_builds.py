@@ -55,3 +55,29 @@ def test_gpu_bench_names_a_missing_corpus(tmp_path):
     missing = run("build", "--corpus", tmp_path / "nope.parquet", "--out", tmp_path / "land")
     assert missing.returncode == 2
     assert "no corpus at" in missing.stderr
+
+
+COLD = ROOT / "bench" / "cold_build.py"
+
+
+def test_cold_build_bench_times_a_real_build(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(COLD),
+            "--corpus",
+            str(SAMPLE),
+            "--limit",
+            "60",
+            "--json",
+            str(tmp_path / "cold.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = json.loads((tmp_path / "cold.json").read_text())
+    assert record["papers"] >= 50 and record["wall_s"] > 0 and record["peak_rss_mb"] > 100
+    assert record["timings"]["embed"] > 0  # cold: the model embedded every paper
+    assert "cold build: " in done.stdout and "embed" in done.stdout
