@@ -252,6 +252,17 @@ def test_cli_build_and_update_with_namer_url(stand_in, tmp_path, monkeypatch, ca
     used = presence.uses_any([content_words(p) for p in row["label"].split(" and ")])
     assert support_and_lift(used, members)[0] == pytest.approx(row["label_support"], abs=0.01)
 
+    # update: new topics are named by the server too, and the record says so
+    asked = len(stand_in.requests)
+    qec = ROOT / "tests" / "data" / "update" / "quantum_error_correction.csv"
+    assert (
+        main(["update", str(out), str(qec), "--namer-url", stand_in.url, "--min-topic-size", "5", "-q"]) == 0
+    )
+    record = Landscape.load(out).meta["updates"][-1]
+    if record["new_topics"]:
+        assert record["naming"]["renamed"] >= 1 and len(stand_in.requests) > asked
+        assert any(t["label"].endswith("Research") for t in record["new_topics"]), record["new_topics"]
+
     # a server that has gone away: the build still succeeds with offline names and one warning
     stand_in.close()
     with warnings.catch_warnings(record=True) as caught:
