@@ -312,7 +312,10 @@ def _spread(rows, within, in_class) -> bool:
 
 def fallback(cls, candidates, shown_of, table: CandidateEvidence, *, taken, first=None):
     """When no candidate passes the rules: the most used of the class's ``FALLBACK_CANDIDATES``
-    best specific phrases (neither a plain word nor a name of the field), else ``first``."""
+    best specific phrases (neither a plain word nor a name of the field), else its two best plain
+    words as a pair ("Ethics and Society"), else ``first``."""
+    import numpy as np
+
     from landscape.model.label_evidence import content_words
 
     usable = [
@@ -321,11 +324,14 @@ def fallback(cls, candidates, shown_of, table: CandidateEvidence, *, taken, firs
         if k in shown_of and k not in taken and content_words(k) and k.strip().lower() not in FIELD_NAMES
     ]
     specific = [k for k in usable if not is_plain_word(k, shown_of[k])][:FALLBACK_CANDIDATES]
-    if not specific:
-        specific = [first] if first else usable[:1]
-    if not specific:
+    if specific:
+        evidence = {k: table.evidence(cls, table.rows(content_words(k))) for k in specific}
+        key = max(specific, key=lambda k: evidence[k][0])
+        support, lift = evidence[key][:2]
+        return Choice((key,), support, lift, label_score(support, lift))
+    keys = tuple(usable[:2]) if len(usable) >= 2 else ((first,) if first else ())
+    if not keys:
         return None
-    evidence = {k: table.evidence(cls, table.rows(content_words(k))) for k in specific}
-    key = max(specific, key=lambda k: evidence[k][0])
-    support, lift = evidence[key][:2]
-    return Choice((key,), support, lift, label_score(support, lift))
+    used = np.unique(np.concatenate([table.rows(content_words(k)) for k in keys]))
+    support, lift = table.evidence(cls, used)[:2]
+    return Choice(keys, support, lift, label_score(support, lift))
