@@ -54,6 +54,17 @@ DeviceOption = Annotated[
     str, typer.Option("--device", help="Where to embed: auto (the GPU if torch sees one), cpu or cuda.")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bars on stderr.")]
+NamerUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--namer-url",
+        help="OpenAI-compatible chat server (e.g. http://127.0.0.1:8080/v1) that names topics after the "
+        "offline names; on failure the offline names stay.",
+    ),
+]
+NamerModelOption = Annotated[
+    str, typer.Option("--namer-model", help="Model name sent to the --namer-url server.")
+]
 
 
 @app.command("ingest")
@@ -192,6 +203,18 @@ def _parse_columns(pairs: list[str] | None) -> dict | None:
     return mapping
 
 
+def _chat_namer(url: str | None, model: str):
+    """The chat-server namer of ``--namer-url`` (None without one); the key, if any, from
+    ``LANDSCAPE_NAMER_API_KEY``."""
+    if url is None:
+        return None
+    import os
+
+    from landscape.model.outside_namer import ChatNamer
+
+    return ChatNamer(url, model=model, api_key=os.environ.get("LANDSCAPE_NAMER_API_KEY") or None)
+
+
 @app.command()
 def build(
     inputs: Annotated[list[Path], typer.Argument(help="Corpus files (CSV, JSONL, JSON, Parquet, …).")],
@@ -252,6 +275,8 @@ def build(
     ] = False,
     device: DeviceOption = "auto",
     quiet: QuietOption = False,
+    namer_url: NamerUrlOption = None,
+    namer_model: NamerModelOption = "default",
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
     from landscape.model.topics import CLUSTERERS
@@ -292,6 +317,7 @@ def build(
         device=device,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
+        namer=_chat_namer(namer_url, namer_model),
     )
     counts = land.meta["counts"]
     if "curation" in land.meta:
@@ -334,6 +360,8 @@ def update(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
     device: DeviceOption = "auto",
     quiet: QuietOption = False,
+    namer_url: NamerUrlOption = None,
+    namer_model: NamerModelOption = "default",
 ):
     """Add new papers to a saved landscape: existing topic ids stay, new subjects become new topics."""
     from landscape.pipeline.update import update as run_update
@@ -352,6 +380,7 @@ def update(
         device=device,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
+        namer=_chat_namer(namer_url, namer_model),
     )
     typer.echo(
         f"{record['added']} new papers ({record['skipped']} already in the landscape, "

@@ -288,3 +288,29 @@ def test_group_labels_never_copy_a_child_and_say_what_they_share():
 def test_names_of_the_whole_field_never_label_a_topic():
     for key, shown in [("ai", "AI"), ("machine learning", "Machine Learning"), ("llm", "LLMs"), ("3d", "3D")]:
         assert is_plain_word(key, shown), shown
+
+
+def test_a_covering_name_never_names_one_subject_twice():
+    # half the papers say "face images", half "face datasets": one subject, not "Face Images and
+    # Face Datasets"
+    faces = [f"Face images {i} for recognition. Face images of people under pose change." for i in range(6)]
+    faces += [f"Face datasets {i} for benchmarks. Face datasets with annotations at scale." for i in range(6)]
+    other = [
+        f"Robot grasping {i} with tactile sensors. Grasping policies use tactile feedback." for i in range(12)
+    ]
+    d = TopicNamer().fit(faces + other).describe(np.array([0] * 12 + [1] * 12))[0]
+    assert d.label.lower().count("face") == 1, d.label
+    assert not is_plain_word(d.label.lower(), d.label)
+
+
+def test_evidence_of_a_label_chosen_elsewhere_is_recomputed():
+    from landscape.model.label_evidence import labels_evidence
+
+    docs, labels = _topic_docs(
+        [["speech recognition", "acoustic models"], ["protein folding", "amino acids"]]
+    )
+    evidence = labels_evidence(
+        docs, labels, {0: "Acoustic Models", 1: "Speech Recognition and Protein Folding"}
+    )
+    assert evidence[0] == pytest.approx((1.0, 100.0))  # every speech paper names acoustic models
+    assert evidence[1][0] == pytest.approx(1.0) and evidence[1][1] == pytest.approx(1.0)  # used everywhere

@@ -54,6 +54,19 @@ class WordPresence:
         self.n_ = self.matrix_.shape[0]
         return self
 
+    def rows(self, words):
+        """Sorted indices of the papers that contain every one of ``words``."""
+        import numpy as np
+
+        out = None
+        for word in words:
+            col = self.column_.get(word)
+            if col is None:
+                return np.zeros(0, dtype=np.int64)
+            hit = self.matrix_.indices[self.matrix_.indptr[col] : self.matrix_.indptr[col + 1]]
+            out = np.sort(hit) if out is None else np.intersect1d(out, hit, assume_unique=True)
+        return np.zeros(0, dtype=np.int64) if out is None else out.astype(np.int64)
+
     def uses(self, words):
         """Boolean mask of the papers that contain every one of ``words``."""
         import numpy as np
@@ -89,3 +102,19 @@ def support_and_lift(used, members) -> tuple[float, float]:
     outside = float(used[~inside].mean()) if n_out else 0.0
     lift = MAX_LIFT if outside * MAX_LIFT <= support else support / outside
     return support, float(min(lift, MAX_LIFT))
+
+
+def labels_evidence(docs, classes, labelled) -> dict:
+    """``{class: (support, lift)}`` of given labels (``{class: label}``) for the papers ``docs``
+    with class per paper ``classes``: what a label chosen elsewhere (kept by ``--like``, curated,
+    from a namer) is stored with, so the evidence always describes the label shown."""
+    import numpy as np
+
+    presence = WordPresence().fit(docs)
+    classes = np.asarray(classes)
+    out = {}
+    for cls, label in labelled.items():
+        parts = [content_words(p) for p in str(label).split(COVER_JOIN)]
+        used = presence.uses_any([p for p in parts if p])
+        out[cls] = support_and_lift(used, np.flatnonzero(classes == cls))
+    return out

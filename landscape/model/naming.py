@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from landscape.model.label_choice import FIELD_NAMES, MIN_LIFT, MIN_SUPPORT, is_plain_word  # noqa: F401
 from landscape.model.words import CONNECTORS, NOT_STOP, singular
 from landscape.schema import UNASSIGNED_TOPIC
 
@@ -393,7 +394,7 @@ class TopicNamer:
     """
 
     # Written forms of a topic's phrases are read from at most this many of its papers.
-    SURFACE_DOCS = 200
+    SURFACE_DOCS = 100
 
     def __init__(
         self,
@@ -461,7 +462,15 @@ class TopicNamer:
         return {t: (d.keywords, d.label) for t, d in described.items()}
 
     def describe(
-        self, labels, topic_ids=None, *, multiword: bool = False, exclude=(), related=None, evidence=True
+        self,
+        labels,
+        topic_ids=None,
+        *,
+        multiword: bool = False,
+        exclude=(),
+        related=None,
+        evidence=True,
+        within=None,
     ):
         """``{topic: TopicName}``: keywords with their c-TF-IDF weights, the label and its evidence.
 
@@ -469,11 +478,15 @@ class TopicNamer:
         label, or is in ``exclude`` (phrase keys or labels, e.g. the topics' when naming their
         groups), gets another. ``related`` maps a topic id to labels it must not restate (a group's
         own topics: no label whose content words contain, or are contained in, theirs).
-        ``multiword`` prefers labels of two or more words (groups). With
-        ``evidence`` the label is chosen by :func:`pick_label` (support and lift, see
-        :mod:`landscape.model.label_evidence`); without, it is :func:`choose_label`'s phrase.
+        ``multiword`` asks for labels of two or more words (groups); ``within`` (topic per paper)
+        asks for a label used across several of a group's topics. With ``evidence`` the label is
+        chosen by :func:`landscape.model.label_choice.choose` (support, precision and lift of every
+        candidate phrase); without, it is :func:`choose_label`'s phrase.
         """
         import numpy as np
+
+        from landscape.model.label_choice import CandidateEvidence, choose, fallback
+        from landscape.model.label_evidence import content_words
 
         labels = np.asarray(labels)
         if topic_ids is None:
@@ -483,16 +496,10 @@ class TopicNamer:
         ranked = topic_keywords(
             self.counts_, self.vocab_, labels, topic_ids, top_n=self.top_n_words, exclude=self.fragments_
         )
-        from landscape.model.label_evidence import content_words
-
-        presence = self._presence() if evidence else None
+        table = CandidateEvidence(self.word_presence(), labels, topic_ids) if evidence else None
         excluded = {str(e).lower() for e in exclude}
         taken: set[str] = {k for k in excluded if k in self.column_}
-        taken_words: set[tuple[str, ...]] = set()
-        if presence is not None:
-            from landscape.model.label_evidence import content_words
-
-            taken_words = {content_words(e) for e in excluded}
+        taken_words = {content_words(e) for e in excluded}
         shown = set(excluded)
         result = {}
         for t in topic_ids:
@@ -514,49 +521,66 @@ class TopicNamer:
             )
             keys = [k for k, _, _ in ranked[t][: self.top_n_words]]
             pool = [k for k, _, _ in ranked[t]]
-            wanted = sorted(set(pool) | ({first} if first else set()))
+            if table is not None:
+                pool = self._candidates(members, ([first] if first else []) + pool)
+            wanted = sorted(set(pool) | set(keys) | ({first} if first else set()))
             cols = [self.column_[k] for k in wanted]
             # Only papers that contain one of the phrases, and not too many of them.
             has = members[self.counts_[members][:, cols].getnnz(axis=1) > 0][: self.SURFACE_DOCS]
             forms = surface_forms((self.docs_[i] for i in has), wanted, self.analyzer_)
             shown_of = {k: display_label(k, forms[k]) for k in wanted}
-            if presence is None:
-                parts, support, lift = ((first,) if first else ()), float("nan"), float("nan")
-            else:
-                scores = {k: s for k, s, _ in ranked[t]}
-                order = ([first] if first else []) + [k for k in pool if k != first]
-                parts, support, lift = pick_label(
-                    order,
-                    scores,
-                    presence,
-                    members,
-                    shown_of,
-                    taken=taken | self.modifiers_,
-                    taken_words=taken_words,
-                    related_words={content_words(x) for x in (related or {}).get(t, ())},
-                    multiword=multiword,
-                )
+            choice = None
+            if table is not None:
+                rules = {
+                    "taken": taken | self.modifiers_,
+                    "taken_words": taken_words,
+                    "related_words": {content_words(x) for x in (related or {}).get(t, ())},
+                }
+                # a group label shared by its topics, else one of two words, else any specific one
+                for level in ({"multiword": multiword, "within": within}, {"multiword": multiword}, {}):
+                    choice = choice or choose(t, pool, shown_of, table, **rules, **level)
+                choice = choice or fallback(t, pool, shown_of, table, taken=taken, first=first)
+            parts = choice.keys if choice else ((first,) if first else ())
             label = " and ".join(shown_of[k] for k in parts) if parts else f"Topic {t}"
             if label.lower() in shown:
                 label = f"{label} ({t})"
             shown.add(label.lower())
             taken.update(parts)
-            if presence is not None:
-                from landscape.model.label_evidence import content_words
-
-                taken_words.update(content_words(k) for k in parts)
+            taken_words.update(content_words(k) for k in parts)
             weights = {k: s for k, s, _ in ranked[t]}
             result[t] = TopicName(
                 keywords=[display_keyword(k, forms[k]) for k in keys],
                 weights=[round(float(weights[k]), 6) for k in keys],
                 label=label,
                 label_keys=tuple(parts),
-                support=support,
-                lift=lift,
+                support=choice.support if choice else float("nan"),
+                lift=choice.lift if choice else float("nan"),
             )
         return result
 
-    def _presence(self):
+    def _candidates(self, members, ranked):
+        """Label candidates of a topic: its ``ranked`` phrases, then the phrases most of its papers
+        use (at least ``CANDIDATE_SHARE`` of them, two papers; phrases of two or more words), neither
+        fragments nor modifiers."""
+        import numpy as np
+
+        from landscape.model.label_choice import CANDIDATE_SHARE, MAX_CANDIDATES
+
+        sub = self.counts_[members]
+        df = np.asarray((sub > 0).sum(axis=0)).ravel()
+        floor = max(2, int(np.ceil(CANDIDATE_SHARE * len(members))))
+        ok = np.flatnonzero((df >= floor) & ~self.fragments_)
+        ok = ok[np.lexsort((ok, -df[ok]))][:MAX_CANDIDATES]
+        out = list(dict.fromkeys(ranked))
+        seen = set(out)
+        # single words only from the ranked phrases: a frequent word is not a characteristic one
+        out += [
+            str(self.vocab_[c]) for c in ok if " " in str(self.vocab_[c]) and str(self.vocab_[c]) not in seen
+        ]
+        return [k for k in out if k not in self.modifiers_]
+
+    def word_presence(self):
+        """Which papers contain which words (a :class:`~landscape.model.label_evidence.WordPresence`)."""
         from landscape.model.label_evidence import WordPresence
 
         if not hasattr(self, "presence_"):
@@ -581,137 +605,58 @@ class TopicName:
     lift: float
 
 
-# A label should be used by at least this share of its topic's papers, and this many times more
-# often than by the other papers (issue 14's trust targets).
-MIN_SUPPORT = 0.5
-MIN_LIFT = 3.0
-# A covering label "A and B" is considered when no single label is used by COVER_BELOW of the
-# topic's papers, and taken when it is used by COVER_GAIN more of them than the best single one.
-COVER_BELOW = 0.6
-COVER_GAIN = 0.15
-# A well-covering single label is joined by the topic's most distinctive phrase (another subject,
-# twice the lift) when that adds COVER_ADD of support.
-COVER_ADD = 0.1
-# Covering pairs are looked for among this many best candidates.
-COVER_CANDIDATES = 12
+def name_levels(namer: TopicNamer, labels, groups, *, outside=None, state=None):
+    """``(topic names, group names)``: ``{topic: TopicName}`` and ``{group: TopicName}`` for a
+    fitted ``namer``, topic per paper ``labels`` (-1 = none) and group per topic ``groups``.
 
-
-# Names of the whole field, too broad to name one topic of it (keys: lower-case, singular).
-FIELD_NAMES = frozenset(
-    {
-        "ai",
-        "ml",
-        "dl",
-        "nlp",
-        "llm",
-        "2d",
-        "3d",
-        "artificial intelligence",
-        "machine learning",
-        "deep learning",
-        "neural network",
-        "deep neural network",
-        "artificial neural network",
-        "computer science",
-        "data science",
-    }
-)
-
-
-def is_plain_word(key: str, shown: str) -> bool:
-    """A label too generic to name a topic: one ordinary word ("Noise", "Agents") or a name of the
-    whole field ("AI", "Machine Learning", "3D"). Acronyms and inner capitals ("LoRA", "GANs",
-    "NeRF") and compounds ("Mixture-of-Experts") are fine."""
-    if key.strip().lower() in FIELD_NAMES:
-        return True
-    if " " in key.strip() or "-" in shown:
-        return False
-    return not any(c.isupper() for c in shown[1:]) and not any(c.isdigit() for c in shown)
-
-
-def pick_label(
-    order, scores, presence, members, shown_of, *, taken, taken_words, related_words=(), multiword=False
-):
-    """The label of one topic: ``(keys, support, lift)``.
-
-    ``order``: candidate phrase keys, best first (:func:`choose_label`'s phrase, then by c-TF-IDF).
-    A usable candidate is not taken (by another topic, or excluded), has content words no other
-    label has, is no plain one-word label (:func:`is_plain_word`), and has lift >= ``MIN_LIFT``.
-    The single label is the first usable candidate whose support reaches ``MIN_SUPPORT`` (else the
-    best-supported one). When its support is below ``COVER_BELOW``, the two candidates that together
-    are used by the most papers make a covering label ("A and B") if that adds ``COVER_GAIN`` of
-    support over the best single one. When nothing is usable, the most used candidate.
+    Topics are named first; a group is then named from all its papers, by a phrase its topics share,
+    never with one of its topics' labels or a label restating one of them. ``outside``: an optional
+    namer (:mod:`landscape.model.outside_namer`) asked for every topic, then every group; when it
+    fails, every name is the offline one. ``state`` (a dict) receives its record.
     """
-    from landscape.model.label_evidence import content_words, support_and_lift
+    import numpy as np
 
-    evidence, considered, plain = {}, {}, {}
-    for key in order:
-        words = content_words(key)
-        if not words or key in taken or words in taken_words or key not in shown_of:
-            continue
-        if any(set(words) <= set(r) or set(r) <= set(words) for r in related_words if r):
-            continue  # a group label never restates one of its topics' labels
-        if is_plain_word(key, shown_of[key]):
-            if not multiword and key.strip().lower() not in FIELD_NAMES:
-                plain[key] = support_and_lift(presence.uses(words), members)
-            continue
-        if multiword and len([w for w in words if not w.isdigit()]) < 2:
-            continue  # a group is named by what its topics share, not one acronym ("GPT-4")
-        used = presence.uses(words)
-        support, lift = support_and_lift(used, members)
-        if support > 0:
-            considered[key] = (support, lift)
-            # one acronym or word ("AI", "LLMs") must be very specific to name a topic alone
-            if lift >= (MIN_LIFT if len(words) > 1 else 2 * MIN_LIFT):
-                evidence[key] = (words, used, support, lift)
-    # one ordinary word is a last resort, taken only when most of the topic's papers use it, it is
-    # very specific to them ("Unlearning": 5 of 7 papers, lift 100) and no label is used as widely
-    solo = [k for k, (sup, lift) in plain.items() if sup >= MIN_SUPPORT and lift >= 2 * MIN_LIFT]
-    solo = max(solo, key=lambda k: plain[k][0], default=None)
-    if not evidence and solo is not None:
-        return (solo,), *plain[solo]
-    if not evidence:
-        # nothing distinctive enough: the phrase most used with some distinctiveness
-        if considered:
-            key = max(considered, key=lambda k: considered[k][0] * min(considered[k][1], MIN_LIFT))
-            return (key,), *considered[key]
-        free = [k for k in order if k not in taken]
-        specific = [k for k in free if not is_plain_word(k, shown_of.get(k, k))]
-        phrases = [k for k in specific if len(content_words(k)) >= 2]
-        fallback = next(iter((phrases if multiword else []) + specific + free), None)
-        if fallback is None:
-            return (), 0.0, 0.0
-        support, lift = support_and_lift(presence.uses(content_words(fallback)), members)
-        return (fallback,), support, lift
-    first = next((k for k, e in evidence.items() if e[2] >= MIN_SUPPORT), None)
-    best = max(evidence, key=lambda k: (evidence[k][2], scores.get(k, 0.0)))
-    single = first or best
-    lead = next(iter(evidence))
-    if evidence[single][2] >= COVER_BELOW:
-        # a broad phrase covers the topic; its most distinctive phrase, when it is another subject
-        # used by enough more of the papers, joins it ("LMs and Machine Unlearning")
-        if lead != single and not set(evidence[lead][0]) & set(evidence[single][0]):
-            support, lift = support_and_lift(evidence[single][1] | evidence[lead][1], members)
-            if support >= evidence[single][2] + COVER_ADD and evidence[lead][3] >= 2 * evidence[single][3]:
-                return (single, lead), support, lift
-        return (single,), evidence[single][2], evidence[single][3]
-    # a topic no phrase covers well may mix subjects: name two when together they cover much more
-    top = list(evidence)[:COVER_CANDIDATES]
-    # pairs with the topic's most distinctive phrase first (it names what sets the topic apart)
-    for firsts in (top[:1], top):
-        pair, pair_eval = None, (evidence[best][2] + COVER_GAIN, 0.0)
-        for i, a in enumerate(firsts):
-            for b in top[i + 1 :]:
-                wa, wb = set(evidence[a][0]), set(evidence[b][0])
-                if wa <= wb or wb <= wa:
-                    continue
-                support, lift = support_and_lift(evidence[a][1] | evidence[b][1], members)
-                if lift >= MIN_LIFT and support >= pair_eval[0]:
-                    pair, pair_eval = (a, b), (support, lift)
-        if pair is not None:
-            break
-    if pair is not None:
-        return pair, pair_eval[0], pair_eval[1]
-    if solo is not None and evidence[single][2] < MIN_SUPPORT <= plain[solo][0]:
-        return (solo,), *plain[solo]
-    return (single,), evidence[single][2], evidence[single][3]
+    labels = np.asarray(labels)
+    groups = np.asarray(groups)
+    n_topics = len(groups)
+    doc_group = groups[np.maximum(labels, 0)] if n_topics else labels
+    doc_group = np.where(labels != UNASSIGNED_TOPIC, doc_group, UNASSIGNED_TOPIC)
+    offline = namer.describe(labels, list(range(n_topics)))
+    state = {} if state is None else state
+
+    def group_names(names):
+        topic_labels = [names[t].label for t in range(n_topics)]
+        topic_keys = [" ".join(names[t].label_keys) for t in range(n_topics)]
+        children = {
+            int(g): [topic_labels[t] for t in np.flatnonzero(groups == g)] for g in set(groups.tolist())
+        }
+        described = namer.describe(
+            doc_group,
+            sorted(children),
+            multiword=True,
+            exclude=topic_labels + topic_keys,
+            related=children,
+            within=labels,
+        )
+        return described, children
+
+    if outside is None:
+        return offline, group_names(offline)[0]
+    from landscape.model.outside_namer import describe_namer, finish, rename
+
+    state["namer"] = describe_namer(outside)
+    common = {"docs": namer.docs_, "presence": namer.word_presence(), "state": state}
+    taken = {offline[t].label.lower() for t in offline}
+    names = rename(offline, outside, classes=labels, level="topic", taken=taken, **common)
+    groups_named, children = group_names(names if not state.get("failed") else offline)
+    if not state.get("failed"):
+        taken |= {g.label.lower() for g in groups_named.values()}
+        renamed = rename(
+            groups_named, outside, classes=doc_group, level="group", taken=taken, children=children, **common
+        )
+        if not state.get("failed"):
+            finish(state)
+            return names, renamed
+        groups_named = group_names(offline)[0]
+    state["renamed"] = 0
+    return offline, groups_named

@@ -188,6 +188,8 @@ class TopicModel:
     layout_cache : directory where the UMAP layouts are kept (:mod:`landscape.model.layout_cache`), so a
         refit on the same embeddings with other clustering parameters skips them; None: no cache.
     verbose : a line per stage with its seconds (:class:`landscape.progress.StageTimer`).
+    namer : optional namer asked after the offline names (:mod:`landscape.model.outside_namer`): a
+        callable (topic evidence -> name) or the http(s) URL of an OpenAI-compatible chat server.
 
     Attributes
     ----------
@@ -206,6 +208,7 @@ class TopicModel:
     layouts_cached_ : which layouts (``"umap"``, ``"umap_2d"``) were read from ``layout_cache``.
     assign_threshold_ : similarity a paper needs to its nearest centroid in :meth:`transform`.
     timings_ : seconds per stage; params_ : the resolved parameters (JSON-serialisable).
+    naming_ : the namer's record (``namer``, ``renamed``, ``kept``, ``failed``); None without one.
     """
 
     def __init__(
@@ -228,6 +231,7 @@ class TopicModel:
         stop_words=None,
         layout_cache=None,
         verbose=False,
+        namer=None,
     ):
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
@@ -246,6 +250,7 @@ class TopicModel:
         self.stop_words = stop_words
         self.layout_cache = layout_cache
         self.verbose = verbose
+        self.namer = namer
 
     # ------------------------------------------------------------------ parameters
     def _resolve(self, n: int) -> dict:
@@ -374,29 +379,14 @@ class TopicModel:
         self.outlier_share_ = float((self.labels_ == UNASSIGNED_TOPIC).mean())
         self.hdbscan_outlier_share_ = float((self.hdbscan_labels_ == UNASSIGNED_TOPIC).mean())
 
-        with self._stage("keywords"):
-            namer = topic_namer(p).fit(docs)
-            names = namer.describe(self.labels_, list(range(n_topics)))
         sizes = np.bincount(self.labels_[self.labels_ != UNASSIGNED_TOPIC], minlength=n_topics)
         with self._stage("groups"):
             from landscape.model.hierarchy import group_topics
 
             n_groups = None if p["n_groups"] is None else min(p["n_groups"], n_topics)
             groups = group_topics(self.centroids_, sizes, n_groups)
-            doc_group = groups[self.labels_] if n_topics else self.labels_
-            doc_group = np.where(self.labels_ != UNASSIGNED_TOPIC, doc_group, UNASSIGNED_TOPIC)
-            topic_labels = [names[t].label for t in range(n_topics)]
-            topic_keys = [" ".join(names[t].label_keys) for t in range(n_topics)]
-            children = {
-                int(g): [topic_labels[t] for t in np.flatnonzero(groups == g)] for g in set(groups.tolist())
-            }
-            group_names = namer.describe(
-                doc_group,
-                sorted(children),
-                multiword=True,
-                exclude=topic_labels + topic_keys,
-                related=children,
-            )
+        with self._stage("keywords"):
+            names, group_names, self.naming_ = self._name(docs, groups, p)
         self.topics_, self.groups_ = _tables(
             X, self.labels_, self.centroids_, sizes, names, groups, group_names
         )
@@ -406,6 +396,17 @@ class TopicModel:
         self.params_ = p
         self.timings_ = dict(self._timer.timings)
         return self
+
+    def _name(self, docs, groups, p):
+        """Topic and group names (offline, then ``namer`` when given) and the namer's record."""
+        from landscape.model.naming import name_levels
+        from landscape.model.outside_namer import finish, resolve_namer
+
+        outside, state = resolve_namer(self.namer), {}
+        names, group_names = name_levels(
+            topic_namer(p).fit(docs), self.labels_, groups, outside=outside, state=state
+        )
+        return names, group_names, (finish(state) if outside is not None else None)
 
     def _layouts(self, X, p):
         """5-D clustering layout, 2-D map and the k-NN graph (None when not needed: both layouts

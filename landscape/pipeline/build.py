@@ -43,6 +43,7 @@ def build(
     curation=None,
     device: str = "auto",
     quiet: bool = False,
+    namer=None,
 ):
     """Build a topic landscape from corpus files (or an ingested corpus DataFrame).
 
@@ -75,6 +76,9 @@ def build(
         ``"cpu"``, ``"cuda"``; the topic model's ``accelerator`` (cuML or CPU) is separate
     log : where progress lines go (default: stderr); they also go to the ``landscape`` logger
     quiet : no progress lines or bars on stderr (the ``landscape`` logger still gets the lines)
+    namer : optional namer of topics and groups after the offline names: a callable (topic evidence
+        -> name) or the http(s) URL of an OpenAI-compatible chat server
+        (:mod:`landscape.model.outside_namer`); a failing one leaves the offline names, with a warning
 
     The landscape records the embedding model and width (``embedding_model``, ``embedding_dim``)
     so that ``update`` embeds new papers alike.
@@ -142,6 +146,7 @@ def build(
         model = TopicModel(
             random_state=random_state,
             **{"layout_cache": layouts, "verbose": not quiet, **(topic_params or {})},
+            namer=namer,
         )
         fit_idx = _fit_rows(len(docs), fit_sample, random_state)
         if fit_idx is None:
@@ -201,6 +206,8 @@ def build(
         "versions": stages.package_versions(),
         "timings": dict(timer.timings),
     }
+    if getattr(model, "naming_", None):
+        meta["naming"] = model.naming_
     land = Landscape(documents, topics, meta, vectors.astype("float32"), model.centroids_, result.rejects)
     if like is not None:
         from landscape.pipeline.like import keep_identities

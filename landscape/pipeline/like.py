@@ -99,6 +99,7 @@ def keep_identities(rebuilt, previous):
         documents["topic_hdbscan"] = renumber(documents["topic_hdbscan"])
     label_of = dict(zip(topics["topic"], topics["label"], strict=True))
     documents["topic_label"] = [label_of.get(int(t), UNASSIGNED) for t in documents["topic"]]
+    _kept_label_evidence(topics, documents, {t: label_of[t] for t in matched.values() if t in label_of})
     meta = dict(rebuilt.meta)
     meta["like"] = {
         "path": str(previous.path) if previous.path else None,
@@ -109,3 +110,18 @@ def keep_identities(rebuilt, previous):
         "updates_before": len(previous.meta.get("updates", [])),
     }
     return Landscape(documents, topics, meta, rebuilt.embeddings, centroids, rebuilt.rejects)
+
+
+def _kept_label_evidence(topics, documents, kept) -> None:
+    """Support and lift of the kept labels ``{topic: label}``, recomputed on the rebuilt papers."""
+    if not kept or "label_support" not in topics.columns or "abstract" not in documents.columns:
+        return
+    from landscape.model.label_evidence import labels_evidence
+    from landscape.model.topics import topic_texts
+
+    evidence = labels_evidence(topic_texts(documents), documents["topic"].to_numpy(), kept)
+    for column, k in (("label_support", 0), ("label_lift", 1)):
+        topics[column] = [
+            round(float(evidence[t][k]), 4) if t in evidence else v
+            for t, v in zip(topics["topic"], topics[column], strict=True)
+        ]

@@ -85,6 +85,7 @@ def update(
     device: str = "auto",
     log=None,
     quiet: bool = False,
+    namer=None,
 ):
     """Add the papers of ``inputs`` to the landscape saved in ``directory`` and save it again.
 
@@ -104,6 +105,7 @@ def update(
     k_neighbors : existing papers that place a new paper on the map
     device : where the local engine embeds (as for ``build``)
     log, quiet : as for ``build``: where progress lines go, or none
+    namer : as for ``build``: an optional namer of the new topics (recorded under ``naming``)
 
     A model or precomputed vectors that do not match the landscape's embeddings (its recorded
     ``embedding_model`` and ``embedding_dim``) are refused before any work.
@@ -214,7 +216,7 @@ def update(
         )
 
     with timer.stage("naming"):
-        new_rows = _name_new_topics(land, new, vectors, topic, new_ids, topic_params)
+        new_rows, naming = _name_new_topics(land, new, vectors, topic, new_ids, topic_params, namer)
 
     # 5. map positions
     with timer.stage("place"):
@@ -259,6 +261,8 @@ def update(
             sources, result, present, new, topic, topics_before, topics, new_ids, embed_stats, runner
         )
         meta = dict(land.meta)
+        if naming:
+            record["naming"] = naming
         meta["updates"] = [*land.meta.get("updates", []), record]
         meta["counts"] = stages.counts(documents["topic"], len(topics), meta.get("counts", {}))
         record.update(drift(documents))
@@ -418,18 +422,17 @@ def propose_topics(X, *, min_size: int, threshold: float, rounds: int = 3):
     return np.array([remap.get(int(c), UNASSIGNED_TOPIC) for c in labels], dtype=np.int64)
 
 
-def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
-    """Rows (topic, label, size, keywords, group, group_label, representative_ids) for new topics."""
+def _name_new_topics(land, new, vectors, topic, new_ids, topic_params, outside=None):
+    """Rows (topic, label, size, keywords, group, group_label, representative_ids) for new topics,
+    and the record of ``outside`` (a namer, :mod:`landscape.model.outside_namer`) or None."""
     import numpy as np
     import pandas as pd
 
     from landscape.model.topics import topic_namer, topic_texts
 
     if not new_ids:
-        return pd.DataFrame(
-            columns=["topic", "label", "size", "keywords", *LABEL_EVIDENCE_COLUMNS, *GROUP_COLUMNS]
-            + ["representative_ids"]
-        )
+        columns = ["topic", "label", "size", "keywords", *LABEL_EVIDENCE_COLUMNS, *GROUP_COLUMNS]
+        return pd.DataFrame(columns=[*columns, "representative_ids"]), None
     # contrast: a seeded sample of existing papers with their topics
     docs_old = land.documents
     seed = int(land.random_state if land.random_state is not None else DEFAULT_RANDOM_STATE)
@@ -440,6 +443,24 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
     namer = topic_namer({"random_state": seed, **topic_params}).fit(texts)
     taken = {str(label).lower() for label in land.topics["label"]}
     names = namer.describe(labels, new_ids, exclude=taken)
+    naming = None
+    if outside is not None:
+        from landscape.model.outside_namer import describe_namer, finish, rename, resolve_namer
+
+        outside = resolve_namer(outside)
+        state = {"namer": describe_namer(outside)}
+        renamed = rename(
+            names,
+            outside,
+            classes=labels,
+            docs=namer.docs_,
+            presence=namer.word_presence(),
+            level="topic",
+            taken=set(taken) | {n.label.lower() for n in names.values()},
+            state=state,
+        )
+        names = names if state.get("failed") else renamed
+        naming = finish(state)
     first_group = int(land.topics["group"].max()) + 1 if len(land.topics) else 0
     rows = []
     for j, t in enumerate(new_ids):
@@ -464,7 +485,7 @@ def _name_new_topics(land, new, vectors, topic, new_ids, topic_params):
                 "representative_ids": [str(new["id"].iat[i]) for i in reps],
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), naming
 
 
 def _group(land, member_vectors, own_id: int, own_label: str) -> dict:

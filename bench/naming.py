@@ -1,0 +1,264 @@
+"""Topic and group names against issue 14's label rules, with a reading sheet per landscape.
+
+    python bench/naming.py [--sets bundled sample primary20 rarest20 listing5] [--seeds 0 1 2 3 4]
+                           [--read SET:SEED ...] [--cache-dir DIR] [--layout-cache DIR]
+                           [--assignments DIR]
+
+Sets: ``bundled`` is the 100-paper sample shipped with the package; the others are the labelled dev
+sets of ``bench/quality.py`` (``sample``: the first ``--size`` papers of its permutation). Per set and
+seed the default ``TopicModel`` is fitted (UMAP layouts cached with ``--layout-cache``) and its
+topics and groups named by :func:`landscape.model.naming.name_levels`. ``--assignments DIR`` keeps
+each fit's topic and group assignment (``.npz``), so that a rerun only renames: naming is judged
+on fixed topics while it changes.
+
+Per set (mean over seeds, and the worst seed): median label support, the same when a paper must
+contain every content word of the whole label ("A and B": both), share of topics with lift >= 3,
+duplicate labels, group labels equal to a child's, plain one-word labels, labels of more than
+``LONG_WORDS`` words. ``--read`` prints, for the named runs, every group and topic with size,
+support, lift and three of its papers' titles, to judge the names against the papers.
+Writes ``bench/results/naming-<UTC>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quality  # noqa: E402
+
+ROOT = quality.ROOT
+BUNDLED_SEEDS = (42, 0, 1, 2, 3, 4)
+SETS = ("bundled", *quality.SETS)
+# A label this long is hard to read on a map.
+LONG_WORDS = 6
+TITLES = 3
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def bundled_set():
+    """The bundled sample's corpus (ingested like ``landscape build`` does)."""
+    from landscape import locations
+    from landscape.corpus.ingest import ingest_inputs
+
+    return ingest_inputs([locations.sample_corpus()])[0].corpus.reset_index(drop=True)
+
+
+def datasets(args, corpus):
+    """``(set name, docs, titles, embeddings thunk, seeds)`` for every requested set."""
+    from landscape.corpus.text import strip_urls
+
+    if "bundled" in args.sets:
+        from landscape.model.topics import topic_texts
+
+        bundled = bundled_set()
+        docs = topic_texts(bundled)
+        yield (
+            "bundled",
+            docs,
+            bundled["title"].tolist(),
+            lambda: quality.embed(docs, args.cache_dir),
+            args.bundled_seeds,
+        )
+    dev = [s for s in args.sets if s != "bundled"]
+    if not dev:
+        return
+    options = argparse.Namespace(
+        sets=dev, sizes=[args.size], large_size=10**9, seeds=args.seeds, large_seeds=args.seeds
+    )
+    perm = quality.permutation(len(corpus), None)
+    for name, rows, _reference, seeds in quality.datasets(options, corpus, perm):
+        part = corpus.iloc[rows]
+        docs = [strip_urls(f"{t}. {a}") for t, a in zip(part["title"], part["abstract"], strict=True)]
+        yield (
+            name,
+            docs,
+            part["title"].tolist(),
+            (lambda docs=docs: quality.embed(docs, args.cache_dir)),
+            seeds,
+        )
+
+
+def assignment(name, seed, docs, embeddings, args):
+    """``(labels, groups)`` of the default topic model, from ``--assignments`` when kept there."""
+    import numpy as np
+
+    path = args.assignments / f"{name}-{len(docs)}-{seed}.npz" if args.assignments else None
+    if path is not None and path.exists():
+        with np.load(path, allow_pickle=False) as kept:
+            return kept["labels"], kept["groups"]
+    model = quality.fit_ours(docs, embeddings(), seed, args.layout_cache)
+    labels, groups = np.asarray(model.labels_), model.topics_["group"].to_numpy()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, labels=labels, groups=groups)
+    return labels, groups
+
+
+def tables(names, group_names, groups):
+    """Topic and group tables shaped like ``TopicModel.topics_`` / ``groups_`` (label columns)."""
+    import numpy as np
+    import pandas as pd
+
+    ids = sorted(group_names)
+    topics = pd.DataFrame(
+        {
+            "label": [names[t].label for t in range(len(groups))],
+            "label_support": [names[t].support for t in range(len(groups))],
+            "label_lift": [names[t].lift for t in range(len(groups))],
+        }
+    )
+    group_table = pd.DataFrame(
+        {
+            "group": ids,
+            "label": [group_names[g].label for g in ids],
+            "topics": [np.flatnonzero(groups == g).tolist() for g in ids],
+            "label_support": [group_names[g].support for g in ids],
+        }
+    )
+    return topics, group_table
+
+
+def reading(names, group_names, labels, groups, titles, seed) -> str:
+    """Every group, then its topics: label, size, support, lift and a few titles."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    lines = []
+    for g in sorted(group_names):
+        d = group_names[g]
+        lines.append(f"== {d.label}  (support {d.support:.2f}, lift {d.lift:.1f})")
+        for t in np.flatnonzero(groups == g):
+            members = np.flatnonzero(labels == t)
+            d = names[int(t)]
+            lines.append(f"   [{t}] {d.label}  n={len(members)} support {d.support:.2f} lift {d.lift:.1f}")
+            lines.append(f"       keywords: {', '.join(d.keywords[:6])}")
+            for i in rng.choice(members, min(TITLES, len(members)), replace=False):
+                lines.append(f"       - {titles[i][:110]}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+
+    from landscape.model.naming import name_levels
+    from landscape.model.topics import topic_namer
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--bundled-seeds", type=int, nargs="+", default=list(BUNDLED_SEEDS))
+    parser.add_argument("--size", type=int, default=2000, help="papers of the sample set")
+    parser.add_argument(
+        "--read", nargs="*", default=[], help="SET:SEED runs to print in full ('all': every run)"
+    )
+    parser.add_argument("--data", type=Path, default=quality.DATA)
+    parser.add_argument("--cache-dir", type=Path, default=None, help="Embedder cache")
+    parser.add_argument("--layout-cache", type=Path, default=None, help="UMAP layout cache")
+    parser.add_argument("--assignments", type=Path, default=None, help="keep/reuse topic assignments here")
+    parser.add_argument("--out", type=Path, default=quality.RESULTS)
+    args = parser.parse_args(argv)
+
+    corpus = quality.load_corpus(args.data) if set(args.sets) - {"bundled"} else None
+    runs, started = [], time.perf_counter()
+    for name, docs, titles, embeddings, seeds in datasets(args, corpus):
+        for seed in seeds:
+            labels, groups = assignment(name, seed, docs, embeddings, args)
+            t0 = time.perf_counter()
+            namer = topic_namer({"random_state": seed}).fit(docs)
+            names, group_names = name_levels(namer, labels, groups)
+            seconds = time.perf_counter() - t0
+            checks = quality.label_checks(*tables(names, group_names, groups))
+            words = [len(x.split()) for x in [names[t].label for t in names]]
+            checks["long_labels"] = int(sum(w > LONG_WORDS for w in words))
+            checks["min_support"] = float(min(names[t].support for t in names)) if names else None
+            checks["all_words_support"] = all_words_support(namer, names, labels)
+            run = {
+                "set": name,
+                "n": len(docs),
+                "seed": seed,
+                "topics": len(names),
+                "seconds": round(seconds, 2),
+            }
+            run.update(checks)
+            run["labels"] = [names[t].label for t in range(len(names))]
+            run["group_labels"] = [group_names[g].label for g in sorted(group_names)]
+            runs.append(run)
+            log(
+                f"{name} seed={seed}: {len(names)} topics, support {checks['median_support']:.2f}, "
+                f"lift>=3 {checks['lift_share']:.2f}, naming {seconds:.1f} s"
+            )
+            if "all" in args.read or f"{name}:{seed}" in args.read:
+                print(f"\n### {name} n={len(docs)} seed={seed}")
+                print(reading(names, group_names, labels, groups, titles, seed))
+    print(summary_table(runs))
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / f"naming-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    record = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": runs,
+        "total_seconds": round(time.perf_counter() - started, 1),
+    }
+    target.write_text(json.dumps(record, indent=2, default=quality._json_default) + "\n", encoding="utf-8")
+    print(f"\nwritten {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+    return 0
+
+
+def all_words_support(namer, names, labels) -> float | None:
+    """Median share of a topic's papers that contain every content word of its whole label (both
+    parts of "A and B" too): the strictest reading of support."""
+    import numpy as np
+
+    from landscape.model.label_evidence import content_words
+
+    presence = namer.word_presence()
+    shares = [
+        presence.uses(content_words(names[t].label))[labels == t].mean() for t in names if (labels == t).any()
+    ]
+    return float(np.median(shares)) if shares else None
+
+
+HIGHER_IS_BETTER = ("median_support", "all_words_support", "lift_share")
+SUMMARY = (
+    ("median_support", "support", ".2f"),
+    ("all_words_support", "all-words", ".2f"),
+    ("lift_share", "lift>=3", ".2f"),
+    ("duplicate_labels", "dup", ".0f"),
+    ("group_equals_child", "grp=child", ".0f"),
+    ("plain_one_word", "one-word", ".0f"),
+    ("long_labels", f">{LONG_WORDS} words", ".0f"),
+)
+
+
+def summary_table(runs) -> str:
+    """Per set: the mean over seeds, and the worst seed (lowest support / share, most violations)."""
+    header = ["set", "n", "seeds", "topics"] + [f"{title} (worst)" for _, title, _ in SUMMARY]
+    rows = []
+    for name in dict.fromkeys(r["set"] for r in runs):
+        part = [r for r in runs if r["set"] == name]
+        cells = [
+            name,
+            f"{part[0]['n']:,}",
+            str(len(part)),
+            f"{sum(r['topics'] for r in part) / len(part):.1f}",
+        ]
+        for key, _, fmt in SUMMARY:
+            values = [r[key] for r in part]
+            worst = (
+                min(values) if key in ("median_support", "all_words_support", "lift_share") else max(values)
+            )
+            cells.append(f"{format(sum(values) / len(values), fmt)} ({format(worst, fmt)})")
+        rows.append(cells)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""Choosing labels a reader can trust from the evidence of every candidate phrase.
+
+A candidate is a phrase a topic's papers use (one used by at least ``CANDIDATE_SHARE`` of them, or
+one of its best c-TF-IDF phrases). For each candidate, :class:`CandidateEvidence` counts, once for
+all topics, which papers *use* it (:mod:`landscape.model.label_evidence`: every content word in
+title + abstract). A topic's label is the candidate, or pair of candidates ("A and B", used by a
+paper that uses A or B), that best *identifies* the topic's papers:
+
+- ``support``: share of the topic's papers that use the label;
+- ``lift``: that share against the share of the other papers that use it;
+- ``score``: support weighted by how specific the label is, ``support · min(1, ln lift / ln
+  LIFT_FULL)``: a phrase most of the topic uses and few other papers do wins over a broad phrase
+  every topic uses ("Language Models") and over a rare one only a few of its papers use.
+
+Rules (issue 14): lift >= ``MIN_LIFT``; no generic single word alone (:func:`is_plain_word`; such a
+word may name a subject inside a covering pair); no name of the whole field; unique on the map
+(no two labels with the same content words); a phrase used by ``MIN_SUPPORT`` of the topic is
+preferred, and one used by ``COVER_BELOW`` names it alone; otherwise a covering pair of two distinct
+subjects when each part names a real share of the topic and the pair scores ``COVER_GAIN`` more
+than the best single label. A group
+is named the same way from all its papers, by a phrase of two or more words its topics share (used
+in at least two of them), never restating one of its topics' labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A label should be used by at least this share of its topic's papers, and this many times more
+# often than by the other papers (issue 14's trust targets).
+MIN_SUPPORT = 0.5
+MIN_LIFT = 3.0
+# A label this many times more used inside its topic than outside counts as fully specific.
+LIFT_FULL = 20.0
+# Label scores closer than this are ties, broken by the phrases' c-TF-IDF rank.
+SCORE_STEP = 0.02
+# Candidates: phrases used by this share of a topic's papers (at least two papers), at most
+# MAX_CANDIDATES of them, plus its best c-TF-IDF phrases.
+CANDIDATE_SHARE = 0.05
+MAX_CANDIDATES = 120
+# A covering pair "A and B" is only looked for when no single label is used by COVER_BELOW of
+# the topic's papers. Then: one part the topic's best single label or most characteristic
+# phrase, one part at least a phrase or acronym, each used by COVER_PART of the topic, B adding
+# COVER_PART of it that A misses, and the pair scoring COVER_GAIN above the best single label.
+COVER_BELOW = 0.6
+COVER_PART = 0.15
+COVER_GAIN = 0.15
+# Pair parts are among this many of the topic's best-scoring labels, or its best c-TF-IDF phrase
+# (PLAIN_PARTS) when that is one plain word ("Unlearning").
+COVER_CANDIDATES = 12
+PLAIN_PARTS = 3
+PLAIN_SUPPORT = 0.25
+PLAIN_BROADER = 1.5
+# Two words sharing their first STEM letters name one subject ("music", "musical").
+STEM = 5
+# Without a usable label: the most used of this many best specific phrases.
+FALLBACK_CANDIDATES = 10
+# A group label is used by at least this share of the papers of SPREAD_TOPICS of its topics.
+SPREAD_SHARE = 0.2
+SPREAD_TOPICS = 2
+
+# Names of the whole field, too broad to name one topic of it (keys: lower-case, singular).
+FIELD_NAMES = frozenset(
+    {
+        "ai",
+        "ml",
+        "dl",
+        "nlp",
+        "llm",
+        "2d",
+        "3d",
+        "artificial intelligence",
+        "machine learning",
+        "deep learning",
+        "neural network",
+        "deep neural network",
+        "artificial neural network",
+        "computer science",
+        "data science",
+    }
+)
+
+
+def is_plain_word(key: str, shown: str) -> bool:
+    """A label too generic to name a topic: one ordinary word ("Noise", "Agents") or a name of the
+    whole field ("AI", "Machine Learning", "3D"). Acronyms and inner capitals ("LoRA", "GANs",
+    "NeRF") and compounds ("Mixture-of-Experts") are fine."""
+    if key.strip().lower() in FIELD_NAMES:
+        return True
+    if " " in key.strip() or "-" in shown:
+        return False
+    return not any(c.isupper() for c in shown[1:]) and not any(c.isdigit() for c in shown)
+
+
+def label_score(support: float, lift: float) -> float:
+    """``support · min(1, ln lift / ln LIFT_FULL)`` (0 for a lift of 1 or less)."""
+    import math
+
+    return support * min(1.0, max(0.0, math.log(max(lift, 1e-12)) / math.log(LIFT_FULL)))
+
+
+class CandidateEvidence:
+    """Which papers use each candidate phrase, counted per class (topic or group) for all at once.
+
+    ``presence``: a fitted :class:`~landscape.model.label_evidence.WordPresence`; ``classes``: class
+    per paper (-1 = none); ``ids``: the classes to count.
+    """
+
+    def __init__(self, presence, classes, ids):
+        import numpy as np
+
+        self.presence = presence
+        self.classes = np.asarray(classes)
+        self.ids = list(ids)
+        self.row_of = {c: i for i, c in enumerate(self.ids)}
+        index = np.full(self.classes.shape, len(self.ids), dtype=np.int64)
+        for c, i in self.row_of.items():
+            index[self.classes == c] = i
+        self.index = index
+        self.sizes = np.bincount(index, minlength=len(self.ids) + 1)[: len(self.ids)]
+        self.n = len(self.classes)
+        self._cache: dict[tuple, tuple] = {}
+
+    def rows(self, words):
+        """Papers (sorted indices) that use every one of ``words``."""
+        return self.presence.rows(words)
+
+    def counts(self, words):
+        """``(per-class counts, total)`` of papers using ``words`` (cached per word tuple)."""
+        import numpy as np
+
+        if words not in self._cache:
+            rows = self.rows(words)
+            self._cache[words] = (np.bincount(self.index[rows], minlength=len(self.ids) + 1), len(rows))
+        return self._cache[words]
+
+    def evidence(self, cls, used_rows):
+        """``(support, lift, precision)`` of a label used by papers ``used_rows`` for class ``cls``."""
+        import numpy as np
+
+        from landscape.model.label_evidence import MAX_LIFT
+
+        i = self.row_of[cls]
+        inside = int(np.count_nonzero(self.index[used_rows] == i))
+        return _evidence(inside, len(used_rows), int(self.sizes[i]), self.n, MAX_LIFT)
+
+
+def _evidence(inside, total, size, n, max_lift):
+    support = inside / size if size else 0.0
+    n_out = n - size
+    outside = (total - inside) / n_out if n_out else 0.0
+    lift = max_lift if outside * max_lift <= support else support / outside
+    precision = inside / total if total else 0.0
+    return support, float(min(lift, max_lift)), precision
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A chosen label: its phrase keys (one, or two for a covering pair) and evidence."""
+
+    keys: tuple
+    support: float
+    lift: float
+    score: float
+
+
+def choose(
+    cls,
+    candidates,
+    shown_of,
+    table: CandidateEvidence,
+    *,
+    taken,
+    taken_words,
+    related_words=(),
+    multiword: bool = False,
+    within=None,
+):
+    """The label of class ``cls`` from its candidate phrase keys (best c-TF-IDF first): a
+    :class:`Choice`, or None when no candidate is usable.
+
+    ``taken``: keys no label may use (other labels, modifiers); ``taken_words``: content-word tuples
+    of labels already given; ``related_words``: content words of labels this one may not restate
+    (a group's topics); ``multiword``: labels of two or more words (groups); ``within``: topic per
+    paper, to require a group label to be used across ``SPREAD_TOPICS`` of its topics.
+    """
+
+    from landscape.model.label_evidence import MAX_LIFT, content_words
+
+    i = table.row_of[cls]
+    size = int(table.sizes[i])
+    if size == 0:
+        return None
+    singles, parts = {}, {}
+    for key in candidates:
+        words = content_words(key)
+        if not words or key in taken or words in taken_words or key not in shown_of:
+            continue
+        if any(set(words) <= set(r) or set(r) <= set(words) for r in related_words if r):
+            continue  # a group label never restates one of its topics' labels
+        if key.strip().lower() in FIELD_NAMES or not _word_like(key):
+            continue
+        per_class, total = table.counts(words)
+        support, lift, precision = _evidence(int(per_class[i]), total, size, table.n, MAX_LIFT)
+        # one token ("LLMs", "Robot") must be very specific to be part of a name
+        if support <= 0 or lift < (MIN_LIFT if len(words) > 1 else 2 * MIN_LIFT):
+            continue
+        if multiword and len([w for w in words if not w.isdigit()]) < 2:
+            continue  # a group is named by what its topics share, not one acronym ("GPT-4")
+        if within is not None and not _spread(table.rows(words), within, table.classes == cls):
+            continue
+        score = label_score(support, lift)
+        parts[key] = (words, support, lift, score)
+        if not is_plain_word(key, shown_of[key]):
+            singles[key] = parts[key]
+    # scores within SCORE_STEP of each other tie: the more characteristic phrase (c-TF-IDF) wins
+    rank = {k: r for r, k in enumerate(candidates)}
+    # a phrase most of the topic's papers use names it (the best such phrase)
+    enough = [k for k in singles if singles[k][1] >= MIN_SUPPORT]
+    best = max(enough or singles, key=lambda k: (round(singles[k][3] / SCORE_STEP), -rank[k]), default=None)
+    choice = None
+    if best is not None:
+        _, support, lift, score = singles[best]
+        choice = Choice((best,), support, lift, score)
+        if support >= COVER_BELOW:
+            return choice  # no covering pair: every word of a pair is in fewer papers
+    # pair parts: its best-scoring labels, and the one words among its most characteristic
+    # phrases (c-TF-IDF): a word that only happens to be frequent names no subject
+    words = [k for k in candidates[:PLAIN_PARTS] if _plain_part(k, parts, singles, best)]
+    scored = sorted(singles, key=lambda k: -singles[k][3])[:COVER_CANDIDATES]
+    top = list(dict.fromkeys(scored + words))
+    anchors = {best, *words, candidates[0] if candidates else None} - {None}
+    pair = _best_pair(i, {k: parts[k] for k in top}, table, choice, anchors, set(singles), rank)
+    return pair or choice
+
+
+def _plain_part(key, parts, singles, best) -> bool:
+    """Whether a plain word may be part of a pair: used by ``PLAIN_SUPPORT`` of the topic, and
+    not just a word of its best label ("Topic" beside "Topic Models"), unless used by
+    ``PLAIN_BROADER`` times as many papers ("Music" beside "Music Generation")."""
+    if key not in parts or key in singles or parts[key][1] < PLAIN_SUPPORT:
+        return False
+    if best is None or not _stems(parts[key][0]) & _stems(singles[best][0]):
+        return True
+    return parts[key][1] >= PLAIN_BROADER * singles[best][1]
+
+
+def _stems(words) -> set:
+    """Crude stems (the first ``STEM`` letters) of content words: "grasp" = "grasping"."""
+    return {w[:STEM] for w in words}
+
+
+def _word_like(key: str) -> bool:
+    """Not an adverb ("dramatically") nor ending in a participle ("Fine-Tuned"): those say how,
+    not what."""
+    last = key.split()[-1] if key.split() else key
+    return not ((" " not in key and key.endswith("ly")) or (len(last) >= 6 and last.endswith("ed")))
+
+
+def _best_pair(i, parts, table, single, anchors, phrases, rank):
+    """A covering pair scoring ``COVER_GAIN`` above ``single`` (None when there is none), with one
+    of ``anchors`` and one of ``phrases`` (no two plain words); ties go to the pair of the more
+    characteristic phrases (``rank``: c-TF-IDF rank)."""
+    import numpy as np
+
+    from landscape.model.label_evidence import MAX_LIFT
+
+    size = int(table.sizes[i])
+    top = list(parts)
+    member = table.index == i
+    best, floor = None, (single.score if single else 0.0) + COVER_GAIN
+    best_key = None
+    rows = {k: table.rows(parts[k][0]) for k in top}
+    for a_pos, a in enumerate(top):
+        in_a = rows[a][member[rows[a]]]
+        if len(in_a) < COVER_PART * size:
+            continue
+        for b in top[a_pos + 1 :]:
+            if _stems(parts[a][0]) & _stems(parts[b][0]) or not ({a, b} & anchors and {a, b} & phrases):
+                continue  # "Face Images and Face Datasets", "Grasps and Grasping": one subject
+            in_b = rows[b][member[rows[b]]]
+            adds = len(np.setdiff1d(in_b, in_a, assume_unique=True))
+            if len(in_b) < COVER_PART * size or adds < max(2, COVER_PART * size):
+                continue
+            used = np.union1d(rows[a], rows[b])
+            support, lift, precision = _evidence(int(member[used].sum()), len(used), size, table.n, MAX_LIFT)
+            score = label_score(support, lift)
+            key = (round(score / SCORE_STEP), -(rank[a] + rank[b]))
+            if lift >= MIN_LIFT and score >= floor and (best_key is None or key > best_key):
+                best_key = key
+                # the phrase first ("Speech Recognition and Speakers"), else the more used
+                first, second = sorted(
+                    (a, b), key=lambda k: (k not in phrases, -len(rows[k][member[rows[k]]]))
+                )
+                best = Choice((first, second), support, lift, score)
+    return best
+
+
+def _spread(rows, within, in_class) -> bool:
+    """Whether the papers ``rows`` use a phrase in ``SPREAD_TOPICS`` of the class's topics (each with
+    ``SPREAD_SHARE`` of its papers), or the class has fewer topics than that."""
+    import numpy as np
+
+    topics = np.asarray(within)[in_class]
+    ids, sizes = np.unique(topics[topics >= 0], return_counts=True)
+    if len(ids) < SPREAD_TOPICS:
+        return True
+    used = np.asarray(within)[rows[in_class[rows]]]
+    counts = np.array([np.count_nonzero(used == t) for t in ids])
+    return int(np.count_nonzero(counts >= SPREAD_SHARE * sizes)) >= SPREAD_TOPICS
+
+
+def fallback(cls, candidates, shown_of, table: CandidateEvidence, *, taken, first=None):
+    """When no candidate passes the rules: the most used of the class's ``FALLBACK_CANDIDATES``
+    best specific phrases (neither a plain word nor a name of the field), else its two best plain
+    words as a pair ("Ethics and Society"), else ``first``."""
+    import numpy as np
+
+    from landscape.model.label_evidence import content_words
+
+    usable = [
+        k
+        for k in candidates
+        if k in shown_of and k not in taken and content_words(k) and k.strip().lower() not in FIELD_NAMES
+    ]
+    specific = [k for k in usable if not is_plain_word(k, shown_of[k])][:FALLBACK_CANDIDATES]
+    if specific:
+        evidence = {k: table.evidence(cls, table.rows(content_words(k))) for k in specific}
+        key = max(specific, key=lambda k: evidence[k][0])
+        support, lift = evidence[key][:2]
+        return Choice((key,), support, lift, label_score(support, lift))
+    keys = tuple(usable[:2]) if len(usable) >= 2 else ((first,) if first else ())
+    if not keys:
+        return None
+    used = np.unique(np.concatenate([table.rows(content_words(k)) for k in keys]))
+    support, lift = table.evidence(cls, used)[:2]
+    return Choice(keys, support, lift, label_score(support, lift))
