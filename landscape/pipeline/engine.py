@@ -8,8 +8,10 @@ the batches run.
 With Ray, the work is cut into blocks, several per worker (sized from ``ray.cluster_resources()``),
 and goes through one Ray Data ``map_batches`` job per call: embedding with a callable class that loads
 the model once per worker (one GPU per worker when the cluster has GPUs) and resolves ``"auto"``
-precision for its own hardware (bf16 where it is native, CUDA bf16 on GPUs). The driver keeps the
-embedding cache: it looks every text up first, sends only the misses, and streams the results back
+precision for its own hardware (bf16 where it is native, int8 on other CPUs, CUDA bf16 on GPUs); a
+cluster of mixed hardware reports each precision it used (``"bf16+int8"``). The driver keeps the
+embedding cache: it looks every text up first (served by what ``auto`` resolves to on the driver),
+sends only the misses, and streams the results back
 into one preallocated array and the cache as they return (with a progress bar), so it never holds
 the vectors twice. Texts go out in waves of at most :data:`RAY_WAVE` to bound the object store.
 
@@ -24,7 +26,7 @@ import math
 import time
 from collections import Counter
 
-from landscape.embed.embedder import _BACKENDS, Embedder, EmbeddingBackend
+from landscape.embed.embedder import Embedder, EmbeddingBackend
 from landscape.errors import LandscapeError, require
 
 ENGINES = ("local", "ray")
@@ -257,7 +259,7 @@ class _DriverModel:
         self.model = str(embedder.model)
         self.model_id = embedder.model_id
         self.max_seq_length = embedder.max_seq_length
-        self.precisions = _supported_precisions(embedder)
+        self.precisions = embedder.supported_precisions()
         self._embedder = embedder
 
     @property
@@ -268,19 +270,15 @@ class _DriverModel:
         raise LandscapeError("the ray engine encodes on its workers, not through encode_batch")
 
 
-def _supported_precisions(embedder) -> tuple[str, ...]:
-    return tuple(_BACKENDS[embedder._spec().kind].precisions)
-
-
 class _RayEmbedder(Embedder):
     """The driver's side of a Ray embedding: the :class:`~landscape.embed.embedder.Embedder`'s
     deduplication and cache, with the misses encoded on the cluster and streamed into place."""
 
     def __init__(self, engine: RayEngine, embedder):
         model = _DriverModel(embedder)
-        bf16 = "bf16" in model.precisions
-        # "auto": each worker picks for its own hardware, so a cached vector of either precision serves
-        lookup = embedder.precision if embedder.precision != "auto" else ("bf16" if bf16 else "fp32")
+        # "auto": each worker picks for its own hardware; the cache serves what auto picks here (on a
+        # cluster of one kind of machine, what the workers compute), so int8 never mixes with fp32
+        lookup = embedder.resolved_precision()
         super().__init__(
             model,
             cache_dir=embedder.cache_dir,
@@ -289,7 +287,7 @@ class _RayEmbedder(Embedder):
             show_progress=embedder.show_progress,
         )
         self.engine = engine
-        self.requested = embedder.precision if bf16 else "fp32"  # what the workers are asked for
+        self.requested = embedder.precision  # what the workers are asked for (auto: their own choice)
         self.precisions, self.nodes, self.blocks, self.timing = Counter(), Counter(), 0, {}
 
     def run_stats(self) -> dict:
