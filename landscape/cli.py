@@ -50,6 +50,9 @@ EngineOption = Annotated[str, typer.Option("--engine", help="Where to embed and 
 AddressOption = Annotated[
     str | None, typer.Option("--address", help="Ray cluster address (default: start one locally).")
 ]
+DeviceOption = Annotated[
+    str, typer.Option("--device", help="Where to embed: auto (the GPU if torch sees one), cpu or cuda.")
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines or bars on stderr.")]
 
 
@@ -237,6 +240,7 @@ def build(
             "--like", help="Earlier landscape whose topic ids and names to keep where topics match."
         ),
     ] = None,
+    device: DeviceOption = "auto",
     quiet: QuietOption = False,
 ):
     """Build a topic landscape from corpus files and save it to a directory."""
@@ -274,6 +278,7 @@ def build(
         engine=engine,
         address=address,
         like=like,
+        device=device,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
     )
@@ -314,6 +319,7 @@ def update(
     engine: EngineOption = "local",
     address: AddressOption = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the embedding cache.")] = False,
+    device: DeviceOption = "auto",
     quiet: QuietOption = False,
 ):
     """Add new papers to a saved landscape: existing topic ids stay, new subjects become new topics."""
@@ -330,6 +336,7 @@ def update(
         engine=engine,
         address=address,
         cache_dir=False if no_cache else None,
+        device=device,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
     )

@@ -133,6 +133,24 @@ def supported_precisions(spec: ModelSpec) -> tuple[str, ...]:
     return (*own, "int8") if spec.kind == "sentence-transformers" and spec.model_id in INT8_MODELS else own
 
 
+# ---- device -------------------------------------------------------------------------------------
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str = "auto") -> str:
+    """The torch device a pipeline embeds on: ``"auto"`` is ``"cuda"`` where torch sees a GPU, else
+    ``"cpu"``; any other torch device name (``"cpu"``, ``"cuda"``, ``"cuda:1"``) is kept."""
+    if not isinstance(device, str) or not device:
+        raise LandscapeError(
+            f"device must be one of {', '.join(DEVICES)} or a torch device name, got {device!r}"
+        )
+    if device != "auto":
+        return device
+    torch = require("torch")
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 # ---- precomputed embeddings ---------------------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ def build(
     address: str | None = None,
     fit_sample: int | str | None = "auto",
     like=None,
+    device: str = "auto",
     quiet: bool = False,
 ):
     """Build a topic landscape from corpus files (or an ingested corpus DataFrame).
@@ -66,6 +67,8 @@ def build(
         ``"auto"``: a sample of ``AUTO_FIT_SAMPLE`` papers for corpora over ``AUTO_FIT_THRESHOLD``
     like : an earlier landscape (or its directory) whose topic ids and labels are kept where topics
         match by content (:mod:`landscape.pipeline.like`); read before any work
+    device : where the local engine embeds: ``"auto"`` (the GPU where torch sees one, else the CPU),
+        ``"cpu"``, ``"cuda"``; the topic model's ``accelerator`` (cuML or CPU) is separate
     log : where progress lines go (default: stderr); they also go to the ``landscape`` logger
     quiet : no progress lines or bars on stderr (the ``landscape`` logger still gets the lines)
 
@@ -90,7 +93,7 @@ def build(
     ):
         raise LandscapeError(f"fit_sample must be an integer >= 10, 'auto' or None, got {fit_sample!r}")
     tax = stages.taxonomy_for_build(taxonomy)
-    embedder = stages.embedder_for(embedding_model, cache_dir)
+    embedder = stages.embedder_for(embedding_model, cache_dir, device)
     precomputed = None
     if embeddings is not None:
         precomputed = precomputed_embeddings(embeddings)
@@ -180,6 +183,7 @@ def build(
             "fit_sample": None if fit_idx is None else len(fit_idx),
             "layouts_from_cache": list(getattr(model, "layouts_cached_", [])),
             "engine": runner.name,
+            "device": embedder.device,
             "min_abstract_chars": min_abstract_chars,
             "columns": columns or {},
         },

@@ -95,12 +95,13 @@ def save(land, directory, timer, put_timings) -> None:
 
 
 # ---- embedding -----------------------------------------------------------------------------------
-def embedder_for(model, cache_dir):
-    """The :class:`~landscape.embed.embedder.Embedder` of a pipeline run (no bar for the short
-    texts of areas and topics; :func:`embed_papers` shows one for the papers)."""
-    from landscape.embed.embedder import Embedder
+def embedder_for(model, cache_dir, device: str = "auto"):
+    """The :class:`~landscape.embed.embedder.Embedder` of a pipeline run on ``device`` (``"auto"``:
+    the GPU where torch sees one); no bar for the short texts of areas and topics
+    (:func:`embed_papers` shows one for the papers)."""
+    from landscape.embed.embedder import Embedder, resolve_device
 
-    return Embedder(model, cache_dir=cache_dir, show_progress=False)
+    return Embedder(model, cache_dir=cache_dir, device=resolve_device(device), show_progress=False)
 
 
 def embed_papers(papers, embedder, runner, *, progress: bool = True):

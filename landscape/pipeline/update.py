@@ -83,6 +83,7 @@ def update(
     engine="local",
     address: str | None = None,
     k_neighbors: int = PLACEMENT_NEIGHBOURS,
+    device: str = "auto",
     log=None,
     quiet: bool = False,
 ):
@@ -102,6 +103,7 @@ def update(
     min_topic_size : smallest new topic (default: the landscape's ``min_cluster_size``, capped at 10)
     engine, address : ``"local"`` or ``"ray"`` for embedding and assignment (``pipeline.engine``)
     k_neighbors : existing papers that place a new paper on the map
+    device : where the local engine embeds (as for ``build``)
     log, quiet : as for ``build``: where progress lines go, or none
 
     A model or precomputed vectors that do not match the landscape's embeddings (its recorded
@@ -153,7 +155,7 @@ def update(
         if precomputed is not None:
             stages.check_width(precomputed.shape[1], dim, "the precomputed embeddings", "the landscape")
         needs_model = precomputed is None or tax is not None
-        embedder = _embedder(land, embedding_model, cache_dir) if needs_model else None
+        embedder = _embedder(land, embedding_model, cache_dir, device) if needs_model else None
 
     # 1. ingest, and drop what the landscape already has
     with timer.stage("ingest"):
@@ -280,7 +282,7 @@ def _min_topic_size(value, topic_params) -> int:
     return value
 
 
-def _embedder(land, embedding_model, cache_dir):
+def _embedder(land, embedding_model, cache_dir, device):
     """The landscape's own embedding model, checked: another model, or one of another width, is
     refused (new papers must land in the same vector space as the old ones)."""
     from landscape.embed.embedder import DEFAULT_MODEL
@@ -294,7 +296,7 @@ def _embedder(land, embedding_model, cache_dir):
             "the landscape was built from precomputed embeddings of an unnamed model: give the new "
             "papers' embeddings (--embeddings) or the model that made them (--model)"
         )
-    embedder = stages.embedder_for(embedding_model or saved, cache_dir)
+    embedder = stages.embedder_for(embedding_model or saved, cache_dir, device)
     if saved not in (None, stages.UNKNOWN_MODEL) and embedder.model_id != _model_id(saved):
         raise LandscapeError(
             f"the landscape's embeddings come from {saved}; new papers must be embedded with the same "
