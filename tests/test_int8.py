@@ -84,6 +84,9 @@ def test_auto_picks_int8_without_native_bf16_and_bf16_with_it(monkeypatch):
     for flags in ({"avx512f", "avx512_bf16"}, {"avx512f", "amx_bf16", "amx_tile"}):
         monkeypatch.setattr(precision_mod, "cpu_flags", lambda flags=flags: flags)
         assert Embedder("all-MiniLM-L6-v2").resolved_precision() == "bf16"
+    # without VNNI int8 loses too much: fp32
+    monkeypatch.setattr(precision_mod, "cpu_flags", lambda: {"avx2", "fma"})
+    assert Embedder("all-MiniLM-L6-v2").resolved_precision() == "fp32"
     # fp32 on request, on any CPU
     monkeypatch.setattr(precision_mod, "cpu_flags", lambda: NO_BF16)
     assert Embedder("all-MiniLM-L6-v2", precision="fp32").resolved_precision() == "fp32"

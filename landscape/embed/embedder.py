@@ -270,10 +270,10 @@ class Embedder:
     cache_dir : cache directory; None: ``$LANDSCAPE_CACHE_DIR`` or ``~/.cache/landscape/embeddings``;
         False: no cache
     batch_size : texts per forward pass
-    precision : ``"auto"`` (bf16 autocast where the hardware has native bf16; on other CPUs int8 on
-        ONNX Runtime for the bundled model, fp32 for others; ``$LANDSCAPE_PRECISION=fp32|bf16|int8``
-        overrides what auto picks), ``"fp32"``, ``"bf16"`` or ``"int8"`` (CPU, bundled model; see
-        :mod:`landscape.embed.precision`)
+    precision : ``"auto"`` (bf16 autocast where the hardware has native bf16; on other CPUs with
+        VNNI int8 on ONNX Runtime for the bundled model; fp32 elsewhere;
+        ``$LANDSCAPE_PRECISION=fp32|bf16|int8`` overrides what auto picks), ``"fp32"``, ``"bf16"``
+        or ``"int8"`` (CPU, bundled model; see :mod:`landscape.embed.precision`)
     max_seq_length : tokens kept per text (longer texts are truncated)
     device : torch device, e.g. ``"cpu"`` or ``"cuda"``
     show_progress : progress bar with docs/s; None: when more than 500 texts need encoding and
@@ -307,7 +307,7 @@ class Embedder:
         if self.precision not in PRECISIONS:
             raise LandscapeError(
                 f"precision must be one of {', '.join(PRECISIONS)} (auto picks bf16 where the hardware has "
-                f"native bf16, int8 on other CPUs), got {self.precision!r}"
+                f"native bf16, int8 on other CPUs with VNNI), got {self.precision!r}"
             )
         for name in ("batch_size", "max_seq_length"):
             value = getattr(self, name)

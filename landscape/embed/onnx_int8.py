@@ -10,7 +10,8 @@ holding its sha256: a damaged or partial file is rebuilt, never loaded. ``landsc
 builds it ahead of time; otherwise the first int8 Embedder does (tens of seconds).
 
 Quantization with ORT's default settings was too lossy for topic maps (cosine 0.937 to torch fp32);
-per-channel weights on MatMuls only keep cosine >= 0.99 (``bench/int8_quality.py``).
+per-channel weights on the MatMuls and fused Attention ops, full 8-bit range on VNNI CPUs, keep
+cosine >= 0.99 and was the fastest such variant measured (bench/README.md).
 """
 
 from __future__ import annotations
@@ -34,10 +35,8 @@ INT8_MODELS = (BUNDLED_MODEL_ID,)
 OPSET = 17
 # Chosen on an AVX512-VNNI CPU (bench/README.md): the fastest variant at cosine >= 0.99 to fp32.
 FUSE_BERT = True
-QUANTIZE = {"per_channel": True, "op_types_to_quantize": ["MatMul"]}
-# CPUs whose int8 dot products accumulate without saturating; elsewhere (AVX2 only) ORT's u8s8 kernels
-# can saturate on full-range weights, so weights keep 7 bits (reduce_range).
-VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+# MatMuls and the fused Attention ops (their QKV projection), per-channel weights.
+QUANTIZE = {"per_channel": True, "op_types_to_quantize": ["MatMul", "Attention"]}
 INSTALL_HINT = "pip install onnxruntime onnx (both are landscape dependencies)"
 
 
@@ -69,11 +68,11 @@ def _ort():
 
 
 def quantize_settings(flags: set[str] | None = None) -> dict:
-    """``quantize_dynamic``'s options for this CPU: :data:`QUANTIZE`, full-range weights with VNNI."""
-    from landscape.embed.precision import cpu_flags
+    """``quantize_dynamic``'s options for this CPU: :data:`QUANTIZE`, full-range weights with VNNI
+    (without it, ORT's u8s8 kernels can saturate on them: 7-bit weights, ``reduce_range``)."""
+    from landscape.embed.precision import cpu_has_vnni
 
-    flags = cpu_flags() if flags is None else flags
-    return {**QUANTIZE, "reduce_range": not any(flag in flags for flag in VNNI_FLAGS)}
+    return {**QUANTIZE, "reduce_range": not cpu_has_vnni(flags)}
 
 
 def settings(quantized: bool = True, fuse: bool = FUSE_BERT, quantize: dict | None = None) -> dict:

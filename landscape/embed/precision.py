@@ -5,8 +5,10 @@ the precision rules (the Embedder, the embedding cache and the Ray engine all as
 - ``bf16``: torch with bf16 autocast, ``auto``'s choice where the hardware computes bf16 natively
   (cosine to fp32 ~1.0000 on MiniLM).
 - ``int8``: the bundled MiniLM on ONNX Runtime with int8 weights (:mod:`landscape.embed.onnx_int8`),
-  ``auto``'s choice on CPUs without native bf16, where bf16 autocast is emulated and ~3x slower
-  than fp32 while int8 is ~1.8x faster (cosine >= 0.99 to fp32).
+  ``auto``'s choice on CPUs without native bf16 but with VNNI int8 dot products, where bf16 autocast
+  is emulated and ~3x slower than fp32 while int8 is ~3x faster (cosine >= 0.99 to fp32). Without
+  VNNI (AVX2 only) int8 weights must keep 7 bits to avoid saturating, which measured below cosine
+  0.99, so ``auto`` stays fp32 there (``int8`` on request still runs, reduced range).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ PRECISION_ENV = "LANDSCAPE_PRECISION"
 # x86 / ARM CPU flags for native bf16 arithmetic. Without them torch emulates bf16 matmuls, which
 # measured ~3x SLOWER than fp32 for MiniLM on this project's AVX-512 (Ice Lake) machine.
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
+# x86 flags for int8 dot products that accumulate without saturating (VNNI): int8 weights may use the
+# full 8-bit range there (ONNX Runtime's reduce_range off).
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 # Which cached vectors serve a request, most preferred first. bf16 is fp32 to ~1e-4, so an fp32 vector
 # also serves a bf16 request (never the reverse); int8 is further (cosine ~0.995) and never mixes with
 # the others in either direction.
@@ -49,12 +54,22 @@ def cpu_has_native_bf16(flags: set[str] | None = None) -> bool:
     return any(flag in flags for flag in NATIVE_BF16_FLAGS)
 
 
+def cpu_has_vnni(flags: set[str] | None = None) -> bool:
+    """Whether the CPU has VNNI int8 dot products (AVX512-VNNI, AVX-VNNI or AMX-INT8)."""
+    flags = cpu_flags() if flags is None else flags
+    return any(flag in flags for flag in VNNI_FLAGS)
+
+
 def auto_precision(device: str = "cpu", flags: set[str] | None = None) -> str:
     """What ``precision="auto"`` runs on ``device`` for a model that supports every precision: on a
-    CPU bf16 where it is native, else int8; on CUDA bf16 where supported, else fp32."""
+    CPU bf16 where it is native, else int8 where it has VNNI, else fp32; on CUDA bf16 where
+    supported, else fp32."""
     kind = device.split(":")[0]
     if kind == "cpu":
-        return "bf16" if cpu_has_native_bf16(flags) else "int8"
+        flags = cpu_flags() if flags is None else flags
+        if cpu_has_native_bf16(flags):
+            return "bf16"
+        return "int8" if cpu_has_vnni(flags) else "fp32"
     if kind == "cuda":
         torch = require("torch")
         return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
@@ -80,7 +95,7 @@ def resolve_precision(requested: str, supported: tuple[str, ...], device: str = 
     if requested not in PRECISIONS:
         raise LandscapeError(
             f"precision must be one of {', '.join(PRECISIONS)} (auto picks bf16 where the hardware has "
-            f"native bf16, int8 on other CPUs), got {requested!r}"
+            f"native bf16, int8 on other CPUs with VNNI), got {requested!r}"
         )
     on_cpu = device.split(":")[0] == "cpu"
     if requested == "auto":

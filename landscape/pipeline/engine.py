@@ -8,7 +8,7 @@ the batches run.
 With Ray, the work is cut into blocks, several per worker (sized from ``ray.cluster_resources()``),
 and goes through one Ray Data ``map_batches`` job per call: embedding with a callable class that loads
 the model once per worker (one GPU per worker when the cluster has GPUs) and resolves ``"auto"``
-precision for its own hardware (bf16 where it is native, int8 on other CPUs, CUDA bf16 on GPUs); a
+precision for its own hardware (bf16 where it is native, int8 on other CPUs with VNNI, CUDA bf16 on GPUs); a
 cluster of mixed hardware reports each precision it used (``"bf16+int8"``). The driver keeps the
 embedding cache: it looks every text up first (served by what ``auto`` resolves to on the driver),
 sends only the misses, and streams the results back
