@@ -20,6 +20,7 @@ _EXPORTS = {
     "TopicModel": "landscape.model.topics",
     "load_taxonomy": "landscape.model.taxonomy",
     "build": "landscape.pipeline.build",
+    "curate": "landscape.pipeline.curation",
     "Landscape": "landscape.store",
 }
 

@@ -240,6 +240,16 @@ def build(
             "--like", help="Earlier landscape whose topic ids and names to keep where topics match."
         ),
     ] = None,
+    curation: Annotated[
+        Path | None,
+        typer.Option(
+            "--curation",
+            help="curation.yaml to apply (default: the one already in -o DIR, else the --like one).",
+        ),
+    ] = None,
+    no_curation: Annotated[
+        bool, typer.Option("--no-curation", help="Apply no curation.yaml (not even the one in -o DIR).")
+    ] = False,
     device: DeviceOption = "auto",
     quiet: QuietOption = False,
 ):
@@ -278,11 +288,14 @@ def build(
         engine=engine,
         address=address,
         like=like,
+        curation=False if no_curation else curation,
         device=device,
         log=lambda message: typer.echo(message, err=True),
         quiet=quiet,
     )
     counts = land.meta["counts"]
+    if "curation" in land.meta:
+        _echo_curation(land.meta["curation"])
     if "like" in land.meta:
         kept = land.meta["like"]
         typer.echo(
@@ -353,6 +366,106 @@ def update(
     typer.echo(f"landscape updated: {land.path} ({len(land.documents)} papers, {len(land.topics)} topics)")
     for reason in record["rebuild_reasons"]:
         typer.echo(f"a rebuild is due: {reason} (landscape build INPUTS --like {directory})")
+
+
+def _parse_pairs(pairs: list[str] | None, option: str) -> dict:
+    """`ID=NAME` options into ``{id: name}``."""
+    out = {}
+    for pair in pairs or []:
+        key, sep, name = pair.partition("=")
+        if not sep or not key.strip().isdigit():
+            raise LandscapeError(
+                f"{option} expects ID=NAME (e.g. {option} 12='Machine Unlearning'), got {pair!r}"
+            )
+        out[int(key)] = name
+    return out
+
+
+def _echo_curation(record: dict) -> None:
+    """What a curation did, one line per edit, and every edit that matched no topic, with why."""
+    for a in record["applied"]:
+        what = f"group {a['group']}" if "group" in a else f"topic {a['topic']}"
+        if "split" in a:
+            text = f"pinned: kept apart from the rest of the rebuilt topic, now topic {a['split']}"
+        elif a["edit"] == "merge" and len(a["merged"]) == 1:
+            text = "merge"
+        elif a["edit"] == "merge":
+            text = f"merged topics {', '.join(map(str, a['merged']))}"
+        else:
+            text = a["edit"] + (f" '{a['name']}'" if a.get("name") else "")
+        typer.echo(f"  {what}: {text} ({a['matched_by']})")
+    for u in record["unmatched"]:
+        key = "group" if "group" in u else "topic"
+        was = f"{key} {u.get(key)}" + (f" '{u['label']}'" if u.get("label") else "")
+        typer.echo(f"  not matched: line {u['line']}, {u['edit']} of {was}: {u['reason']}")
+    typer.echo(
+        f"curation: {len(record['applied'])} applied, {len(record['unmatched'])} not matched "
+        f"(recorded in landscape.json)"
+    )
+
+
+@app.command()
+def curate(
+    directory: Annotated[Path, typer.Argument(help="A saved landscape directory (curated in place).")],
+    rename: Annotated[
+        list[str] | None, typer.Option("--rename", help="Rename a topic: ID=NAME (repeatable).")
+    ] = None,
+    merge: Annotated[
+        list[str] | None,
+        typer.Option("--merge", help="Merge topics into the first: ID,ID[,...] (repeatable)."),
+    ] = None,
+    pin: Annotated[
+        list[int] | None,
+        typer.Option("--pin", help="Pin a topic: it keeps its name and stays separate through rebuilds."),
+    ] = None,
+    unpin: Annotated[list[int] | None, typer.Option("--unpin", help="Unpin a topic.")] = None,
+    rename_group: Annotated[
+        list[str] | None, typer.Option("--rename-group", help="Rename a group: ID=NAME (repeatable).")
+    ] = None,
+    list_topics: Annotated[
+        bool, typer.Option("--list", help="List topics (id, papers, name, marks, group) and change nothing.")
+    ] = False,
+):
+    """Rename, merge and pin topics (and rename groups); the edits are kept in DIR/curation.yaml and
+    applied again by rebuilds and updates. With no edits, apply DIR/curation.yaml (edited by hand)."""
+    from landscape.pipeline.curation import curate as run_curate
+    from landscape.pipeline.curation import topic_listing
+    from landscape.store import Landscape
+
+    merges = []
+    for value in merge or []:
+        parts = [p.strip() for p in value.split(",")]
+        if not all(p.isdigit() for p in parts):
+            raise LandscapeError(
+                f"--merge expects topic ids separated by commas (e.g. --merge 3,7), got {value!r}"
+            )
+        merges.append([int(p) for p in parts])
+    edits = {
+        "rename": _parse_pairs(rename, "--rename"),
+        "merge": merges,
+        "pin": list(pin or []),
+        "unpin": list(unpin or []),
+        "rename_group": _parse_pairs(rename_group, "--rename-group"),
+    }
+    if list_topics:
+        if any(edits.values()):
+            raise LandscapeError("--list shows the topics and changes nothing: give it alone")
+        land = Landscape.load(directory, embeddings=False)
+        for row in topic_listing(land).itertuples(index=False):
+            marks = f"  [{row.curated}]" if row.curated else ""
+            typer.echo(
+                f"  {row.topic:>3}  {row.size:>6}  {row.label}{marks}  (group {row.group}: {row.group_label})"
+            )
+        record = land.meta.get("curation")
+        if record:
+            typer.echo(
+                f"curation.yaml: {record['edits']} edits, {len(record['unmatched'])} not matched"
+                f" (landscape curate {directory} shows why)"
+            )
+        return
+    _, record = run_curate(directory, **edits)
+    _echo_curation(record)
+    typer.echo(f"landscape curated: {directory} (edits in {directory / 'curation.yaml'})")
 
 
 @app.command()

@@ -68,6 +68,10 @@ GROUP_COLUMNS = ("group", "group_label")
 # Why a topic is named as it is (topics.parquet): c-TF-IDF weight of each keyword, the share of its
 # papers using the label's words, and that share against the rest of the corpus.
 LABEL_EVIDENCE_COLUMNS = ("keyword_weights", "label_support", "label_lift")
+# What curation (``landscape curate``, ``curation.yaml``) did to a topic (topics.parquet): its marks
+# joined by ", " ("" when none). A name a person chose shows as curated in the reports.
+CURATED_COLUMN = "curated"
+CURATED_NAME, CURATED_MERGE, CURATED_PIN, CURATED_GROUP_NAME = "name", "merged", "pinned", "group name"
 
 # ---- the saved landscape ------------------------------------------------------------------------
 # Column -> kind in a saved landscape's tables (``landscape.store`` checks them on save and load).
@@ -91,5 +95,6 @@ TOPIC_SCHEMA = {
     "keyword_weights": "list",
     "label_support": "float",
     "label_lift": "float",
+    "curated": "str",
 }
 REQUIRED_TOPIC_COLUMNS = ("topic", "label", "size", "keywords", "area", "group")

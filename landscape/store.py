@@ -37,6 +37,8 @@ META_FILE = "landscape.json"
 EMBEDDINGS_FILE = "embeddings.npy"
 CENTROIDS_FILE = "topic_centroids.npy"
 REJECTS_FILE = "rejects.csv"
+# Hand edits of the topics (landscape.pipeline.curation); kept with the landscape, not required.
+CURATION_FILE = "curation.yaml"
 LANDSCAPE_FILES = (DOCUMENTS_FILE, TOPICS_FILE, META_FILE, EMBEDDINGS_FILE, CENTROIDS_FILE, REJECTS_FILE)
 
 # Hidden siblings of a landscape directory during a save: the new one being written, the old one
@@ -60,6 +62,8 @@ class Landscape:
     centroids: object = None  # np.ndarray (n_topics, dim) or None
     rejects: object = None  # pandas.DataFrame or None
     path: Path | None = None
+    # the text of curation.yaml; None: a save keeps the file the directory already has
+    curation: str | None = None
 
     # ---- reading -------------------------------------------------------------------------------
     @classmethod
@@ -93,6 +97,11 @@ class Landscape:
             except (ValueError, UnicodeDecodeError) as exc:
                 raise LandscapeError(f"{path / REJECTS_FILE}: not a readable CSV file ({exc})") from exc
         land = cls(documents, topics, meta, emb, cen, rejects, path)
+        if (path / CURATION_FILE).exists():
+            try:
+                land.curation = (path / CURATION_FILE).read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise LandscapeError(f"{path / CURATION_FILE}: not UTF-8 text ({exc})") from exc
         land.validate(path, embeddings_shape=emb_shape)
         return land
 
@@ -172,6 +181,8 @@ class Landscape:
                     np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
         if self.rejects is not None:
             self.rejects.to_csv(folder / REJECTS_FILE, index=False)
+        if self.curation is not None:
+            (folder / CURATION_FILE).write_text(self.curation, encoding="utf-8")
         text = json.dumps(self.meta, indent=2, sort_keys=False, default=str)
         (folder / META_FILE).write_text(text + "\n", encoding="utf-8")
         for name in os.listdir(folder):  # on disk before the swap makes them the landscape

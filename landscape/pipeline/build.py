@@ -40,6 +40,7 @@ def build(
     address: str | None = None,
     fit_sample: int | str | None = "auto",
     like=None,
+    curation=None,
     device: str = "auto",
     quiet: bool = False,
 ):
@@ -67,6 +68,9 @@ def build(
         ``"auto"``: a sample of ``AUTO_FIT_SAMPLE`` papers for corpora over ``AUTO_FIT_THRESHOLD``
     like : an earlier landscape (or its directory) whose topic ids and labels are kept where topics
         match by content (:mod:`landscape.pipeline.like`); read before any work
+    curation : a ``curation.yaml`` path (or ``Curation``) to apply to the new topics; by default
+        the one in ``out_dir`` (a rebuild keeps its curation), else the one of ``like``; ``False``:
+        none (:mod:`landscape.pipeline.curation`); read before any work
     device : where the local engine embeds: ``"auto"`` (the GPU where torch sees one, else the CPU),
         ``"cpu"``, ``"cuda"``; the topic model's ``accelerator`` (cuML or CPU) is separate
     log : where progress lines go (default: stderr); they also go to the ``landscape`` logger
@@ -88,6 +92,10 @@ def build(
     runner = get_engine(engine, address=address)
     if like is not None and not hasattr(like, "documents"):
         like = Landscape.load(like)  # a bad --like fails before any work
+    from landscape.pipeline.curation import curation_for_build
+
+    no_curation = curation is False
+    curation = curation_for_build(curation, out_dir, like)  # a bad curation file, too
     if fit_sample not in (None, "auto") and (
         isinstance(fit_sample, bool) or not isinstance(fit_sample, int) or fit_sample < 10
     ):
@@ -199,6 +207,15 @@ def build(
 
         land = keep_identities(land, like)
         meta = land.meta
+    if curation:
+        from landscape.pipeline.curation import apply_curation
+
+        with timer.stage("curation"):
+            land, record = apply_curation(land, curation, mode="build")
+        meta = land.meta
+        timer.say(f"curation: {len(record['applied'])} edits applied, {len(record['unmatched'])} not matched")
+    elif no_curation:
+        land.curation = ""  # built without curation: the directory's curation.yaml is not kept
     if out_dir is not None:
         stages.save(land, out_dir, timer, lambda timings: meta.update(timings=timings))
     return land

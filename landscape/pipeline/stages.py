@@ -35,6 +35,10 @@ VERSIONED_PACKAGES = (
 # nobody named (no taxonomy needed one): new papers must come as vectors of the same width.
 UNKNOWN_MODEL = "precomputed"
 
+# Existing papers used as the contrast when naming topics outside a fit (new topics of an update,
+# merged or split topics of a curation): c-TF-IDF needs the other topics.
+NAMING_CONTEXT = 5_000
+
 
 # ---- the record ----------------------------------------------------------------------------------
 def package_versions() -> dict:

@@ -43,6 +43,7 @@ from landscape.errors import LandscapeError
 from landscape.model.geometry import best_match, centroids, representatives, unit_rows
 from landscape.model.placement import PLACEMENT_NEIGHBOURS, knn_place
 from landscape.model.topics import MIN_SIMILARITY, TopicModel
+from landscape.pipeline.stages import NAMING_CONTEXT
 from landscape.progress import StageTimer
 from landscape.schema import (
     DEFAULT_RANDOM_STATE,
@@ -54,8 +55,6 @@ from landscape.schema import (
 
 ALREADY_PRESENT = "already in landscape"
 
-# Existing papers used as the contrast when naming new topics (c-TF-IDF needs the other topics).
-NAMING_CONTEXT = 5_000
 
 # A rebuild is due when the papers added since the last full build reach this share of the build's
 # papers (new subjects past this grow inside old topics rather than reshaping them) ...
@@ -183,7 +182,12 @@ def update(
     # 3. existing topics, by the saved rule
     topics_before = land.topics.copy()
     with timer.stage("assign"):
-        topic = runner.assign(vectors, land.centroids, threshold) if len(new) else np.zeros(0, np.int64)
+        row = runner.assign(vectors, land.centroids, threshold) if len(new) else np.zeros(0, np.int64)
+        # the nearest centroid's row, as a topic id (ids need not be 0..n-1: merged, --like)
+        ids = land.topics["topic"].to_numpy(np.int64)
+        topic = (
+            np.where(row == UNASSIGNED_TOPIC, UNASSIGNED_TOPIC, ids[np.maximum(row, 0)]) if len(ids) else row
+        )
 
     # 4. new topics from the leftovers
     with timer.stage("new_topics"):
@@ -264,6 +268,13 @@ def update(
         meta["date_range"] = stages.date_range(documents)
         rejects = _merge_rejects(land.rejects, result.rejects, skipped)
         out = Landscape(documents, topics, meta, all_vectors.astype(np.float32), new_centroids, rejects)
+    if land.curation:
+        from landscape.pipeline.curation import reapply
+
+        with timer.stage("curation"):
+            out.path, out.curation = land.path, land.curation
+            out = reapply(out, "update")  # edits made since may now match; names stay curated
+            meta = out.meta
 
     def put_timings(timings):
         record["timings"] = {**timings, "total": round(time.perf_counter() - started, 3)}

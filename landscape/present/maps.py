@@ -26,9 +26,11 @@ import uuid
 from pathlib import Path
 
 from landscape.errors import LandscapeError
+from landscape.present.curation_text import shown_label
 from landscape.present.html import plotly_text as _esc
 from landscape.present.map_data import TEXT_BLOCKS, clean_titles, neighbour_block, text_block
 from landscape.present.neighbours import NEIGHBOURS
+from landscape.schema import CURATED_COLUMN
 from landscape.schema import UNASSIGNED as UNASSIGNED_LABEL
 from landscape.schema import UNASSIGNED_TOPIC as UNASSIGNED
 
@@ -157,6 +159,8 @@ def landscape_map(
             plain, area = UNASSIGNED_LABEL, UNASSIGNED_LABEL
         else:
             label = getattr(row, "label", None) if row is not None else None
+            if label is not None:  # a name chosen by hand shows as curated
+                label = shown_label(label, getattr(row, CURATED_COLUMN, ""))
             plain = f"{topic}: {label if label is not None else f'topic {topic}'}"
             area = str(getattr(row, "area", UNASSIGNED_LABEL) if row is not None else UNASSIGNED_LABEL)
         name = _esc(_short(plain, 48))

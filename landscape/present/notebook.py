@@ -17,8 +17,10 @@ from __future__ import annotations
 from landscape.analysis.topic_search import as_list
 from landscape.errors import LandscapeError
 from landscape.model.geometry import unit_rows
+from landscape.present.curation_text import curation_line, shown_group, shown_label
 from landscape.present.html import safe_url
 from landscape.present.opening import open_landscape  # noqa: F401  (the notebooks' entry point)
+from landscape.schema import CURATED_COLUMN
 
 RENDERER = "landscape_inline"
 FIGURE_HEIGHT = 500  # pixels, for figures that set no height of their own
@@ -260,13 +262,14 @@ def topic_table(land, top_n: int | None = None, *, representatives: int = 3, key
     rows = []
     for row in topics.to_dict("records"):
         reps = [paper[i] for i in as_list(row.get("representative_ids"))[:representatives] if i in paper]
+        marks = row.get(CURATED_COLUMN)
         rows.append(
             [
                 str(row["topic"]),
-                str(row.get("label", "")),
+                shown_label(row.get("label", ""), marks),
                 f"{int(row.get('size', 0)):,}",
                 str(row.get("area", "")),
-                str(row.get("group_label", row.get("group", ""))),
+                shown_group(row.get("group_label", row.get("group", "")), marks),
                 ", ".join(as_list(row.get("keywords"))[:keywords]),
                 reps,
             ]
@@ -311,6 +314,7 @@ def summary(land):
         last=dates[1],
         seed=meta.get("random_state"),
         created=meta.get("created"),
+        curation=curation_line(meta),
     )
 
 
@@ -334,7 +338,7 @@ def topic_card(land, topic: int):
     return _render(
         "topic_card.html.j2",
         topic=int(topic),
-        label=str(row.get("label", "")),
+        label=shown_label(row.get("label", ""), row.get(CURATED_COLUMN)),
         size=size,
         share=size / n if n else 0.0,
         area=str(row.get("area", "")),
