@@ -27,11 +27,12 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# The suite with embeddings forced to fp32, then to bf16 (what precision="auto" picks depends on
-# the CPU: bf16 where it has native bf16 instructions).
+# The suite with embeddings forced to fp32, then bf16, then int8 (what precision="auto" picks depends
+# on the CPU: bf16 where it has native bf16 instructions, int8 elsewhere).
 test-precisions: $(STAMP)
 	LANDSCAPE_PRECISION=fp32 $(BIN)/python -m pytest -q
 	LANDSCAPE_PRECISION=bf16 $(BIN)/python -m pytest -q
+	LANDSCAPE_PRECISION=int8 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check landscape tests bench
@@ -39,6 +40,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/quality.py $(if $(DEV_EMBEDDINGS),--embeddings-dir $(DEV_EMBEDDINGS))
+	$(BIN)/python bench/int8_quality.py --sizes 2000 10000
 	$(BIN)/python bench/pipeline.py --sizes 20000 92705 --bertopic --update 1000 --cold $(if $(DEV_EMBEDDINGS),--embeddings-dir $(DEV_EMBEDDINGS))
 	$(BIN)/python bench/cold_build.py
 

@@ -526,6 +526,19 @@ def distill(
     typer.echo(f"static model written to {path}; build with: landscape build CORPUS --model {path} -o DIR")
 
 
+@app.command("prepare-int8")
+def prepare_int8(
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even when a cached model is complete.")
+    ] = False,
+):
+    """Export and quantize the bundled model for int8 embeddings now (otherwise done on first use)."""
+    from landscape.embed.onnx_int8 import prepare
+
+    path = prepare(force=force)
+    typer.echo(f"int8 model ready: {path}")
+
+
 @app.command()
 def report(
     inputs: Annotated[

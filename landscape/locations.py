@@ -5,7 +5,8 @@ else ``~/.cache/landscape``; below it one folder per kind (:data:`CACHE_KINDS`):
 
 - ``embeddings/``: the SQLite embedding cache (:mod:`landscape.embed.cache`);
 - ``layouts/``: cached UMAP layouts (:mod:`landscape.model.layout_cache`);
-- ``landscapes/``: landscapes that notebooks build from corpus files, one folder per input hash.
+- ``landscapes/``: landscapes that notebooks build from corpus files, one folder per input hash;
+- ``models/``: embedding models exported to ONNX (:mod:`landscape.embed.onnx_int8`).
 
 Bundled files are found through the installed package (``importlib.resources``), never through the
 working directory, so notebooks and commands run from any folder.
@@ -18,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 CACHE_ENV = "LANDSCAPE_CACHE_DIR"
-CACHE_KINDS = ("embeddings", "layouts", "landscapes")
+CACHE_KINDS = ("embeddings", "layouts", "landscapes", "models")
 SAMPLE_FILE = "hf_papers_sample.csv"
 
 

@@ -155,6 +155,9 @@ def test_landscape_records_its_embedding_model_and_taxonomy(sample):
     meta = sample.meta
     assert meta["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert meta["embedding_dim"] == sample.embeddings.shape[1] == 384
+    from landscape.embed.precision import COMPUTE_PRECISIONS
+
+    assert meta["embedding_precision"] in COMPUTE_PRECISIONS  # what auto picked on this machine
     # the taxonomy is saved whole, so an update needs no YAML file
     saved = meta["taxonomy_areas"]
     assert saved["name"] == meta["taxonomy"]

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from landscape.embed import embedder as emb_mod
+from landscape.embed import precision as precision_mod
 from landscape.embed.cache import FILE_NAME
 from landscape.embed.embedder import (
     BUNDLED_MODEL_ID,
@@ -56,7 +57,8 @@ def sample():
 def test_importing_the_module_loads_no_heavy_library():
     code = (
         "import sys, landscape.embed.embedder, landscape.embed.cache; "
-        "print(sorted({'torch', 'sentence_transformers', 'transformers'} & set(sys.modules)))"
+        "heavy = {'torch', 'sentence_transformers', 'transformers', 'onnxruntime', 'onnx'}; "
+        "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.stdout.strip() == "[]", out.stderr
@@ -67,7 +69,7 @@ def test_paper_text():
 
 
 def test_invalid_precision_is_a_helpful_error():
-    with pytest.raises(LandscapeError, match=r"precision must be one of auto, fp32, bf16.*got 'fp16'"):
+    with pytest.raises(LandscapeError, match=r"precision must be one of auto, fp32, bf16, int8.*got 'fp16'"):
         Embedder(TinyBackend(), precision="fp16", cache_dir=False).encode(["x"])
 
 
@@ -151,10 +153,11 @@ def test_model_in_local_hf_cache_is_found_offline(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ({"avx2", "avx512f", "avx512bw", "avx512_vnni"}, "fp32"),  # this project's machine: emulated bf16
+        ({"avx2", "avx512f", "avx512bw", "avx512_vnni"}, "int8"),  # Ice Lake: emulated bf16
         ({"avx512f", "avx512_bf16"}, "bf16"),  # Cooper Lake, Zen 4
         ({"avx512f", "amx_bf16", "amx_tile"}, "bf16"),  # Sapphire Rapids and later
         ({"fp", "asimd", "bf16"}, "bf16"),  # ARMv8.6 (Graviton 3, Neoverse V1)
+        ({"avx2", "fma"}, "fp32"),  # no VNNI: int8 would need 7-bit weights, below cosine 0.99
         (set(), "fp32"),
     ],
 )
@@ -164,10 +167,10 @@ def test_auto_precision_rule(flags, expected):
 
 def test_auto_precision_respects_what_the_backend_supports(monkeypatch):
     monkeypatch.delenv("LANDSCAPE_PRECISION", raising=False)
-    monkeypatch.setattr(emb_mod, "_cpu_flags", lambda: {"avx512_bf16"})
+    monkeypatch.setattr(precision_mod, "cpu_flags", lambda: {"avx512_bf16"})
     assert Embedder(TinyBackend(), cache_dir=False).resolved_precision() == "bf16"
     assert Embedder(TinyBackend(precisions=("fp32",)), cache_dir=False).resolved_precision() == "fp32"
-    monkeypatch.setattr(emb_mod, "_cpu_flags", lambda: {"avx512f"})
+    monkeypatch.setattr(precision_mod, "cpu_flags", lambda: {"avx512f"})
     backend = TinyBackend()
     emb = Embedder(backend, cache_dir=False)
     emb.encode(["x"])
@@ -177,7 +180,7 @@ def test_auto_precision_respects_what_the_backend_supports(monkeypatch):
 
 
 def test_precision_env_var_forces_what_auto_runs(monkeypatch):
-    monkeypatch.setattr(emb_mod, "_cpu_flags", lambda: {"avx512f"})  # auto alone would pick fp32
+    monkeypatch.setattr(precision_mod, "cpu_flags", lambda: {"avx512f"})  # auto alone: fp32 (no int8 here)
     monkeypatch.setenv("LANDSCAPE_PRECISION", "bf16")
     backend = TinyBackend()
     emb = Embedder(backend, cache_dir=False)
@@ -185,7 +188,7 @@ def test_precision_env_var_forces_what_auto_runs(monkeypatch):
     assert backend.calls[0][1] == "bf16" and emb.last_stats_["precision"] == "bf16"
     # an explicit precision wins over the variable
     assert Embedder(TinyBackend(), precision="fp32", cache_dir=False).resolved_precision() == "fp32"
-    monkeypatch.setattr(emb_mod, "_cpu_flags", lambda: {"avx512_bf16"})
+    monkeypatch.setattr(precision_mod, "cpu_flags", lambda: {"avx512_bf16"})
     monkeypatch.setenv("LANDSCAPE_PRECISION", "fp32")
     assert Embedder(TinyBackend(), cache_dir=False).resolved_precision() == "fp32"
     monkeypatch.setenv("LANDSCAPE_PRECISION", "fp16")

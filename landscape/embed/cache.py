@@ -1,7 +1,11 @@
 """Persistent on-disk embedding cache, keyed by model and by the sha256 of the exact text.
 
 All vectors live in one SQLite file (``embeddings.sqlite``) in the cache directory, one row per
-(model id, max_seq_length, text hash). SQLite because it gives, in one file and without pickle:
+(model id, max_seq_length, text hash, precision): the vectors of one text in fp32 and in int8 are kept
+side by side, and a request is served only by the precisions :data:`ACCEPTED` lets stand in for it
+(:mod:`landscape.embed.precision`), so they never mix.
+
+SQLite because it gives, in one file and without pickle:
 
 - atomic transactions: a batch is either fully written or not at all, so an interrupted run keeps
   every batch it finished and the next run encodes only the rest;
@@ -27,13 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from landscape import locations
-from landscape.embed.models import COMPUTE_PRECISIONS as PRECISIONS
+from landscape.embed.precision import ACCEPTED
+from landscape.embed.precision import COMPUTE_PRECISIONS as PRECISIONS
 from landscape.errors import LandscapeError
 
 FILE_NAME = "embeddings.sqlite"
-SCHEMA_VERSION = "1"
-# A vector computed in fp32 also serves a bf16 request; a bf16 vector never serves an fp32 one.
-ACCEPTED = {"fp32": ("fp32",), "bf16": ("fp32", "bf16")}
+# 2: one row per precision of a text (1 kept one row per text); version 1 files are upgraded in place.
+SCHEMA_VERSION = "2"
 _MAX_PARAMS = 900  # stay far below SQLite's limit on bound parameters per statement
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
@@ -113,10 +117,16 @@ class EmbeddingCache:
                     "CREATE TABLE IF NOT EXISTS vectors (id INTEGER PRIMARY KEY, space INTEGER NOT NULL, "
                     "key BLOB NOT NULL, precision TEXT NOT NULL, crc INTEGER NOT NULL, vec BLOB NOT NULL)"
                 )
-                # rows are large: a rowid table with a separate (space, key) index keeps the index compact
-                conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS vectors_key ON vectors (space, key)")
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+                if self._version(conn) == "1":  # same rows; only the unique index gains the precision
+                    conn.execute("DROP INDEX IF EXISTS vectors_key")
+                    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
+                # rows are large: a rowid table with a separate index keeps the index compact
+                conn.execute(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS vectors_key_precision "
+                    "ON vectors (space, key, precision)"
+                )
+            version = self._version(conn)
             # A structural check of the whole file would cost seconds on a large cache; reading the
             # schema above already fails on a garbled header, and row checks catch damaged vectors.
         except BaseException:
@@ -129,6 +139,10 @@ class EmbeddingCache:
                 f"uses {SCHEMA_VERSION}: use another cache directory or delete that file"
             )
         return conn
+
+    @staticmethod
+    def _version(conn) -> str:
+        return conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
 
     def _quarantine(self, exc: Exception) -> None:
         """Move a damaged database file aside (kept for inspection) and start an empty one."""
@@ -203,7 +217,9 @@ class EmbeddingCache:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Look up ``keys``: returns ``(vectors, found)``, vectors (n, dim) float32 (zeros where not found).
 
-        ``precision`` is the precision asked for: fp32 accepts only fp32 entries, bf16 accepts both.
+        ``precision`` is the precision asked for: it is served by the entries :data:`ACCEPTED` lists
+        for it (fp32: fp32; bf16: fp32, else bf16; int8: int8), the most preferred one when a text
+        has several.
         ``dim`` is the expected vector length (default: the one recorded for the model). Damaged
         entries are reported with an :class:`EmbeddingCacheWarning`, deleted and returned as misses.
         """
@@ -223,26 +239,31 @@ class EmbeddingCache:
         unique_vectors = np.zeros((len(unique), dim), dtype=np.float32)
         unique_found = np.zeros(len(unique), dtype=bool)
         accepted = ACCEPTED[precision]
-        damaged: dict[bytes, str] = {}
+        rank = {p: i for i, p in enumerate(accepted)}
+        damaged: dict[tuple[bytes, str], str] = {}
         # one statement per chunk of keys; rows are checked chunk by chunk to bound memory
         for start in range(0, len(unique), _MAX_PARAMS):
             part = unique[start : start + _MAX_PARAMS]
             marks = ",".join("?" * len(part))
             rows = conn.execute(
-                f"SELECT key, precision, crc, vec FROM vectors WHERE space = ? AND key IN ({marks})",
-                (space, *part),
+                f"SELECT key, precision, crc, vec FROM vectors WHERE space = ? AND key IN ({marks}) "
+                f"AND precision IN ({','.join('?' * len(accepted))})",
+                (space, *part, *accepted),
             ).fetchall()
-            good_keys, good_blobs = [], []
-            for key, row_precision, crc, blob in rows:
-                if row_precision not in accepted:
-                    continue
+            best: dict[bytes, tuple] = {}  # the most preferred accepted row of each key
+            for row in rows:
+                if row[0] not in best or rank[row[1]] < rank[best[row[0]][1]]:
+                    best[row[0]] = row
+            good_keys, good_precisions, good_blobs = [], [], []
+            for key, row_precision, crc, blob in best.values():
                 if not isinstance(blob, bytes) or len(blob) != 4 * dim:
                     size = len(blob) if isinstance(blob, bytes) else 0
-                    damaged[key] = f"{size} bytes instead of {4 * dim}"
+                    damaged[key, row_precision] = f"{size} bytes instead of {4 * dim}"
                 elif zlib.crc32(blob) != crc:
-                    damaged[key] = "checksum mismatch"
+                    damaged[key, row_precision] = "checksum mismatch"
                 else:
                     good_keys.append(key)
+                    good_precisions.append(row_precision)
                     good_blobs.append(blob)
             if not good_blobs:
                 continue
@@ -254,7 +275,7 @@ class EmbeddingCache:
             unique_vectors[rows_ok] = block[ok]
             unique_found[rows_ok] = True
             for j in np.flatnonzero(~ok):
-                damaged[good_keys[j]] = (
+                damaged[good_keys[j], good_precisions[j]] = (
                     "non-finite values" if not finite[j] else f"norm {norms[j]:.4g} instead of 1"
                 )
         vectors, found = unique_vectors[inverse], unique_found[inverse]
@@ -267,12 +288,11 @@ class EmbeddingCache:
                 EmbeddingCacheWarning,
                 stacklevel=3,
             )
-            damaged_keys = list(damaged)
             with conn:
-                for start in range(0, len(damaged_keys), _MAX_PARAMS):
-                    part = damaged_keys[start : start + _MAX_PARAMS]
-                    marks = ",".join("?" * len(part))
-                    conn.execute(f"DELETE FROM vectors WHERE space = ? AND key IN ({marks})", (space, *part))
+                conn.executemany(
+                    "DELETE FROM vectors WHERE space = ? AND key = ? AND precision = ?",
+                    [(space, key, row_precision) for key, row_precision in damaged],
+                )
         return vectors, found
 
     # -- write -----------------------------------------------------------------------------------
@@ -285,7 +305,7 @@ class EmbeddingCache:
         *,
         precision: str = "fp32",
     ) -> None:
-        """Store unit-norm ``vectors`` (one row per key) in one transaction."""
+        """Store unit-norm ``vectors`` (one row per key), computed in ``precision``, in one transaction."""
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         vectors = np.ascontiguousarray(vectors, dtype="<f4")

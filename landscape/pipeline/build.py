@@ -189,7 +189,7 @@ def build(
         },
         "date_range": stages.date_range(documents),
         "random_state": random_state,
-        **stages.embedding_record(model_id, vectors.shape[1]),
+        **stages.embedding_record(model_id, vectors.shape[1], embed_stats.get("precision")),
         **stages.taxonomy_meta(tax),
         "parameters": {
             "topic_model": model.params_,

@@ -9,11 +9,13 @@ With Ray, the engine keeps a pool of long-lived worker actors (one per CPU, ``cp
 threads each and no more, or one per GPU), started on first use and reused by every later call:
 embedding, assignment, and further embeddings (``update``) in the same session. A worker loads the
 model once, when first asked for it, and resolves ``"auto"`` precision for its own hardware (bf16
-where it is native, CUDA bf16 on GPUs). The driver cuts the rows into blocks that shrink towards the
-end (guided scheduling: each block is a share of the rows not yet sent) and hands the next block to
-whichever worker has a free slot, two blocks per worker, so every worker stays busy until the end
-and none is left with a large last block. The driver keeps the embedding cache: it looks every text
-up first, sends only the misses (longest first), and writes each returned block into one
+where it is native, int8 on other CPUs with VNNI, CUDA bf16 on GPUs); a cluster of mixed hardware
+reports each precision it used (``"bf16+int8"``). The driver cuts the rows into blocks that shrink
+towards the end (guided scheduling: each block is a share of the rows not yet sent) and hands the
+next block to whichever worker has a free slot, two blocks per worker, so every worker stays busy
+until the end and none is left with a large last block. The driver keeps the embedding cache: it
+looks every text up first (served by what ``auto`` resolves to on the driver, so int8 never mixes
+with fp32), sends only the misses (longest first), and writes each returned block into one
 preallocated array and the cache as it arrives (with a progress bar), so it never holds the vectors
 twice, and the object store holds only the blocks in flight.
 
@@ -29,7 +31,7 @@ import os
 import time
 from collections import Counter, deque
 
-from landscape.embed.embedder import _BACKENDS, Embedder, EmbeddingBackend
+from landscape.embed.embedder import Embedder, EmbeddingBackend
 from landscape.errors import LandscapeError, require
 
 ENGINES = ("local", "ray")
@@ -344,9 +346,9 @@ class _RayEmbedder(Embedder):
     deduplication and cache, with the misses encoded on the cluster and streamed into place."""
 
     def __init__(self, engine: RayEngine, embedder):
-        bf16 = "bf16" in _BACKENDS[embedder._spec().kind].precisions
-        # "auto": each worker picks for its own hardware, so a cached vector of either precision serves
-        lookup = embedder.precision if embedder.precision != "auto" else ("bf16" if bf16 else "fp32")
+        # "auto": each worker picks for its own hardware; the cache serves what auto picks here (on a
+        # cluster of one kind of machine, what the workers compute), so int8 never mixes with fp32
+        lookup = embedder.resolved_precision()
         super().__init__(
             embedder.model,
             cache_dir=embedder.cache_dir,
@@ -356,7 +358,7 @@ class _RayEmbedder(Embedder):
             show_progress=embedder.show_progress,
         )
         self.engine = engine
-        requested = embedder.precision if bf16 else "fp32"  # what the workers are asked for
+        requested = embedder.precision  # what the workers are asked for (auto: their own choice)
         self.key = (str(embedder.model), int(self.max_seq_length), requested, int(self.batch_size))
         self.precisions, self.nodes, self.blocks, self.timing = Counter(), Counter(), 0, {}
 

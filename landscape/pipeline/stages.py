@@ -139,9 +139,12 @@ def check_width(width: int, expected: int, what: str, hint: str) -> None:
         raise LandscapeError(f"{what} have {int(width)} dimensions, {hint} has {int(expected)}")
 
 
-def embedding_record(model_id: str, dim: int) -> dict:
-    """What ``landscape.json`` records about the embedding space (read by :func:`saved_embedding`)."""
-    return {"embedding_model": model_id, "embedding_dim": int(dim)}
+def embedding_record(model_id: str, dim: int, precision: str | None = None) -> dict:
+    """What ``landscape.json`` records about the embedding space (read by :func:`saved_embedding`):
+    the model, the width and the precision the vectors were computed in (None: given precomputed).
+    An update may embed in another precision (auto picks per machine): the vectors stay comparable
+    (cosine >= 0.99), so it is recorded, not refused."""
+    return {"embedding_model": model_id, "embedding_dim": int(dim), "embedding_precision": precision}
 
 
 def saved_embedding(land) -> tuple[str | None, int | None]:

@@ -646,7 +646,9 @@ def _record(sources, result, present, new, topic, before, after, new_ids, embed_
         "assigned": assigned,
         "new_topics": new_topics,
         "grown": grown,
-        "embedding": {k: v for k, v in embed_stats.items() if k in ("n_cached", "n_encoded", "docs_per_s")},
+        "embedding": {
+            k: v for k, v in embed_stats.items() if k in ("n_cached", "n_encoded", "docs_per_s", "precision")
+        },
         "engine": runner.name,
         "timings": {},  # filled in when saved
     }

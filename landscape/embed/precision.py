@@ -1,0 +1,113 @@
+"""What embeddings are computed in, and which cached vectors may stand in for which: the one owner of
+the precision rules (the Embedder, the embedding cache and the Ray engine all ask here).
+
+- ``fp32``: torch, full precision; the reference.
+- ``bf16``: torch with bf16 autocast, ``auto``'s choice where the hardware computes bf16 natively
+  (cosine to fp32 ~1.0000 on MiniLM).
+- ``int8``: the bundled MiniLM on ONNX Runtime with int8 weights (:mod:`landscape.embed.onnx_int8`),
+  ``auto``'s choice on CPUs without native bf16 but with VNNI int8 dot products, where bf16 autocast
+  is emulated and ~3x slower than fp32 while int8 is ~3x faster (cosine to fp32: mean 0.995, min
+  0.983 on 10,000 papers). Without
+  VNNI (AVX2 only) int8 weights must keep 7 bits to avoid saturating, which measured below cosine
+  0.99, so ``auto`` stays fp32 there (``int8`` on request still runs, reduced range).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from landscape.errors import LandscapeError, require
+
+COMPUTE_PRECISIONS = ("fp32", "bf16", "int8")
+PRECISIONS = ("auto", *COMPUTE_PRECISIONS)
+# Set to one of COMPUTE_PRECISIONS, it decides what precision="auto" runs on any hardware (e.g. to run
+# the test suite each way: `make test-precisions`).
+PRECISION_ENV = "LANDSCAPE_PRECISION"
+# x86 / ARM CPU flags for native bf16 arithmetic. Without them torch emulates bf16 matmuls, which
+# measured ~3x SLOWER than fp32 for MiniLM on this project's AVX-512 (Ice Lake) machine.
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
+# x86 flags for int8 dot products that accumulate without saturating (VNNI): int8 weights may use the
+# full 8-bit range there (ONNX Runtime's reduce_range off).
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+# Which cached vectors serve a request, most preferred first. bf16 is fp32 to ~1e-4, so an fp32 vector
+# also serves a bf16 request (never the reverse); int8 is further (cosine ~0.995) and never mixes with
+# the others in either direction.
+ACCEPTED = {"fp32": ("fp32",), "bf16": ("fp32", "bf16"), "int8": ("int8",)}
+
+
+def cpu_flags() -> set[str]:
+    """The CPU feature flags of /proc/cpuinfo (empty where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return set()  # not Linux: no way to tell cheaply
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):  # x86 / ARM
+            return set(value.split())
+    return set()
+
+
+def cpu_has_native_bf16(flags: set[str] | None = None) -> bool:
+    """Whether the CPU has bf16 arithmetic instructions (AVX512-BF16, AMX-BF16 or ARM BF16)."""
+    flags = cpu_flags() if flags is None else flags
+    return any(flag in flags for flag in NATIVE_BF16_FLAGS)
+
+
+def cpu_has_vnni(flags: set[str] | None = None) -> bool:
+    """Whether the CPU has VNNI int8 dot products (AVX512-VNNI, AVX-VNNI or AMX-INT8)."""
+    flags = cpu_flags() if flags is None else flags
+    return any(flag in flags for flag in VNNI_FLAGS)
+
+
+def auto_precision(device: str = "cpu", flags: set[str] | None = None) -> str:
+    """What ``precision="auto"`` runs on ``device`` for a model that supports every precision: on a
+    CPU bf16 where it is native, else int8 where it has VNNI, else fp32; on CUDA bf16 where
+    supported, else fp32."""
+    kind = device.split(":")[0]
+    if kind == "cpu":
+        flags = cpu_flags() if flags is None else flags
+        if cpu_has_native_bf16(flags):
+            return "bf16"
+        return "int8" if cpu_has_vnni(flags) else "fp32"
+    if kind == "cuda":
+        torch = require("torch")
+        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    return "fp32"
+
+
+def forced_precision() -> str | None:
+    """The precision ``$LANDSCAPE_PRECISION`` forces on ``precision="auto"`` (None when unset)."""
+    value = os.environ.get(PRECISION_ENV, "").strip()
+    if not value:
+        return None
+    if value not in COMPUTE_PRECISIONS:
+        raise LandscapeError(
+            f"${PRECISION_ENV} must be one of {', '.join(COMPUTE_PRECISIONS)}, got {value!r}"
+        )
+    return value
+
+
+def resolve_precision(requested: str, supported: tuple[str, ...], device: str = "cpu") -> str:
+    """The precision a model that runs ``supported`` computes in when ``requested`` on ``device``:
+    ``auto`` is ``$LANDSCAPE_PRECISION`` or the hardware's choice, falling back to fp32 where the
+    model lacks it; an explicit precision the model or device lacks is an error."""
+    if requested not in PRECISIONS:
+        raise LandscapeError(
+            f"precision must be one of {', '.join(PRECISIONS)} (auto picks bf16 where the hardware has "
+            f"native bf16, int8 on other CPUs with VNNI), got {requested!r}"
+        )
+    on_cpu = device.split(":")[0] == "cpu"
+    if requested == "auto":
+        chosen = forced_precision() or auto_precision(device)
+        if chosen == "int8" and not on_cpu:
+            chosen = "fp32"
+        return chosen if chosen in supported else "fp32"
+    if requested not in supported:
+        raise LandscapeError(
+            f"it does not support precision {requested!r} (it supports {', '.join(supported)})"
+        )
+    if requested == "int8" and not on_cpu:
+        raise LandscapeError(f"precision 'int8' runs on the CPU only, not on device {device!r}")
+    return requested
