@@ -300,5 +300,8 @@ def test_reports_show_curated_names(curated, tmp_path):
     assert "Curated by hand: 4 edits" in nb.summary(land).data
     page = save_map(land, tmp_path / "map.html").read_text()
     assert "Language Models, Curated (curated)" in page
+    merged = land.topics.loc[land.topics["curated"].str.contains("merged"), "label"]
+    assert len(merged) == 1  # the merge shows wherever its topic is named
+    assert f"{merged.iloc[0]} (merged by hand)" in table and f"{merged.iloc[0]} (merged by hand)" in page
     labels = set(trend_summary(land)["shares"]["label"])
     assert "Language Models, Curated" in labels

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from landscape.schema import CURATED_GROUP_NAME, CURATED_NAME, CURATED_PIN
+from landscape.schema import CURATED_GROUP_NAME, CURATED_MERGE, CURATED_NAME, CURATED_PIN
 
 
 def _marks(value) -> set:
@@ -11,9 +11,11 @@ def _marks(value) -> set:
 
 
 def shown_label(label, marks) -> str:
-    """A topic's name as reports show it: ``Machine Unlearning (curated)``, ``... (curated, pinned)``."""
+    """A topic's name as reports show it: ``Machine Unlearning (curated)``, ``... (curated, pinned)``,
+    ``... (merged by hand)``: every edit of ``curation.yaml`` shows where the topic is named."""
     marks = _marks(marks)
-    notes = [n for n, m in (("curated", CURATED_NAME), ("pinned", CURATED_PIN)) if m in marks]
+    shown = (("curated", CURATED_NAME), ("merged by hand", CURATED_MERGE), ("pinned", CURATED_PIN))
+    notes = [n for n, m in shown if m in marks]
     return f"{label} ({', '.join(notes)})" if notes else str(label)
 
 
