@@ -22,9 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from records import write_record  # bench/ is the script's directory, so on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "papers_dev.parquet"
-RESULTS = ROOT / "bench" / "results"
 
 
 def landscape_command() -> list[str]:
@@ -93,10 +94,7 @@ def main(argv=None) -> int:
         return 2
     record = record_of(args.saved) if args.saved else run(args.corpus, args.limit, args.keep)
     show(record)
-    target = args.json or RESULTS / f"cold-build-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"record written to {target}")
+    write_record(record, args.json, "cold-build")
     return 0
 
 

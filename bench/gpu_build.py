@@ -30,12 +30,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from records import write_record  # bench/ is the script's directory, so on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing it (the GPU machine)
 
 DEV = ROOT.parent / "shared" / "data" / "papers_dev.parquet"
-RESULTS = ROOT / "bench" / "results"
 SAMPLE_VECTORS = 2000  # embeddings brought back for the cosine check (3 MB)
 
 
@@ -59,7 +59,6 @@ def environment() -> dict:
 def run_build(args) -> dict:
     import torch
 
-    from landscape.embed.embedder import auto_precision
     from landscape.pipeline.build import build
 
     env = environment()
@@ -101,7 +100,7 @@ def run_build(args) -> dict:
         "wall_s": round(wall, 1),
         "timings": land.meta["timings"],
         "device": land.meta["parameters"].get("device"),
-        "precision": auto_precision(land.meta["parameters"].get("device") or "cpu"),
+        "precision": land.meta.get("embedding_precision"),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "gpu_peak_mb": round(torch.cuda.max_memory_allocated() / 2**20) if env["gpu"] else None,
     }
@@ -182,10 +181,7 @@ def main(argv=None) -> int:
         print(f"no corpus at {args.corpus}: pass --corpus", file=sys.stderr)
         return 2
     record = run_build(args) if args.command == "build" else run_compare(args)
-    target = args.json or RESULTS / f"gpu-{args.command}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"record written to {target}")
+    write_record(record, args.json, f"gpu-{args.command}")
     return 0
 
 
