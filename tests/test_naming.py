@@ -256,17 +256,19 @@ def test_plain_single_words_never_label_a_topic():
 
 
 def test_a_mixed_topic_gets_a_covering_name():
-    # one topic holds two subjects with no shared phrase: its label names both
+    # one topic holds two subjects with no shared phrase, neither used by half its papers: its
+    # label names both
     surveys = [f"A survey {i} of LLM evaluation. This survey reviews LLM benchmarks." for i in range(6)]
     peft = [f"PEFT method {i} with adapters. PEFT adapters tune few weights." for i in range(6)]
+    surveys.append("Prompt wording study. Prompts change answers.")
     other = [
         f"Robot grasping {i} with tactile sensors. Grasping policies use tactile feedback." for i in range(12)
     ]
     docs = surveys + peft + other
-    labels = np.array([0] * 12 + [1] * 12)
+    labels = np.array([0] * 13 + [1] * 12)
     d = TopicNamer().fit(docs).describe(labels)[0]
     assert " and " in d.label and len(d.label_keys) == 2, d.label
-    assert d.support == pytest.approx(1.0)
+    assert d.support == pytest.approx(12 / 13)
 
 
 def test_group_labels_never_copy_a_child_and_say_what_they_share():
