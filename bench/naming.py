@@ -210,7 +210,8 @@ def main(argv=None) -> int:
             runs.append(run)
             log(
                 f"{name} seed={seed}: {len(names)} topics, support {checks['median_support']:.2f}, "
-                f"strict {checks['strict_support']:.2f} (weighted {checks['strict_weighted']:.2f}), lift>=3 {checks['lift_share']:.2f}, naming {seconds:.1f} s"
+                f"strict {checks['strict_support']:.2f} (weighted {checks['strict_weighted']:.2f}), "
+                f"lift>=3 {checks['lift_share']:.2f}, naming {seconds:.1f} s"
             )
             if "all" in args.read or f"{name}:{seed}" in args.read:
                 print(f"\n### {name} n={len(docs)} seed={seed}")

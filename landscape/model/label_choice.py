@@ -50,8 +50,11 @@ COVER_GAIN = 0.15
 # Pair parts are among this many of the topic's best-scoring labels, or its best c-TF-IDF phrase
 # (PLAIN_PARTS) when that is one plain word ("Unlearning").
 COVER_CANDIDATES = 12
+# ... and among its COVER_RANK most characteristic phrases (c-TF-IDF; its best label is first).
+COVER_RANK = 10
 PLAIN_PARTS = 3
 PLAIN_SUPPORT = 0.25
+PLAIN_PRECISION = 0.5
 PLAIN_BROADER = 1.5
 # Two words sharing their first STEM letters name one subject ("music", "musical").
 STEM = 5
@@ -231,7 +234,7 @@ def choose(
         if within is not None and not _spread(table.rows(words), within, in_class):
             continue
         score = label_score(support, lift)
-        parts[key] = (words, support, lift, score)
+        parts[key] = (words, support, lift, score, precision)
         # an acronym alone ("LM", "BERT") names a topic only when most of its papers use it
         if not is_plain_word(key, shown_of[key]) and (len(words) > 1 or support >= MIN_SUPPORT):
             singles[key] = parts[key]
@@ -244,7 +247,7 @@ def choose(
     best = max(enough or singles, key=ranking, default=None)
     choice = None
     if best is not None:
-        _, support, lift, score = singles[best]
+        _, support, lift, score, _ = singles[best]
         choice = Choice((best,), support, lift, score)
         if support >= COVER_BELOW:
             return choice  # no covering pair: every word of a pair is in fewer papers
@@ -252,7 +255,8 @@ def choose(
     # phrases (c-TF-IDF): a word that only happens to be frequent names no subject
     words = [k for k in candidates[:PLAIN_PARTS] if _plain_part(k, parts, singles, best)]
     scored = sorted(singles, key=lambda k: -singles[k][3])[:COVER_CANDIDATES]
-    top = list(dict.fromkeys(scored + words))
+    # a covering name is made of the topic's own keywords (shown as "why this name")
+    top = [k for k in dict.fromkeys(scored + words) if k == best or rank[k] <= COVER_RANK]
     anchors = {best, *words, candidates[0] if candidates else None} - {None}
     pair = _best_pair(i, {k: parts[k] for k in top}, table, choice, anchors, set(singles), rank)
     return pair or choice
@@ -275,10 +279,12 @@ def _written(rows, in_class, within, size) -> bool:
 
 
 def _plain_part(key, parts, singles, best) -> bool:
-    """Whether a plain word may be part of a pair: used by ``PLAIN_SUPPORT`` of the topic, and
-    not just a word of its best label ("Topic" beside "Topic Models"), unless used by
-    ``PLAIN_BROADER`` times as many papers ("Music" beside "Music Generation")."""
-    if key not in parts or key in singles or parts[key][1] < PLAIN_SUPPORT:
+    """Whether a plain word may be part of a pair: used by ``PLAIN_SUPPORT`` of the topic, mostly
+    by this topic's papers (``PLAIN_PRECISION`` of those using it: a subject, "Unlearning", not a
+    word of the field's prose, "Target"), and not just a word of its best label ("Topic" beside
+    "Topic Models"), unless used by ``PLAIN_BROADER`` times as many papers ("Music" beside
+    "Music Generation")."""
+    if key not in parts or key in singles or parts[key][1] < PLAIN_SUPPORT or parts[key][4] < PLAIN_PRECISION:
         return False
     if best is None or not _stems(parts[key][0]) & _stems(singles[best][0]):
         return True

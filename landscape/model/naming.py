@@ -539,7 +539,12 @@ class TopicNamer:
                 }
                 # a group label shared by its topics (of two words, else any), else one of two
                 # words, else any specific one
-                levels = [{"multiword": multiword, "within": within}, {"within": within}, {"multiword": multiword}, {}]
+                levels = [
+                    {"multiword": multiword, "within": within},
+                    {"within": within},
+                    {"multiword": multiword},
+                    {},
+                ]
                 for level in levels if within is not None else levels[2:]:
                     choice = choice or choose(t, pool, shown_of, table, **rules, **level)
                 choice = choice or fallback(
