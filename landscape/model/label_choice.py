@@ -13,7 +13,7 @@ paper that uses A or B), that best *identifies* the topic's papers:
   every topic uses ("Language Models") and over a rare one only a few of its papers use.
 
 Rules (issue 14): lift >= ``MIN_LIFT``; a phrase at least ``WRITTEN_BY`` of the topic's papers
-write, words adjacent (its words meeting in the papers is not enough: "Complex Language"); no
+write, words adjacent (its words merely meeting in the papers is not enough); no
 generic single word alone (:func:`is_plain_word`; such a word may name a subject inside a covering
 pair); an acronym alone ("BERT", "LM") only when ``MIN_SUPPORT`` of the topic uses it; no name of
 the whole field; no leading compound adjective ("Off-the-Shelf"); unique on the map (no two labels
@@ -30,12 +30,12 @@ A group is named the same way from all its papers, by a phrase its topics share 
 ``SPREAD_SHARE`` of the papers of each of its largest topics, written in ``SPREAD_TOPICS`` of
 them; two or more words first), never restating one of its topics' labels.
 
-Measured (``bench/naming.py``; ``strict``: issue 14's reading, every content word of the whole
-label in one paper; see the README's table): on the 2,000-paper dev sets the share of topics
-whose strict support reaches 0.5 went from 0.17-0.20 to 0.28-0.29 (seed 0), while the stored
-support (a pair used by a paper using A or B) stays about 0.5. Without one-word labels no choice
-reaches a strict median of 0.5 there: the best phrase of two or more words of each topic is used
-by half its papers in under half of the topics (median 0.42 on ``sample``).
+Measured (``bench/naming.py``, the README's table; ``strict``: issue 14's reading, every content
+word of the whole label in one paper): on the 2,000-3,000-paper dev sets (seed 0) the share of
+topics whose strict support reaches 0.5 went from 0.17-0.21 to 0.24-0.29, the stored support
+(a pair used by a paper using A or B) from 0.57-0.70 to 0.54-0.63. A strict median of 0.5 is out
+of reach there without one-word labels: the best phrase of two or more words of each topic is
+used by half its papers in under half of the topics (median 0.42 on ``sample``).
 """
 
 from __future__ import annotations
