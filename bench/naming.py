@@ -11,11 +11,14 @@ topics and groups named by :func:`landscape.model.naming.name_levels`. ``--assig
 each fit's topic and group assignment (``.npz``), so that a rerun only renames: naming is judged
 on fixed topics while it changes.
 
-Per set (mean over seeds, and the worst seed): median label support, the same when a paper must
-contain every content word of the whole label ("A and B": both), share of topics with lift >= 3,
-duplicate labels, group labels equal to a child's, plain one-word labels, labels of more than
-``LONG_WORDS`` words. ``--read`` prints, for the named runs, every group and topic with size,
-support, lift and three of its papers' titles, to judge the names against the papers.
+Per set (mean over seeds, and the worst seed): median label support over topics, and its
+size-weighted median (each topic counted once per paper), as stored (a covering "A and B" is used by
+a paper using A or B) and *strict* (issue 14's simple check: a paper must contain every content word
+of the whole label, both parts of "A and B"); share of topics with lift >= 3, duplicate labels,
+group labels equal to a child's, plain one-word labels, labels of more than ``LONG_WORDS`` words.
+``--read`` prints, for the named runs, every group and topic with size, support (stored and
+strict), lift and its ``TITLES`` most central papers' titles (nearest its mean embedding), to judge
+the names against the papers.
 Writes ``bench/results/naming-<UTC>.json``.
 """
 
@@ -126,11 +129,14 @@ def tables(names, group_names, groups):
     return topics, group_table
 
 
-def reading(names, group_names, labels, groups, titles, seed) -> str:
-    """Every group, then its topics: label, size, support, lift and a few titles."""
+def reading(names, group_names, labels, groups, titles, embeddings, strict) -> str:
+    """Every group, then its topics: label, size, support (stored, strict), lift and the titles of
+    its most central papers (``strict``: per-topic strict support, see :func:`strict_supports`)."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
+    from landscape.model.geometry import unit_rows
+
+    vectors = unit_rows(np.asarray(embeddings, dtype=np.float64))
     lines = []
     for g in sorted(group_names):
         d = group_names[g]
@@ -138,9 +144,13 @@ def reading(names, group_names, labels, groups, titles, seed) -> str:
         for t in np.flatnonzero(groups == g):
             members = np.flatnonzero(labels == t)
             d = names[int(t)]
-            lines.append(f"   [{t}] {d.label}  n={len(members)} support {d.support:.2f} lift {d.lift:.1f}")
+            lines.append(
+                f"   [{t}] {d.label}  n={len(members)} support {d.support:.2f} "
+                f"strict {strict.get(int(t), float('nan')):.2f} lift {d.lift:.1f}"
+            )
             lines.append(f"       keywords: {', '.join(d.keywords[:6])}")
-            for i in rng.choice(members, min(TITLES, len(members)), replace=False):
+            centre = vectors[members].mean(axis=0)
+            for i in members[np.argsort(-(vectors[members] @ centre), kind="stable")[:TITLES]]:
                 lines.append(f"       - {titles[i][:110]}")
     return "\n".join(lines)
 
@@ -178,7 +188,15 @@ def main(argv=None) -> int:
             words = [len(x.split()) for x in [names[t].label for t in names]]
             checks["long_labels"] = int(sum(w > LONG_WORDS for w in words))
             checks["min_support"] = float(min(names[t].support for t in names)) if names else None
-            checks["all_words_support"] = all_words_support(namer, names, labels)
+            strict = strict_supports(namer, names, labels)
+            sizes = {t: int((labels == t).sum()) for t in names}
+            stored = {t: names[t].support for t in names}
+            checks["weighted_support"] = weighted_median(stored, sizes)
+            checks["strict_support"] = median(strict)
+            checks["strict_weighted"] = weighted_median(strict, sizes)
+            # median >= 0.5 exactly when this share (of topics; of papers) is >= 0.5
+            checks["strict_half"] = share_at_least(strict, {t: 1 for t in strict})
+            checks["strict_half_papers"] = share_at_least(strict, sizes)
             run = {
                 "set": name,
                 "n": len(docs),
@@ -192,11 +210,12 @@ def main(argv=None) -> int:
             runs.append(run)
             log(
                 f"{name} seed={seed}: {len(names)} topics, support {checks['median_support']:.2f}, "
+                f"strict {checks['strict_support']:.2f} (weighted {checks['strict_weighted']:.2f}), "
                 f"lift>=3 {checks['lift_share']:.2f}, naming {seconds:.1f} s"
             )
             if "all" in args.read or f"{name}:{seed}" in args.read:
                 print(f"\n### {name} n={len(docs)} seed={seed}")
-                print(reading(names, group_names, labels, groups, titles, seed))
+                print(reading(names, group_names, labels, groups, titles, embeddings(), strict))
     print(summary_table(runs))
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / f"naming-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
@@ -210,24 +229,64 @@ def main(argv=None) -> int:
     return 0
 
 
-def all_words_support(namer, names, labels) -> float | None:
-    """Median share of a topic's papers that contain every content word of its whole label (both
-    parts of "A and B" too): the strictest reading of support."""
+def strict_supports(namer, names, labels) -> dict:
+    """``{topic: share of its papers that contain every content word of its whole label}`` (both
+    parts of "A and B" too): issue 14's simple check, the strictest reading of support."""
     import numpy as np
 
     from landscape.model.label_evidence import content_words
 
     presence = namer.word_presence()
-    shares = [
-        presence.uses(content_words(names[t].label))[labels == t].mean() for t in names if (labels == t).any()
-    ]
-    return float(np.median(shares)) if shares else None
+    return {
+        t: float(presence.uses(content_words(names[t].label))[labels == t].mean())
+        for t in names
+        if np.any(labels == t)
+    }
 
 
-HIGHER_IS_BETTER = ("median_support", "all_words_support", "lift_share")
+def median(values: dict) -> float | None:
+    """Median over topics."""
+    import numpy as np
+
+    return float(np.median(list(values.values()))) if values else None
+
+
+def share_at_least(values: dict, sizes: dict) -> float | None:
+    """Share of the weight (topics, or papers) in topics whose value is >= ``MIN_SUPPORT``."""
+    from landscape.model.label_choice import MIN_SUPPORT
+
+    total = sum(sizes.get(k, 0) for k in values)
+    return sum(sizes.get(k, 0) for k, v in values.items() if v >= MIN_SUPPORT) / total if total else None
+
+
+def weighted_median(values: dict, sizes: dict) -> float | None:
+    """Median over papers: each topic's value counted once per paper of it."""
+    import numpy as np
+
+    keys = [k for k in values if sizes.get(k, 0) > 0]
+    if not keys:
+        return None
+    order = sorted(keys, key=lambda k: values[k])
+    cumulative = np.cumsum([sizes[k] for k in order])
+    return float(values[order[int(np.searchsorted(cumulative, cumulative[-1] / 2))]])
+
+
+HIGHER_IS_BETTER = (
+    "median_support",
+    "weighted_support",
+    "strict_support",
+    "strict_weighted",
+    "strict_half",
+    "strict_half_papers",
+    "lift_share",
+)
 SUMMARY = (
     ("median_support", "support", ".2f"),
-    ("all_words_support", "all-words", ".2f"),
+    ("weighted_support", "w.support", ".2f"),
+    ("strict_support", "strict", ".2f"),
+    ("strict_weighted", "w.strict", ".2f"),
+    ("strict_half", "strict>=.5", ".2f"),
+    ("strict_half_papers", "w.strict>=.5", ".2f"),
     ("lift_share", "lift>=3", ".2f"),
     ("duplicate_labels", "dup", ".0f"),
     ("group_equals_child", "grp=child", ".0f"),
@@ -250,9 +309,7 @@ def summary_table(runs) -> str:
         ]
         for key, _, fmt in SUMMARY:
             values = [r[key] for r in part]
-            worst = (
-                min(values) if key in ("median_support", "all_words_support", "lift_share") else max(values)
-            )
+            worst = min(values) if key in HIGHER_IS_BETTER else max(values)
             cells.append(f"{format(sum(values) / len(values), fmt)} ({format(worst, fmt)})")
         rows.append(cells)
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]

@@ -535,11 +535,21 @@ class TopicNamer:
                     "taken": taken | self.modifiers_,
                     "taken_words": taken_words,
                     "related_words": {content_words(x) for x in (related or {}).get(t, ())},
+                    "written": self.written_by,
                 }
-                # a group label shared by its topics, else one of two words, else any specific one
-                for level in ({"multiword": multiword, "within": within}, {"multiword": multiword}, {}):
+                # a group label shared by its topics (of two words, else any), else one of two
+                # words, else any specific one
+                levels = [
+                    {"multiword": multiword, "within": within},
+                    {"within": within},
+                    {"multiword": multiword},
+                    {},
+                ]
+                for level in levels if within is not None else levels[2:]:
                     choice = choice or choose(t, pool, shown_of, table, **rules, **level)
-                choice = choice or fallback(t, pool, shown_of, table, taken=taken, first=first)
+                choice = choice or fallback(
+                    t, pool, shown_of, table, taken=taken, first=first, related_words=rules["related_words"]
+                )
             parts = choice.keys if choice else ((first,) if first else ())
             label = " and ".join(shown_of[k] for k in parts) if parts else f"Topic {t}"
             if label.lower() in shown:
@@ -578,6 +588,18 @@ class TopicNamer:
             str(self.vocab_[c]) for c in ok if " " in str(self.vocab_[c]) and str(self.vocab_[c]) not in seen
         ]
         return [k for k in out if k not in self.modifiers_]
+
+    def written_by(self, key):
+        """Papers (sorted indices) that write the phrase ``key`` itself, its words adjacent."""
+        import numpy as np
+
+        if not hasattr(self, "by_phrase_"):
+            self.by_phrase_ = self.counts_.tocsc()
+        col = self.column_.get(key)
+        if col is None:
+            return np.zeros(0, dtype=np.int64)
+        m = self.by_phrase_
+        return np.sort(m.indices[m.indptr[col] : m.indptr[col + 1]]).astype(np.int64)
 
     def word_presence(self):
         """Which papers contain which words (a :class:`~landscape.model.label_evidence.WordPresence`)."""
