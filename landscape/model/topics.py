@@ -86,6 +86,7 @@ from math import sqrt
 from landscape.errors import LandscapeError
 from landscape.model.consensus import consensus_labels, default_consensus_runs, fuzzy_graph, run_seeds
 from landscape.model.geometry import best_match, centroids, representatives, top_k, unit_rows
+from landscape.model.hierarchy import group_topics, nested_groups, topic_groups
 from landscape.progress import StageTimer
 from landscape.schema import DEFAULT_RANDOM_STATE, UNASSIGNED_TOPIC
 
@@ -350,6 +351,7 @@ class TopicModel:
         with self._stage("merge"):
             merged = merge_map(X, final, p["nr_topics"])
             raw, final = merged[raw + 1], merged[final + 1]
+        coarse = None  # group per paper when topics are clustered inside groups
         if p["consensus_runs"] > 1:
             knn = knn if knn is not None else self._knn(X, p)
             partitions = [final]
@@ -359,7 +361,10 @@ class TopicModel:
             with self._stage("consensus"):
                 counts = [int(part.max()) + 1 for part in partitions]
                 n_topics = min(p["nr_topics"], int(np.median(counts)))
-                final = consensus_labels(fuzzy_graph(X, knn), partitions, n_topics, p["random_state"])
+                graph = fuzzy_graph(X, knn)
+                # groups first, from the papers' graph; topics are then clustered inside them
+                coarse, graph = nested_groups(graph, n_topics, p["n_groups"], p["random_state"])
+                final = consensus_labels(graph, partitions, n_topics, p["random_state"])
                 # the seed's own HDBSCAN members, with their consensus topic
                 raw = np.where(raw != UNASSIGNED_TOPIC, final, UNASSIGNED_TOPIC)
         if p["refine_neighbours"]:
@@ -381,10 +386,11 @@ class TopicModel:
 
         sizes = np.bincount(self.labels_[self.labels_ != UNASSIGNED_TOPIC], minlength=n_topics)
         with self._stage("groups"):
-            from landscape.model.hierarchy import group_topics
-
-            n_groups = None if p["n_groups"] is None else min(p["n_groups"], n_topics)
-            groups = group_topics(self.centroids_, sizes, n_groups)
+            if coarse is not None:
+                groups = topic_groups(self.labels_, coarse, n_topics)
+            else:
+                n_groups = None if p["n_groups"] is None else min(p["n_groups"], n_topics)
+                groups = group_topics(self.centroids_, sizes, n_groups)
         with self._stage("keywords"):
             names, group_names, self.naming_ = self._name(docs, groups, p)
         self.topics_, self.groups_ = _tables(
