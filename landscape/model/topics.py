@@ -18,7 +18,8 @@ Steps of :meth:`TopicModel.fit`:
 7. **refine** – k-NN smoothing: an assigned paper moves to the topic holding most of its
    ``REFINE_NEIGHBOURS`` nearest neighbours' similarity (:func:`refine_labels`);
 8. **keywords** – c-TF-IDF keywords, labels and their evidence (:mod:`landscape.model.naming`);
-9. **groups** – the second level: topics clustered into named groups (:mod:`landscape.model.hierarchy`).
+9. **groups** – the second level: named groups of whole topics; with the consensus step they are
+   found on the papers' graph before the topics, which nest in them (:mod:`landscape.model.hierarchy`).
 
 Defaults and scaling rules (n = number of papers), measured on labelled sets of the dev corpus
 (``../shared/data/papers_dev.parquet``, all-MiniLM-L6-v2; ``bench/labelled.py``: two ~20-class
@@ -39,7 +40,8 @@ bundled 100-paper sample:
   same count (``min_cluster_size`` 16: 34 topics, NMI 0.292 vs 0.310 merged to 40 on 2,000
   random papers). The dev sets' arXiv categories are broad, so they reward coarse topics: the
   count was not tuned to them alone.
-- Groups: ``round(sqrt(k))`` for ``k`` topics, 6 to 15 (6 for 40 topics; :mod:`landscape.model.hierarchy`).
+- Groups: ``round(sqrt(k))`` for ``k`` topics, 6 to 15 (6 for 40 topics), found first on the
+  papers' k-NN graph, with the consensus topics clustered inside them (:mod:`landscape.model.hierarchy`).
 - k-NN refinement: +0.004 to +0.007 NMI on ``primary20`` at 30-50 topics (seeds 0, 1), and the
   bundled sample's four seed-page topics hold for 4 of 5 seeds instead of 3.
 - Dropped, measured: concatenating a 100-dimensional LSA of TF-IDF (1-2-grams) to the embedding
