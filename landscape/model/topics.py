@@ -175,7 +175,8 @@ class TopicModel:
     n_neighbors, n_components : UMAP neighbours (capped at sqrt(n)) and clustering dimensions.
     outlier_target : largest share of papers left unassigned after outlier reduction (0–1).
     nr_topics : merge clusters down to at most this many topics (None: ``default_nr_topics(n)``).
-    n_groups : number of groups (second level); None: ``hierarchy.default_n_groups(n_topics)``.
+    n_groups : number of groups (second level); None: ``hierarchy.default_n_groups(n_topics)``. When
+        topics nest in groups found first, a group that holds no topic's majority drops out.
     refine_neighbours : neighbours voting in the k-NN refinement (0: none; None: ``REFINE_NEIGHBOURS``).
     consensus_runs : UMAP + HDBSCAN runs (seeds drawn from ``random_state``) whose topics are agreed
         on the k-NN graph (:mod:`landscape.model.consensus`); 1: a single run; None:
