@@ -21,7 +21,8 @@ Methods, on the same texts and the same all-MiniLM-L6-v2 embeddings, per seed:
 Scores: NMI and AMI with unassigned papers as one cluster (labelled papers only), for topics and,
 for ours, groups; label support (median over topics) and the share of topics whose label has lift
 >= 3; label checks (duplicates, group labels equal to a child's, one-word plain labels); seed
-stability = mean ARI between the seeds' topic assignments. Writes ``bench/results/quality-<UTC>.json``.
+stability = mean ARI between the seeds' topic assignments (and, for ours, group assignments).
+Writes ``bench/results/quality-<UTC>.json``.
 
 Embeddings: ``landscape.embed.embedder.Embedder`` with its cache (``--cache-dir``), so each set is
 embedded once; ``--embeddings-dir`` (``perm.npy`` + ``chunk_*.npy``) still serves the sample set.
@@ -46,6 +47,8 @@ METHODS = ("ours", "bertopic", "matched")
 # rows of the table: "matched" runs both at the smaller of the two topic counts
 ROW_METHODS = ("ours", "bertopic", "ours@k", "bertopic@k")
 SETS = ("sample", "primary20", "rarest20", "listing5")
+# key of our runs' group per paper in the assignments (group stability)
+GROUPS_KEY = "ours groups"
 FINE = ("primary20", "rarest20")
 
 # Issue 14 targets for our defaults.
@@ -242,6 +245,7 @@ def run_seed(set_name, docs, embeddings, reference, seed, methods, layout_cache)
         }
     )
     assignments["ours"] = labels
+    assignments[GROUPS_KEY] = doc_group
     n_topics = len(model.topics_)
     if "bertopic" not in methods:
         return rows, assignments
@@ -320,6 +324,10 @@ def summarise(rows, labels_by_run):
         runs = [labels_by_run[(set_name, n, method, r["seed"])] for r in group]
         pairs = [stability(a, b) for a, b in itertools.combinations(runs, 2)]
         entry["stability_ari"] = float(np.mean(pairs)) if pairs else None
+        grouped = [labels_by_run.get((set_name, n, GROUPS_KEY, r["seed"])) for r in group]
+        grouped = [g for g in grouped if g is not None]
+        pairs = [stability(a, b) for a, b in itertools.combinations(grouped, 2)]
+        entry["group_stability_ari"] = float(np.mean(pairs)) if pairs else None
         out.append(entry)
     return out
 
@@ -344,6 +352,7 @@ def format_table(summary) -> str:
         "groups",
         "group NMI",
         "group AMI",
+        "group ARI",
         "support",
         "lift>=3",
         "stab. ARI",
@@ -363,6 +372,7 @@ def format_table(summary) -> str:
                 _cell(e["groups"], e["groups_std"], ".1f"),
                 _cell(e["group_nmi"], e["group_nmi_std"], ".3f"),
                 _cell(e["group_ami"], e["group_ami_std"], ".3f"),
+                _cell(e.get("group_stability_ari"), None, ".3f"),
                 _cell(e["median_support"], None, ".2f"),
                 _cell(e["lift_share"], None, ".2f"),
                 "-" if e["stability_ari"] is None else f"{e['stability_ari']:.3f}",
@@ -507,6 +517,7 @@ def main(argv=None) -> int:
         for seed in seeds:
             log(f"{set_name} n={n:,} seed={seed}…")
             new, assignments = run_seed(set_name, docs, emb, reference, seed, methods, args.layout_cache)
+            labels_by_run[(set_name, n, GROUPS_KEY, seed)] = assignments[GROUPS_KEY]
             for row in new:
                 labels = row.pop("labels", None)
                 groups = row.pop("group_labels", None)
@@ -534,7 +545,7 @@ def main(argv=None) -> int:
     print(
         "NMI/AMI: unassigned papers as one cluster, labelled papers only; support: median share of a topic's "
         "papers using its label's words;\nlift>=3: share of topics whose label is used 3x more inside than "
-        "outside; stab. ARI: mean ARI between the seeds' topic assignments"
+        "outside; stab. ARI / group ARI: mean ARI between the seeds' topic / group assignments"
     )
     print("\nTargets for our defaults (issue 14):")
     print(format_checks(checks))

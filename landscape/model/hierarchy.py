@@ -1,27 +1,48 @@
-"""The second level of a landscape: topics clustered into broader, named groups.
+"""The second level of a landscape: groups of topics, clustered from the papers themselves.
 
-Groups are agglomerative clusters of the (L2-normalised) topic centroids with Ward linkage, which
-is deterministic: the same centroids always give the same groups. On normalised vectors Euclidean
-distance is a monotone function of cosine distance; Ward is used rather than average linkage
-because average linkage chains most topics of a large map into one group (on a 50,000-paper dev
-sample: 28 of 51 topics in one group and three single-topic groups, against 3–16 topics per group
-with Ward). Group ids are ordered by the number of papers they hold (0 = largest). Group labels
-are made by :class:`landscape.model.naming.TopicNamer` from the merged papers of each group, never
-equal to one of its topics' labels.
+Groups come first, from the big structure of the papers: spectral clustering of the papers' fuzzy
+k-NN graph (:func:`paper_groups`, the graph the consensus step uses, without any UMAP run, so it is
+the same for every random state). The consensus topics are then clustered on that graph with the
+edges between groups removed (:func:`within_groups`), so every topic lies inside one group; after
+the k-NN refinement a topic's group is the group holding most of its papers (:func:`topic_groups`).
+Each group is a union of whole topics. Without consensus runs (above 10,000 papers) or with fewer
+than ``NEST_TOPICS_PER_GROUP`` topics per group (under about 400 papers), topics are grouped
+afterwards by Ward clustering of their normalised centroids (:func:`group_topics`, deterministic).
+Group ids are ordered by the papers they hold (0 = largest). Group labels are made by
+:class:`landscape.model.naming.TopicNamer` from the merged papers of each group, never equal to
+one of its topics' labels.
 
 Scale rule (:func:`default_n_groups`): ``round(sqrt(k))`` groups for ``k`` topics, at least
 ``MIN_GROUPS``, at most ``k / 2`` and ``MAX_GROUPS``: 4 groups for 9 topics, 6 for 12-42, 7 for 45
 (3,000 papers), 8 for 65 (10,000), 11 for 129 (100,000), 15 from 225 topics (about 630,000 papers)
-on. Fewer, broader groups match a field's few big divisions: on the 5-class ``listing5`` set
-(3,000 papers, 45 consensus topics, two sets of 5 seeds) Ward groups scored NMI 0.427/0.433 with
-6 groups, 0.426/0.434 with 7, against 0.399/0.393 with the earlier rule's 10
-(``round(1.5 · sqrt(k))``). Still below the 0.50 target: when each of those 45 topics is given its
-most frequent class, NMI is only 0.446, so no grouping of these topics reaches 0.50; k-means of
-the papers themselves into 5 clusters reaches 0.507. Tried and not kept: average linkage
-(0.42-0.43), spectral clustering of the topic graph (0.36-0.43), groups taken from a 6-8-cluster
-spectral clustering of the papers (0.38-0.42); groups first and topics inside them (topics NMI
-0.360 against 0.333, groups 0.45-0.48 with 6, but ARI between seed sets 0.65-0.70: not kept
-without more runs).
+on.
+
+Measured (``bench/quality.py --sets listing5 primary20 rarest20 --seeds 0 1 2 --methods ours``,
+``bench/results/quality-20261207T162603Z.json``; group NMI with unassigned papers as one cluster;
+ARI: mean between the seeds' assignments), Ward on centroids → groups first:
+
+==========  ======  =============  =============  ===========  =============  ===========
+set         groups  group NMI      group AMI      group ARI    topic NMI      topic ARI
+==========  ======  =============  =============  ===========  =============  ===========
+listing5    7       0.425 → 0.442  0.424 → 0.441  0.72 → 0.96  0.334 → 0.346  0.78 → 0.85
+primary20   6       0.410 → 0.404  0.403 → 0.397  0.65 → 0.97  0.539 → 0.534  0.87 → 0.92
+rarest20    6       0.287 → 0.308  0.279 → 0.301  0.80 → 0.96  0.389 → 0.384  0.87 → 0.87
+==========  ======  =============  =============  ===========  =============  ===========
+
+Finding the groups costs one spectral clustering of the paper graph: about 8 s of CPU for 6,900
+papers and 6-8 groups (single thread).
+
+The 0.50 target on ``listing5`` (5 arXiv listings) is not reached. Giving each of the 45 consensus
+topics its most frequent listing scores 0.45-0.46, so no grouping of fixed topics reaches it.
+Partitions of the papers themselves reach it only with 5 clusters: spectral clustering of the
+fuzzy graph 0.499 with 5 clusters, 0.488 with 6, 0.485 with 7 (30 neighbours: 0.516, 0.490; 60:
+0.528, 0.484), k-means of the embeddings 0.507, 0.471, 0.449. The nested groups lose about 0.03
+against their paper partition by the unassigned papers (one more cluster for the score) and about
+0.01 by the k-NN refinement. Tried and not kept (``listing5``, 6-7 groups): size-weighted Ward
+(0.39-0.41), spectral or average-linkage clustering of the topic graph (k-NN edge weights summed
+between topics: 0.37-0.42), each topic given the paper group holding most of its papers without
+nesting the topics (0.41-0.42, group ARI 0.88), topics clustered separately inside each group with
+a share of the topics by group size (group NMI 0.44-0.45, topic ARI 0.75-0.84).
 """
 
 from __future__ import annotations
@@ -32,6 +53,10 @@ from landscape.errors import LandscapeError
 
 MAX_GROUPS = 15
 MIN_GROUPS = 6
+# Topics are clustered inside groups only when a group holds this many topics on average: with
+# fewer (the 100-paper sample: 12 topics, 6 groups) groups are as fine as topics, and cutting the
+# graph along them made the k-NN refinement move 12% of the sample's HDBSCAN members.
+NEST_TOPICS_PER_GROUP = 3
 
 
 def default_n_groups(n_topics: int) -> int:
@@ -72,6 +97,58 @@ def group_topics(centroids, sizes, n_groups: int | None = None):
         from landscape.model.geometry import unit_rows
 
         raw = AgglomerativeClustering(n_clusters=n_groups, linkage="ward").fit_predict(unit_rows(centroids))
+    return _by_size(raw, sizes)
+
+
+def nested_groups(graph, n_topics: int, n_groups: int | None, random_state: int):
+    """``(group per paper, graph to cluster topics on)`` for ``n_topics`` consensus topics:
+    :func:`paper_groups` and the graph :func:`within_groups` of them; ``(None, graph)`` when there
+    is nothing to nest (fewer than 2 groups, or under ``NEST_TOPICS_PER_GROUP`` topics per group:
+    then the topics are grouped afterwards by :func:`group_topics`)."""
+    n_groups = default_n_groups(n_topics) if n_groups is None else min(n_groups, n_topics)
+    if n_groups < 2 or n_topics < NEST_TOPICS_PER_GROUP * n_groups:
+        return None, graph
+    coarse = paper_groups(graph, n_groups, random_state)
+    return coarse, within_groups(graph, coarse)
+
+
+def paper_groups(graph, n_groups: int, random_state: int):
+    """Group per paper: spectral clustering of the papers' fuzzy k-NN ``graph`` (COO, as
+    :func:`landscape.model.consensus.fuzzy_graph` gives it) into ``n_groups`` clusters. It depends
+    on the k-NN graph only (no UMAP run), so every random state gives the same groups."""
+    from landscape.model.consensus import consensus_labels
+
+    return consensus_labels(graph, [], n_groups, random_state)  # no runs: the graph alone
+
+
+def within_groups(graph, coarse):
+    """``graph`` (COO) without the edges between papers of different ``coarse`` groups, so that
+    topics clustered on it nest in the groups."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    keep = np.asarray(coarse)[graph.row] == np.asarray(coarse)[graph.col]
+    return sp.coo_matrix((graph.data[keep], (graph.row[keep], graph.col[keep])), shape=graph.shape)
+
+
+def topic_groups(labels, coarse, n_topics: int):
+    """Group id of each topic (0..n_topics-1 in ``labels``, -1 = unassigned): the ``coarse`` group
+    holding most of its papers (ties: the lowest id), renumbered by size like :func:`group_topics`."""
+    import numpy as np
+
+    labels, coarse = np.asarray(labels), np.asarray(coarse)
+    raw = np.array(
+        [np.bincount(coarse[labels == t], minlength=1).argmax() for t in range(n_topics)], dtype=np.int64
+    )
+    sizes = np.bincount(labels[labels >= 0], minlength=n_topics)
+    return _by_size(raw, sizes) if n_topics else raw
+
+
+def _by_size(raw, sizes):
+    """Group ids 0..g-1 ordered by the papers they hold (0 = largest; ties: the group holding the
+    lowest topic id first)."""
+    import numpy as np
+
     totals = {g: (-int(sizes[raw == g].sum()), int(np.flatnonzero(raw == g)[0])) for g in np.unique(raw)}
     order = sorted(totals, key=totals.get)
     renumber = {g: i for i, g in enumerate(order)}
