@@ -83,7 +83,9 @@ def routes():
     }
 
 
-def throughput(texts, repeats) -> dict:
+def throughput(texts, repeats, outputs: dict | None = None) -> dict:
+    """Papers/s of each route; ``outputs``, where given, receives each route's unit vectors of
+    ``texts`` (in the order of the texts sorted longest first)."""
     import torch
 
     from landscape.embed.onnx_int8 import available_cores
@@ -99,11 +101,13 @@ def throughput(texts, repeats) -> dict:
     for rep in range(repeats):
         for name, encode in encoders.items():  # interleaved: a busy spell hits every route
             t0, c0 = time.perf_counter(), time.process_time()
-            for batch in batches:
-                encode(batch)
+            out = [encode(batch) for batch in batches]
             wall[name].append(len(texts) / (time.perf_counter() - t0))
             cpu[name].append(len(texts) / (time.process_time() - c0))
             log(f"  repeat {rep}: {name} {wall[name][-1]:.1f} papers/s, {cpu[name][-1]:.1f} per CPU-s")
+            if outputs is not None:
+                vectors = np.concatenate([np.asarray(o, dtype=np.float32) for o in out])
+                outputs[name] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     return {
         name: {
             "papers_per_s": round(statistics.median(wall[name]), 2),

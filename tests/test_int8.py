@@ -163,6 +163,22 @@ def test_a_damaged_cached_model_is_rebuilt_not_loaded(int8, spec, texts, tmp_pat
     )
 
 
+def test_int8_vectors_of_an_older_quantization_recipe_are_not_served(int8, texts, tmp_path, monkeypatch):
+    first = Embedder(int8, cache_dir=tmp_path, precision="int8")
+    first.encode(texts[:3])
+    again = Embedder(int8, cache_dir=tmp_path, precision="int8")
+    again.encode(texts[:3])
+    assert (first.last_stats_["n_encoded"], again.last_stats_["n_cached"]) == (3, 3)
+    # the recipe changes (e.g. other nodes kept fp32): its vectors are computed anew, not served
+    monkeypatch.setattr(onnx_int8, "vector_tag", lambda: "int8-another-recipe")
+    changed = Embedder(int8, cache_dir=tmp_path, precision="int8")
+    changed.encode(texts[:3])
+    assert changed.last_stats_["n_encoded"] == 3
+    with EmbeddingCache(tmp_path) as cache:  # both recipes' vectors count as the model's
+        assert cache.count(int8.model_id) == 6
+        assert cache.clear(int8.model_id) == 6 and cache.count() == 0
+
+
 # ---- the embedding cache keeps int8 and fp32 apart -----------------------------------------------
 
 
