@@ -1,7 +1,7 @@
 """Quality guard for int8 embeddings (not a timed test): does precision="int8" change the map?
 
     python bench/int8_quality.py [--sizes 2000 10000] [--seeds 0 1 2] [--throughput-n 512]
-                                 [--repeats 3] [--cache-dir DIR]
+                                 [--repeats 3] [--cache-dir DIR] [--reference fp32|bf16]
 
 On dev samples (the first N rows of ``bench/quality.py``'s fixed permutation of
 ``../shared/data/papers_dev.parquet``, labelled by arXiv category):
@@ -16,7 +16,9 @@ On dev samples (the first N rows of ``bench/quality.py``'s fixed permutation of
   ONNX Runtime fp32 and int8 (the exported graph of :mod:`landscape.embed.onnx_int8`), as papers/s
   (median of the repeats) and papers per CPU-second (less sensitive to a busy machine).
 
-Writes ``bench/results/int8_quality-<UTC time>.json`` and prints a table.
+``--reference bf16`` compares with torch bf16 vectors instead (fp32 ones where cached; bf16 is
+within cosine 0.9999 of fp32), for when only those are cached: "fp32" in the results then means
+the reference. Writes ``bench/results/int8_quality-<UTC time>.json`` and prints a table.
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ def routes():
     }
 
 
-def throughput(texts, repeats) -> dict:
+def throughput(texts, repeats, outputs: dict | None = None) -> dict:
+    """Papers/s of each route; ``outputs``, where given, receives each route's unit vectors of
+    ``texts`` (in the order of the texts sorted longest first)."""
     import torch
 
     from landscape.embed.onnx_int8 import available_cores
@@ -99,11 +103,13 @@ def throughput(texts, repeats) -> dict:
     for rep in range(repeats):
         for name, encode in encoders.items():  # interleaved: a busy spell hits every route
             t0, c0 = time.perf_counter(), time.process_time()
-            for batch in batches:
-                encode(batch)
+            out = [encode(batch) for batch in batches]
             wall[name].append(len(texts) / (time.perf_counter() - t0))
             cpu[name].append(len(texts) / (time.process_time() - c0))
             log(f"  repeat {rep}: {name} {wall[name][-1]:.1f} papers/s, {cpu[name][-1]:.1f} per CPU-s")
+            if outputs is not None:
+                vectors = np.concatenate([np.asarray(o, dtype=np.float32) for o in out])
+                outputs[name] = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     return {
         name: {
             "papers_per_s": round(statistics.median(wall[name]), 2),
@@ -115,7 +121,7 @@ def throughput(texts, repeats) -> dict:
 
 
 # ---- main ------------------------------------------------------------------------------------------
-def run_size(corpus, rows, seeds, cache_dir, throughput_n, repeats) -> dict:
+def run_size(corpus, rows, seeds, cache_dir, throughput_n, repeats, reference="fp32") -> dict:
     from quality import agreement
     from sklearn.metrics import adjusted_rand_score
 
@@ -124,10 +130,15 @@ def run_size(corpus, rows, seeds, cache_dir, throughput_n, repeats) -> dict:
     part = corpus.iloc[rows]
     texts = [paper_text(t, a) for t, a in zip(part["title"], part["abstract"], strict=True)]
     labels = [category_label(p, c) for p, c in zip(part["primary_category"], part["categories"], strict=True)]
-    log(f"{len(rows)} papers: embedding (fp32, int8)")
-    fp32 = embed(texts, "fp32", cache_dir)
+    log(f"{len(rows)} papers: embedding ({reference}, int8)")
+    fp32 = embed(texts, reference, cache_dir)
     int8 = embed(texts, "int8", cache_dir)
-    result = {"n": len(rows), "labelled": sum(x is not None for x in labels), "cosine": cosines(fp32, int8)}
+    result = {
+        "n": len(rows),
+        "labelled": sum(x is not None for x in labels),
+        "reference": reference,
+        "cosine": cosines(fp32, int8),
+    }
     built = {}
     for seed in seeds:
         for name, vectors in (("fp32", fp32), ("int8", int8)):
@@ -221,6 +232,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cache-dir", default=None, help="embedding cache (default: the user's)")
     parser.add_argument("--throughput-n", type=int, default=512, help="texts timed per route (0: skip)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--reference", choices=("fp32", "bf16"), default="fp32", help="int8 compared to")
     args = parser.parse_args(argv)
     corpus = load_corpus(DATA)
     order = permutation(len(corpus), None)
@@ -236,6 +248,7 @@ def main(argv=None) -> int:
                 args.cache_dir,
                 args.throughput_n if i == 0 else 0,
                 args.repeats,
+                args.reference,
             )
         )
     record = {
@@ -250,6 +263,8 @@ def main(argv=None) -> int:
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
     os.replace(tmp, out)
+    if args.reference != "fp32":
+        print(f"reference: torch {args.reference} (fp32 where cached), named fp32 below")
     print(table(results))
     print(
         f"\nload average {started['load_average'][0]:.1f} at start, "

@@ -163,6 +163,46 @@ def test_a_damaged_cached_model_is_rebuilt_not_loaded(int8, spec, texts, tmp_pat
     )
 
 
+def test_the_recipe_keeps_its_fp32_nodes_and_quantizes_the_rest(int8):
+    onnx = pytest.importorskip("onnx")
+    ops = {node.name: node.op_type for node in onnx.load(str(int8.path)).graph.node}
+    assert all(ops.get(name) == "MatMul" for name in onnx_int8.KEEP_FP32)  # left in fp32
+    assert list(ops.values()).count("MatMul") == len(onnx_int8.KEEP_FP32)  # every other one int8
+    assert "QAttention" in ops.values()
+
+
+def test_a_recipe_naming_nodes_the_export_lacks_is_refused(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    helper, FLOAT = onnx.helper, onnx.TensorProto.FLOAT
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"], name="only")],
+        "g",
+        [helper.make_tensor_value_info("x", FLOAT, [1])],
+        [helper.make_tensor_value_info("y", FLOAT, [1])],
+    )
+    path = tmp_path / "model.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    onnx_int8._check_nodes(path, ["only"])
+    with pytest.raises(LandscapeError, match="lacks the nodes"):
+        onnx_int8._check_nodes(path, ["only", *onnx_int8.KEEP_FP32])
+
+
+def test_int8_vectors_of_an_older_quantization_recipe_are_not_served(int8, texts, tmp_path, monkeypatch):
+    first = Embedder(int8, cache_dir=tmp_path, precision="int8")
+    first.encode(texts[:3])
+    again = Embedder(int8, cache_dir=tmp_path, precision="int8")
+    again.encode(texts[:3])
+    assert (first.last_stats_["n_encoded"], again.last_stats_["n_cached"]) == (3, 3)
+    # the recipe changes (e.g. other nodes kept fp32): its vectors are computed anew, not served
+    monkeypatch.setattr(onnx_int8, "vector_tag", lambda: "int8-another-recipe")
+    changed = Embedder(int8, cache_dir=tmp_path, precision="int8")
+    changed.encode(texts[:3])
+    assert changed.last_stats_["n_encoded"] == 3
+    with EmbeddingCache(tmp_path) as cache:  # both recipes' vectors count as the model's
+        assert cache.count(int8.model_id) == 6
+        assert cache.clear(int8.model_id) == 6 and cache.count() == 0
+
+
 # ---- the embedding cache keeps int8 and fp32 apart -----------------------------------------------
 
 

@@ -3,7 +3,9 @@
 All vectors live in one SQLite file (``embeddings.sqlite``) in the cache directory, one row per
 (model id, max_seq_length, text hash, precision): the vectors of one text in fp32 and in int8 are kept
 side by side, and a request is served only by the precisions :data:`ACCEPTED` lets stand in for it
-(:mod:`landscape.embed.precision`), so they never mix.
+(:mod:`landscape.embed.precision`), so they never mix. The int8 vectors of the exported model are
+kept under ``<model id>#<recipe>`` (:func:`landscape.embed.onnx_int8.vector_tag`): a changed
+quantization recipe re-embeds instead of serving the old one's vectors.
 
 SQLite because it gives, in one file and without pickle:
 
@@ -49,6 +51,14 @@ class EmbeddingCacheWarning(UserWarning):
 def default_cache_dir() -> Path:
     """``embeddings/`` under the cache root (:func:`landscape.locations.cache_root`)."""
     return locations.cache_dir("embeddings")
+
+
+# A model's spaces: its own and those of its variants, "<model id>#<variant>" (e.g. an int8 recipe).
+_OF_MODEL = "(model = ? OR substr(model, 1, ?) = ?)"
+
+
+def _of_model(model_id: str) -> tuple:
+    return (model_id, len(model_id) + 1, model_id + "#")
 
 
 def text_key(text: str) -> bytes:
@@ -343,8 +353,8 @@ class EmbeddingCache:
         def run(conn):
             if model_id is None:
                 return conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-            query = "SELECT COUNT(*) FROM vectors JOIN spaces ON vectors.space = spaces.id WHERE model = ?"
-            params: tuple = (model_id,)
+            query = "SELECT COUNT(*) FROM vectors JOIN spaces ON vectors.space = spaces.id WHERE " + _OF_MODEL
+            params: tuple = _of_model(model_id)
             if max_seq_length is not None:
                 query += " AND max_seq_length = ?"
                 params += (max_seq_length,)
@@ -362,7 +372,8 @@ class EmbeddingCache:
                     conn.execute("DELETE FROM spaces")
                 else:
                     spaces = [
-                        r[0] for r in conn.execute("SELECT id FROM spaces WHERE model = ?", (model_id,))
+                        r[0]
+                        for r in conn.execute(f"SELECT id FROM spaces WHERE {_OF_MODEL}", _of_model(model_id))
                     ]
                     deleted = 0
                     for space in spaces:

@@ -368,6 +368,14 @@ class Embedder:
         """Stable id of the model for cache keys (the hub id, or the absolute path of a directory)."""
         return self._spec().model_id
 
+    def _cache_id(self, precision: str) -> str:
+        """The model key of ``precision``'s vectors in the cache: the model id, and for the exported int8
+        model also its quantization recipe, so vectors of an older recipe never serve a newer one."""
+        from landscape.embed.onnx_int8 import INT8_MODELS, vector_tag
+
+        model_id = self.model_id
+        return f"{model_id}#{vector_tag()}" if precision == "int8" and model_id in INT8_MODELS else model_id
+
     @property
     def dim(self) -> int:
         """Length of the embedding vectors (loads the model)."""
@@ -423,10 +431,10 @@ class Embedder:
                 # the model's own dim once loaded; otherwise the cache's record, so that a fully cached
                 # corpus never loads the model at all
                 loaded = isinstance(self.model, EmbeddingBackend) or getattr(self, "_backend_key", None)
-                dim = self.dim if loaded else cache.dim(model_id, self.max_seq_length)
+                dim = self.dim if loaded else cache.dim(self._cache_id(precision), self.max_seq_length)
             if dim is not None:
                 vectors, found = cache.get(
-                    model_id, self.max_seq_length, unique_keys, precision=precision, dim=dim
+                    self._cache_id(precision), self.max_seq_length, unique_keys, precision=precision, dim=dim
                 )
             else:
                 vectors, found = np.zeros((len(unique_keys), 0), np.float32), np.zeros(len(unique_keys), bool)
@@ -504,7 +512,7 @@ class Embedder:
         from landscape.embed.cache import EmbeddingCacheWarning
 
         try:
-            cache.put(self.model_id, self.max_seq_length, keys, vectors, precision=precision)
+            cache.put(self._cache_id(precision), self.max_seq_length, keys, vectors, precision=precision)
         except LandscapeError as exc:
             warnings.warn(f"{exc}; continuing without caching", EmbeddingCacheWarning, stacklevel=4)
             return None

@@ -6,10 +6,24 @@ the precision rules (the Embedder, the embedding cache and the Ray engine all as
   (cosine to fp32 ~1.0000 on MiniLM).
 - ``int8``: the bundled MiniLM on ONNX Runtime with int8 weights (:mod:`landscape.embed.onnx_int8`),
   ``auto``'s choice on CPUs without native bf16 but with VNNI int8 dot products, where bf16 autocast
-  is emulated and ~3x slower than fp32 while int8 is ~3x faster (cosine to fp32: mean 0.995, min
-  0.983 on 10,000 papers). Without
-  VNNI (AVX2 only) int8 weights must keep 7 bits to avoid saturating, which measured below cosine
-  0.99, so ``auto`` stays fp32 there (``int8`` on request still runs, reduced range).
+  is emulated and no faster than fp32 while int8 is ~2.8x faster (cosine to fp32: mean 0.997, min
+  >= 0.99 on 10,000 papers). Without VNNI (AVX2 only) int8 weights must keep 7 bits to avoid
+  saturating, which measured below cosine 0.99, so ``auto`` stays fp32 there (``int8`` on request
+  still runs, reduced range).
+
+``auto`` is the fastest route at cosine >= 0.99 to fp32 where bf16 is not native (``bench/precision.py
+--speed``, 512 dev papers, 2 threads, papers/s; the VNNI-without-bf16 CPU emulated on an AVX512-BF16
+one by capping oneDNN at ``AVX512_CORE_VNNI``; ONNX Runtime picks kernels by cpuid, and its int8
+kernels use VNNI, not bf16):
+
+| CPU                            | torch fp32 | torch bf16 | ORT int8 | auto |
+|--------------------------------|------------|------------|----------|------|
+| AVX512-BF16 + VNNI (this one)  | 18.6       | 45.2       | 50.0     | bf16 |
+| AVX512-VNNI, no bf16 (emulated)| 20.0       | 17.0       | 56.5     | int8 |
+
+Where bf16 is native it stays auto's choice although int8 measured ~1.1x faster: bf16 is fp32 to
+cosine 0.9999 (int8 0.995 at worst), so its landscapes are fp32's, and cached fp32 vectors serve it.
+``LANDSCAPE_PRECISION=int8`` chooses the speed.
 """
 
 from __future__ import annotations
