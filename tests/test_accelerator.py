@@ -11,6 +11,7 @@ import pytest
 from test_topics import _synthetic
 
 from landscape.errors import LandscapeError
+from landscape.model.consensus import CONSENSUS_RUNS, RUN_EPOCHS
 from landscape.model.topics import TopicModel
 
 
@@ -64,8 +65,11 @@ def test_cuml_is_used_automatically_when_importable(fake_cuml):
     # k-NN graph they are agreed on is computed on the CPU
     fake_cuml.clear()
     model = TopicModel(min_cluster_size=10, random_state=3).fit(docs, X)
-    assert [kind for kind, _ in fake_cuml] == ["umap", "umap", "hdbscan"] + ["umap", "hdbscan"] * 4
-    assert len({call["random_state"] for kind, call in fake_cuml if kind == "umap"}) == 5
+    runs = CONSENSUS_RUNS - 1
+    assert [kind for kind, _ in fake_cuml] == ["umap", "umap", "hdbscan"] + ["umap", "hdbscan"] * runs
+    assert len({call["random_state"] for kind, call in fake_cuml if kind == "umap"}) == runs + 1
+    # the extra runs' layouts are the shorter ones (consensus.RUN_EPOCHS)
+    assert [call.get("n_epochs") for kind, call in fake_cuml[3:] if kind == "umap"] == [RUN_EPOCHS] * runs
     assert "consensus" in model.timings_
 
 

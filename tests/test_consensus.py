@@ -70,9 +70,9 @@ def test_one_run_is_the_single_run_model():
     docs = [f"topic{t} word{t} paper" for t in truth]
     one = TopicModel(consensus_runs=1, random_state=3).fit(docs, X)
     assert one.params_["consensus_runs"] == 1 and "consensus" not in one.timings_
-    five = TopicModel(random_state=3).fit(docs, X)
-    assert five.params_["consensus_runs"] == 5 and "consensus" in five.timings_
-    for m in (one, five):  # either way every topic lies in one blob, and every blob has topics
+    many = TopicModel(random_state=3).fit(docs, X)
+    assert many.params_["consensus_runs"] == CONSENSUS_RUNS and "consensus" in many.timings_
+    for m in (one, many):  # either way every topic lies in one blob, and every blob has topics
         kept = m.labels_ >= 0
         pairs = set(zip(m.labels_[kept].tolist(), truth[kept].tolist(), strict=True))
         assert len(pairs) == len(set(m.labels_[kept].tolist())) and {b for _, b in pairs} == {0, 1, 2}

@@ -13,8 +13,9 @@ Steps of :meth:`TopicModel.fit`:
 5. **merge** – when there are more than ``nr_topics`` clusters, agglomerative (average-linkage,
    cosine) merging of their centroids down to ``nr_topics``;
 6. **consensus** – up to 10,000 papers, steps 2–5 run again with seeds drawn from ``random_state``
-   (5 runs in all up to 5,000 papers, 3 up to 10,000) and the runs' topics are agreed on the
-   papers' k-NN graph (:mod:`landscape.model.consensus`): seed and precision stability;
+   (20 runs in all up to 5,000 papers, 3 up to 10,000; the extra runs' UMAPs at 200 epochs) and
+   the runs' topics are agreed on the papers' k-NN graph (:mod:`landscape.model.consensus`): seed
+   and precision stability;
 7. **refine** – k-NN smoothing: an assigned paper moves to the topic holding most of its
    ``REFINE_NEIGHBOURS`` nearest neighbours' similarity (:func:`refine_labels`);
 8. **keywords** – c-TF-IDF keywords, labels and their evidence (:mod:`landscape.model.naming`);
@@ -86,7 +87,13 @@ from contextlib import nullcontext
 from math import sqrt
 
 from landscape.errors import LandscapeError
-from landscape.model.consensus import consensus_labels, default_consensus_runs, fuzzy_graph, run_seeds
+from landscape.model.consensus import (
+    RUN_EPOCHS,
+    consensus_labels,
+    default_consensus_runs,
+    fuzzy_graph,
+    run_seeds,
+)
 from landscape.model.geometry import best_match, centroids, representatives, top_k, unit_rows
 from landscape.model.hierarchy import group_topics, nested_groups, topic_groups
 from landscape.progress import StageTimer
@@ -180,7 +187,7 @@ class TopicModel:
     refine_neighbours : neighbours voting in the k-NN refinement (0: none; None: ``REFINE_NEIGHBOURS``).
     consensus_runs : UMAP + HDBSCAN runs (seeds drawn from ``random_state``) whose topics are agreed
         on the k-NN graph (:mod:`landscape.model.consensus`); 1: a single run; None:
-        ``default_consensus_runs(n)`` (5 up to 5,000 papers, 3 up to 10,000, then 1).
+        ``default_consensus_runs(n)`` (20 up to 5,000 papers, 3 up to 10,000, then 1).
     top_n_words : keywords per topic.
     ngram_range : phrase lengths for topic words, at most (1, 3).
     random_state : int seed reaching every stochastic step (both UMAPs, NN-descent, HDBSCAN).
@@ -360,7 +367,8 @@ class TopicModel:
             partitions = [final]
             with self._stage("consensus_runs"):
                 for seed in run_seeds(p["random_state"], p["consensus_runs"])[1:]:
-                    partitions.append(_topics_of_layout(X, self._layout(X, knn, "umap", p, seed), p))
+                    layout = self._layout(X, knn, "umap", p, seed, n_epochs=RUN_EPOCHS)
+                    partitions.append(_topics_of_layout(X, layout, p))
             with self._stage("consensus"):
                 counts = [int(part.max()) + 1 for part in partitions]
                 n_topics = min(p["nr_topics"], int(np.median(counts)))
@@ -438,7 +446,7 @@ class TopicModel:
                 X, p["n_neighbors"], exact=p["knn"] == "exact", random_state=p["random_state"]
             )
 
-    def _cache_key(self, X, name, p, seed):
+    def _cache_key(self, X, name, p, seed, n_epochs=None):
         from landscape.model.layout_cache import embeddings_digest
 
         if getattr(self, "_digest", None) is None or self._digest[0] is not X:
@@ -446,6 +454,8 @@ class TopicModel:
         dims, dist = _layout_spec(name, p)
         common = {k: p[k] for k in ("n_neighbors", "knn", "accelerator")}
         digest = self._digest[1]
+        if n_epochs is not None:  # a consensus run's shorter layout (keys of default layouts unchanged)
+            common["n_epochs"] = n_epochs
         return self._cache().key(digest, n_components=dims, min_dist=dist, random_state=seed, **common)
 
     def _cache(self):
@@ -453,26 +463,27 @@ class TopicModel:
 
         return LayoutCache(self.layout_cache)
 
-    def _cached(self, X, name, p, seed):
-        """The layout ``name`` for ``seed`` from ``layout_cache``, or None."""
+    def _cached(self, X, name, p, seed, n_epochs=None):
+        """The layout ``name`` for ``seed`` (and ``n_epochs``) from ``layout_cache``, or None."""
         if self.layout_cache is None:
             return None
         with self._stage("layout_cache"):
-            return self._cache().get(self._cache_key(X, name, p, seed), (len(X), _layout_spec(name, p)[0]))
+            key = self._cache_key(X, name, p, seed, n_epochs)
+            return self._cache().get(key, (len(X), _layout_spec(name, p)[0]))
 
-    def _layout(self, X, knn, name, p, seed):
-        """The layout ``name`` (``"umap"`` or ``"umap_2d"``) with this seed: cached, else computed
-        (and cached)."""
+    def _layout(self, X, knn, name, p, seed, n_epochs=None):
+        """The layout ``name`` (``"umap"`` or ``"umap_2d"``) with this seed and ``n_epochs`` (None:
+        UMAP's default): cached, else computed (and cached)."""
         import numpy as np
 
-        found = self._cached(X, name, p, seed)
+        found = self._cached(X, name, p, seed, n_epochs)
         if found is not None:
             return found
         dims, dist = _layout_spec(name, p)
         with self._stage(name) if seed == p["random_state"] else nullcontext():  # runs: their own stage
-            array = _umap(X, knn, dims, dist, {**p, "random_state": seed}).astype(np.float32)
+            array = _umap(X, knn, dims, dist, {**p, "random_state": seed}, n_epochs).astype(np.float32)
         if self.layout_cache is not None:
-            self._cache().put(self._cache_key(X, name, p, seed), array)
+            self._cache().put(self._cache_key(X, name, p, seed, n_epochs), array)
         return array
 
     def transform(self, embeddings):
@@ -569,7 +580,7 @@ def _resolve_accelerator(accelerator: str) -> str:
     return "cuml"
 
 
-def _umap(X, knn, n_components, min_dist, p):
+def _umap(X, knn, n_components, min_dist, p, n_epochs=None):
     import warnings
 
     if p["accelerator"] == "cuml":
@@ -581,6 +592,7 @@ def _umap(X, knn, n_components, min_dist, p):
             min_dist=min_dist,
             metric="cosine",
             random_state=p["random_state"],
+            **({} if n_epochs is None else {"n_epochs": n_epochs}),
         )
         return _to_numpy(model.fit_transform(X))
 
@@ -597,6 +609,7 @@ def _umap(X, knn, n_components, min_dist, p):
             precomputed_knn=knn,
             random_state=p["random_state"],
             init="spectral" if len(X) > n_components + 2 else "random",
+            n_epochs=n_epochs,
         )
         return model.fit_transform(X)
 
