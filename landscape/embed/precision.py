@@ -18,11 +18,13 @@ kernels use VNNI, not bf16):
 
 | CPU                            | torch fp32 | torch bf16 | ORT int8 | auto |
 |--------------------------------|------------|------------|----------|------|
-| AVX512-BF16 + VNNI (this one)  | 18.6       | 45.2       | 50.0     | bf16 |
+| AVX512-BF16 + VNNI (this one)  | 18.6-18.8  | 39.4-45.2  | 50.0-53.4| bf16 |
 | AVX512-VNNI, no bf16 (emulated)| 20.0       | 17.0       | 56.5     | int8 |
 
-Where bf16 is native it stays auto's choice although int8 measured ~1.1x faster: bf16 is fp32 to
-cosine 0.9999 (int8 0.995 at worst), so its landscapes are fp32's, and cached fp32 vectors serve it.
+Where bf16 is native it stays auto's choice although int8 measured 1.1-1.4x faster (two runs under
+load): bf16 is fp32 to cosine 0.9999 (int8 0.995 at worst) and its landscapes are fp32's (topic ARI
+to fp32 0.90-0.93, as between seeds), while int8's landscapes moved further (ARI 0.745 against
+0.879 between seeds, 2,000 papers), and cached fp32 vectors serve bf16.
 ``LANDSCAPE_PRECISION=int8`` chooses the speed.
 """
 
