@@ -233,7 +233,7 @@ def choose(
         words = content_words(key)
         if not words or key in taken or words in taken_words or key not in shown_of:
             continue
-        if any(set(words) <= set(r) or set(r) <= set(words) for r in related_words if r):
+        if _restates(words, related_words):
             continue  # a group label never restates one of its topics' labels
         if key.strip().lower() in FIELD_NAMES or not _word_like(key, shown_of[key]):
             continue
@@ -275,6 +275,12 @@ def choose(
     anchors = {best, *words, candidates[0] if candidates else None} - {None}
     pair = _best_pair(i, {k: parts[k] for k in top}, table, choice, anchors, set(singles), rank)
     return pair or choice
+
+
+def _restates(words, related_words) -> bool:
+    """Whether content ``words`` contain or are contained in one of ``related_words`` (a group's
+    topics' labels): a group label that would restate a child."""
+    return any(set(words) <= set(r) or set(r) <= set(words) for r in related_words if r)
 
 
 def _written(rows, in_class, within, size) -> bool:
@@ -385,9 +391,6 @@ def fallback(cls, candidates, shown_of, table: CandidateEvidence, *, taken, firs
 
     from landscape.model.label_evidence import content_words
 
-    def restates(words):
-        return any(set(words) <= set(r) or set(r) <= set(words) for r in related_words if r)
-
     usable = [
         k
         for k in candidates
@@ -395,7 +398,7 @@ def fallback(cls, candidates, shown_of, table: CandidateEvidence, *, taken, firs
         and k not in taken
         and content_words(k)
         and k.strip().lower() not in FIELD_NAMES
-        and not restates(content_words(k))
+        and not _restates(content_words(k), related_words)
     ]
     specific = [k for k in usable if not is_plain_word(k, shown_of[k])][:FALLBACK_CANDIDATES]
     if specific:
