@@ -154,8 +154,9 @@ def test_model_in_local_hf_cache_is_found_offline(tmp_path, monkeypatch):
     ("flags", "expected"),
     [
         ({"avx2", "avx512f", "avx512bw", "avx512_vnni"}, "int8"),  # Ice Lake: emulated bf16
-        ({"avx512f", "avx512_bf16"}, "bf16"),  # Cooper Lake, Zen 4
-        ({"avx512f", "amx_bf16", "amx_tile"}, "bf16"),  # Sapphire Rapids and later
+        ({"avx512f", "avx512_bf16", "avx512_vnni"}, "int8"),  # Cooper Lake, Zen 4: int8 is faster
+        ({"avx512f", "amx_bf16", "amx_int8", "amx_tile"}, "int8"),  # Sapphire Rapids and later
+        ({"avx512f", "avx512_bf16"}, "bf16"),  # native bf16 without VNNI
         ({"fp", "asimd", "bf16"}, "bf16"),  # ARMv8.6 (Graviton 3, Neoverse V1)
         ({"avx2", "fma"}, "fp32"),  # no VNNI: int8 would need 7-bit weights, below cosine 0.99
         (set(), "fp32"),
@@ -163,6 +164,12 @@ def test_model_in_local_hf_cache_is_found_offline(tmp_path, monkeypatch):
 )
 def test_auto_precision_rule(flags, expected):
     assert auto_precision("cpu", flags) == expected
+
+
+def test_auto_precision_gives_a_model_without_int8_the_next_fastest():
+    bf16_cpu = {"avx512f", "avx512_bf16", "avx512_vnni"}
+    assert auto_precision("cpu", bf16_cpu, supported=("fp32", "bf16")) == "bf16"
+    assert auto_precision("cpu", {"avx512_vnni"}, supported=("fp32", "bf16")) == "fp32"
 
 
 def test_auto_precision_respects_what_the_backend_supports(monkeypatch):

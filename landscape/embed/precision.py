@@ -3,29 +3,28 @@ the precision rules (the Embedder, the embedding cache and the Ray engine all as
 
 - ``fp32``: torch, full precision; the reference.
 - ``bf16``: torch with bf16 autocast, ``auto``'s choice where the hardware computes bf16 natively
-  (cosine to fp32 ~1.0000 on MiniLM).
+  and has no VNNI (ARM; CUDA) (cosine to fp32 ~1.0000 on MiniLM).
 - ``int8``: the bundled MiniLM on ONNX Runtime with int8 weights (:mod:`landscape.embed.onnx_int8`),
-  ``auto``'s choice on CPUs without native bf16 but with VNNI int8 dot products, where bf16 autocast
-  is emulated and no faster than fp32 while int8 is ~2.8x faster (cosine to fp32: mean 0.997, min
-  >= 0.99 on 10,000 papers). Without VNNI (AVX2 only) int8 weights must keep 7 bits to avoid
-  saturating, which measured below cosine 0.99, so ``auto`` stays fp32 there (``int8`` on request
-  still runs, reduced range).
+  ``auto``'s choice on every CPU with VNNI int8 dot products, with or without native bf16: it is the
+  fastest route at cosine >= 0.99 to fp32 on both kinds (mean 0.997, min >= 0.99 on 10,000 papers).
+  Without VNNI (AVX2 only) int8 weights must keep 7 bits to avoid saturating, which measured below
+  cosine 0.99, so ``auto`` stays fp32 there (``int8`` on request still runs, reduced range).
 
-``auto`` is the fastest route at cosine >= 0.99 to fp32 where bf16 is not native (``bench/precision.py
---speed``, 512 dev papers, 2 threads, papers/s; the VNNI-without-bf16 CPU emulated on an AVX512-BF16
-one by capping oneDNN at ``AVX512_CORE_VNNI``; ONNX Runtime picks kernels by cpuid, and its int8
-kernels use VNNI, not bf16):
+``auto`` is the fastest route at cosine >= 0.99 to fp32 (``bench/precision.py --speed``, 512 dev
+papers, 2 threads, papers/s; the VNNI-without-bf16 CPU emulated on an AVX512-BF16 one by capping
+oneDNN at ``AVX512_CORE_VNNI``; ONNX Runtime picks kernels by cpuid, and its int8 kernels use VNNI,
+not bf16, so they run as on such a CPU):
 
-| CPU                            | torch fp32 | torch bf16 | ORT int8 | auto |
-|--------------------------------|------------|------------|----------|------|
-| AVX512-BF16 + VNNI (this one)  | 18.6-18.8  | 39.4-45.2  | 50.0-53.4| bf16 |
-| AVX512-VNNI, no bf16 (emulated)| 20.0       | 17.0       | 56.5     | int8 |
+| CPU                            | torch fp32 | torch bf16 | ORT fp32 | ORT int8 | auto |
+|--------------------------------|------------|------------|----------|----------|------|
+| AVX512-BF16 + VNNI, quiet      | 19.7       | 45.0       | 35.0     | 56.0     | int8 |
+| AVX512-VNNI, no bf16 (emulated)| 20.0       | 17.0       |          | 56.5     | int8 |
 
-Where bf16 is native it stays auto's choice although int8 measured 1.1-1.4x faster (two runs under
-load): bf16 is fp32 to cosine 0.9999 (int8 0.995 at worst) and its landscapes are fp32's (topic ARI
-to fp32 0.90-0.93, as between seeds), while int8's landscapes moved further (ARI 0.745 against
-0.879 between seeds, 2,000 papers), and cached fp32 vectors serve bf16.
-``LANDSCAPE_PRECISION=int8`` chooses the speed.
+int8 moves a landscape about as far as the pre-consensus seed did (topic ARI to the fp32/bf16
+landscape 0.69-0.75 on four 2,000-paper dev slices, against 0.93 between two seeds) without making
+it worse (NMI to the dev labels -0.011, -0.001, +0.003, ...: mean within the guard's 0.005), and it
+gives the same vectors on both kinds of CPU (integer kernels), where bf16-here / int8-there gave
+maps 0.7 apart. ``LANDSCAPE_PRECISION=bf16`` (or fp32) keeps the reference vectors.
 """
 
 from __future__ import annotations
@@ -77,20 +76,25 @@ def cpu_has_vnni(flags: set[str] | None = None) -> bool:
     return any(flag in flags for flag in VNNI_FLAGS)
 
 
-def auto_precision(device: str = "cpu", flags: set[str] | None = None) -> str:
-    """What ``precision="auto"`` runs on ``device`` for a model that supports every precision: on a
-    CPU bf16 where it is native, else int8 where it has VNNI, else fp32; on CUDA bf16 where
-    supported, else fp32."""
+def auto_precision(
+    device: str = "cpu", flags: set[str] | None = None, supported: tuple[str, ...] = COMPUTE_PRECISIONS
+) -> str:
+    """What ``precision="auto"`` runs on ``device`` for a model that supports ``supported``: on a
+    CPU int8 where it has VNNI, else bf16 where it is native, else fp32; on CUDA bf16 where
+    supported, else fp32. A model without int8 (any but the bundled one) gets the next choice."""
     kind = device.split(":")[0]
+    choices = []
     if kind == "cpu":
         flags = cpu_flags() if flags is None else flags
+        if cpu_has_vnni(flags):
+            choices.append("int8")
         if cpu_has_native_bf16(flags):
-            return "bf16"
-        return "int8" if cpu_has_vnni(flags) else "fp32"
-    if kind == "cuda":
+            choices.append("bf16")
+    elif kind == "cuda":
         torch = require("torch")
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
-    return "fp32"
+        if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+            choices.append("bf16")
+    return next((c for c in choices if c in supported), "fp32")
 
 
 def forced_precision() -> str | None:
@@ -111,15 +115,17 @@ def resolve_precision(requested: str, supported: tuple[str, ...], device: str = 
     model lacks it; an explicit precision the model or device lacks is an error."""
     if requested not in PRECISIONS:
         raise LandscapeError(
-            f"precision must be one of {', '.join(PRECISIONS)} (auto picks bf16 where the hardware has "
-            f"native bf16, int8 on other CPUs with VNNI), got {requested!r}"
+            f"precision must be one of {', '.join(PRECISIONS)} (auto picks int8 on CPUs with VNNI, "
+            f"bf16 where the hardware has native bf16 and no VNNI), got {requested!r}"
         )
     on_cpu = device.split(":")[0] == "cpu"
     if requested == "auto":
-        chosen = forced_precision() or auto_precision(device)
-        if chosen == "int8" and not on_cpu:
-            chosen = "fp32"
-        return chosen if chosen in supported else "fp32"
+        forced = forced_precision()
+        if forced is None:
+            return auto_precision(device, supported=supported)
+        if forced == "int8" and not on_cpu:
+            forced = "fp32"
+        return forced if forced in supported else "fp32"
     if requested not in supported:
         raise LandscapeError(
             f"it does not support precision {requested!r} (it supports {', '.join(supported)})"
