@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # The suite with embeddings forced to fp32, then bf16, then int8 (what precision="auto" picks depends
-# on the CPU: bf16 where it has native bf16 instructions, int8 elsewhere).
+# on the CPU: int8 where it has VNNI, bf16 where it has native bf16 and no VNNI, fp32 elsewhere).
 test-precisions: $(STAMP)
 	LANDSCAPE_PRECISION=fp32 $(BIN)/python -m pytest -q
 	LANDSCAPE_PRECISION=bf16 $(BIN)/python -m pytest -q

@@ -203,6 +203,13 @@ def test_int8_vectors_of_an_older_quantization_recipe_are_not_served(int8, texts
         assert cache.clear(int8.model_id) == 6 and cache.count() == 0
 
 
+def test_int8_vectors_of_cpus_with_and_without_vnni_never_mix():
+    # without VNNI the weights keep 7 bits: other vectors, so another cache key, and a stable one
+    with_vnni, without = {"avx512_vnni"}, {"avx2"}
+    assert onnx_int8.vector_tag(with_vnni) == onnx_int8.vector_tag(with_vnni)
+    assert onnx_int8.vector_tag(with_vnni) != onnx_int8.vector_tag(without)
+
+
 # ---- the embedding cache keeps int8 and fp32 apart -----------------------------------------------
 
 

@@ -107,10 +107,13 @@ def settings(quantized: bool = True, fuse: bool = FUSE_BERT, quantize: dict | No
     }
 
 
-def vector_tag() -> str:
+def vector_tag(flags: set[str] | None = None) -> str:
     """What the int8 vectors of a built model depend on beyond the model id (the embedding cache keys
-    them by it): a new quantization recipe never reads the vectors of an older one."""
+    them by it): a new quantization recipe never reads the vectors of an older one, and a CPU without
+    VNNI (7-bit weights) never those of a CPU with it, or the reverse, in a cache both use."""
     recipe = [OPSET, FUSE_BERT, QUANTIZE]
+    if quantize_settings(flags)["reduce_range"]:
+        recipe.append("reduce_range")  # appended only here: full-range tags keep their earlier value
     return "int8-" + hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 
