@@ -203,6 +203,16 @@ def test_int8_vectors_of_an_older_quantization_recipe_are_not_served(int8, texts
         assert cache.clear(int8.model_id) == 6 and cache.count() == 0
 
 
+def test_an_int8_vector_depends_on_its_text_not_its_batch_mates(int8, texts):
+    # dynamic quantization scales a whole activation tensor: each text runs alone, so an update or a
+    # Ray worker (other batches) gives a paper the vector a full build gave it
+    together = int8.encode_batch(texts[:6], "int8")
+    alone = np.vstack([int8.encode_batch([t], "int8") for t in texts[:6]])
+    shuffled = int8.encode_batch(texts[5::-1], "int8")[::-1]
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    np.testing.assert_allclose(together, shuffled, atol=1e-5)
+
+
 def test_int8_vectors_of_cpus_with_and_without_vnni_never_mix():
     # without VNNI the weights keep 7 bits: other vectors, so another cache key, and a stable one
     with_vnni, without = {"avx512_vnni"}, {"avx2"}

@@ -111,9 +111,9 @@ def vector_tag(flags: set[str] | None = None) -> str:
     """What the int8 vectors of a built model depend on beyond the model id (the embedding cache keys
     them by it): a new quantization recipe never reads the vectors of an older one, and a CPU without
     VNNI (7-bit weights) never those of a CPU with it, or the reverse, in a cache both use."""
-    recipe = [OPSET, FUSE_BERT, QUANTIZE]
+    recipe = [OPSET, FUSE_BERT, QUANTIZE, "one text per run"]  # see OnnxBackend.encode_batch
     if quantize_settings(flags)["reduce_range"]:
-        recipe.append("reduce_range")  # appended only here: full-range tags keep their earlier value
+        recipe.append("reduce_range")
     return "int8-" + hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -338,8 +338,14 @@ class OnnxBackend:
             return None
 
     def encode_batch(self, texts: list[str], precision: str) -> np.ndarray:
-        tokens = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
-        )
-        feed = {name: tokens[name].astype(np.int64) for name in self.input_names}
-        return self.session.run(None, feed)[0]
+        # One text per run: dynamic int8 quantization scales each activation tensor as a whole, so in
+        # a padded batch a paper's vector moved with its batch mates (256 dev papers: cosine 0.9966,
+        # min 0.9947, to itself alone); alone it depends on its text only, is as fast (no padding:
+        # 55-63 papers/s against 47-50 in sorted batches of 64) and closer to fp32 (cosine mean / min
+        # 0.99736 / 0.99523 against 0.99701 / 0.99510).
+        tokens = self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)
+        out = []
+        for i in range(len(texts)):
+            feed = {name: np.asarray([tokens[name][i]], dtype=np.int64) for name in self.input_names}
+            out.append(self.session.run(None, feed)[0][0])
+        return np.stack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
