@@ -242,6 +242,19 @@ def test_labels_carry_support_and_lift_and_keep_the_authors_casing():
     assert len(set(shown)) == 3
 
 
+def test_casing_is_read_where_the_phrase_is_written(monkeypatch):
+    # the first papers read for written forms need not contain the label's phrase ("Llm Agent" on the
+    # 92,705-paper corpus): its casing comes from papers that do write it
+    monkeypatch.setattr(TopicNamer, "SURFACE_DOCS", 3)
+    agents = [f"Study {i} of multi-agent planning with planning agents." for i in range(4)]
+    agents += [f"Study {i} of LLM agents. LLM agents plan with tools as LLM agents do." for i in range(6)]
+    docs, labels = _topic_docs([["speech recognition", "acoustic models", "spoken audio"]], n=10)
+    docs, labels = agents + docs, np.concatenate([np.zeros(10, int), labels + 1])
+    names = TopicNamer().fit(docs).describe(labels)
+    assert all("Llm" not in names[t].label for t in names), [names[t].label for t in names]
+    assert any("LLM" in names[t].label for t in names), [names[t].label for t in names]
+
+
 def test_plain_single_words_never_label_a_topic():
     assert is_plain_word("noise", "Noise") and is_plain_word("agent", "Agents")
     assert not is_plain_word("lora", "LoRA") and not is_plain_word("gan", "GANs")

@@ -528,6 +528,12 @@ class TopicNamer:
             # Only papers that contain one of the phrases, and not too many of them.
             has = members[self.counts_[members][:, cols].getnnz(axis=1) > 0][: self.SURFACE_DOCS]
             forms = surface_forms((self.docs_[i] for i in has), wanted, self.analyzer_)
+            unseen = [k for k in wanted if not forms[k]]
+            if unseen:  # phrases those papers lack ("LLM agent" in a large topic) are read where written
+                cols = [self.column_[k] for k in unseen]
+                more = members[self.counts_[members][:, cols].getnnz(axis=1) > 0]
+                more = np.setdiff1d(more, has)[: self.SURFACE_DOCS]
+                forms.update(surface_forms((self.docs_[i] for i in more), unseen, self.analyzer_))
             shown_of = {k: display_label(k, forms[k]) for k in wanted}
             choice = None
             if table is not None:
