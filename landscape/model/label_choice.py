@@ -113,6 +113,56 @@ FIELD_NAMES = frozenset(
 )
 
 
+# Words that only say what kind of thing a subject is: left out when asking whether two labels name
+# one subject ("Recurrent Network", "RNNs" = "Recurrent Neural Networks"), unless nothing else is left.
+HEAD_WORDS = frozenset({"model", "network", "neural"})
+
+
+class Subjects:
+    """When two labels name one subject, for a reader: the same content words (singular/plural and
+    hyphen/space variants already are), once each acronym is read as its expansion (``expansions``:
+    ``{acronym word: expansion words}``, as the corpus defines them, see
+    :func:`~landscape.model.label_evidence.acronym_expansions`), and head words (``HEAD_WORDS``)
+    left out: "VLMs" = "Vision-Language Models", "RNN" = "Recurrent Network". The one owner of
+    label uniqueness and of a group label restating a child, for :func:`choose` and :func:`fallback`.
+    """
+
+    def __init__(self, expansions=None):
+        self.expansions = dict(expansions or {})
+
+    def words(self, label) -> frozenset:
+        """Content words of a label or phrase key, acronyms expanded."""
+        from landscape.model.label_evidence import content_words
+
+        out = set()
+        for word in content_words(str(label)):
+            out.update(self.expansions.get(word, (word,)))
+        return frozenset(out)
+
+    def of(self, label) -> frozenset:
+        """The subject of a label: :meth:`words` without ``HEAD_WORDS`` (all of them if only those)."""
+        words = self.words(label)
+        return (words - HEAD_WORDS) or words
+
+    def restates(self, label, related) -> bool:
+        """Whether ``label`` names the subject of one of ``related`` (a group's topics' labels, each
+        part of a covering "A and B"), or contains or is contained in one of them (lies within
+        one part of a pair), acronyms expanded: a group label restating a child."""
+        from landscape.model.label_evidence import COVER_JOIN
+
+        words, subject = self.words(label), self.of(label)
+        for other in related:
+            theirs = self.words(other)
+            if theirs and (words <= theirs or theirs <= words or subject == self.of(other)):
+                return True
+            parts = str(other).split(COVER_JOIN)
+            # within one part of a pair, or its subject; a part that is one broad word ("Speech")
+            # may still be the start of a group label ("Speech Recognition")
+            if len(parts) > 1 and any(words <= self.words(p) or subject == self.of(p) for p in parts):
+                return True
+        return False
+
+
 def is_plain_word(key: str, shown: str) -> bool:
     """A label too generic to name a topic: one ordinary word ("Noise", "Agents") or a name of the
     whole field ("AI", "Machine Learning", "3D"). Acronyms and inner capitals ("LoRA", "GANs",
@@ -203,8 +253,9 @@ def choose(
     table: CandidateEvidence,
     *,
     taken,
-    taken_words,
-    related_words=(),
+    taken_subjects=(),
+    related=(),
+    subjects: Subjects | None = None,
     multiword: bool = False,
     within=None,
     written=None,
@@ -212,10 +263,12 @@ def choose(
     """The label of class ``cls`` from its candidate phrase keys (best c-TF-IDF first): a
     :class:`Choice`, or None when no candidate is usable.
 
-    ``taken``: keys no label may use (other labels, modifiers); ``taken_words``: content-word tuples
-    of labels already given; ``related_words``: content words of labels this one may not restate
-    (a group's topics); ``multiword``: labels of two or more words (groups); ``within``: topic per
-    paper, to require a group label to be used across ``SPREAD_TOPICS`` of its topics;
+    ``taken``: keys no label may use (other labels, modifiers); ``taken_subjects``: subjects
+    (:meth:`Subjects.of`) of labels already given, which no label may name again; ``related``:
+    labels this one may not restate (a group's topics, :meth:`Subjects.restates`); ``subjects``: the
+    :class:`Subjects` rule (acronyms as the corpus defines them; none known by default);
+    ``multiword``: labels of two or more words (groups); ``within``: topic per paper, to require a
+    group label to be used across ``SPREAD_TOPICS`` of its topics;
     ``written``: ``key -> papers`` (sorted indices) that write the phrase itself, words adjacent:
     a label is a phrase at least ``WRITTEN_BY`` of the class's papers write (of its topics, for a
     group), not words that happen to meet in them.
@@ -223,6 +276,7 @@ def choose(
 
     from landscape.model.label_evidence import MAX_LIFT, content_words
 
+    subjects = subjects or Subjects()
     i = table.row_of[cls]
     size = int(table.sizes[i])
     if size == 0:
@@ -231,9 +285,9 @@ def choose(
     singles, parts = {}, {}
     for key in candidates:
         words = content_words(key)
-        if not words or key in taken or words in taken_words or key not in shown_of:
-            continue
-        if _restates(words, related_words):
+        if not words or key in taken or key not in shown_of or subjects.of(key) in taken_subjects:
+            continue  # one subject is named once on a map ("VLMs" beside "Vision-Language Models")
+        if subjects.restates(key, related):
             continue  # a group label never restates one of its topics' labels
         if key.strip().lower() in FIELD_NAMES or not _word_like(key, shown_of[key]):
             continue
@@ -275,12 +329,6 @@ def choose(
     anchors = {best, *words, candidates[0] if candidates else None} - {None}
     pair = _best_pair(i, {k: parts[k] for k in top}, table, choice, anchors, set(singles), rank)
     return pair or choice
-
-
-def _restates(words, related_words) -> bool:
-    """Whether content ``words`` contain or are contained in one of ``related_words`` (a group's
-    topics' labels): a group label that would restate a child."""
-    return any(set(words) <= set(r) or set(r) <= set(words) for r in related_words if r)
 
 
 def _written(rows, in_class, within, size) -> bool:
@@ -382,15 +430,28 @@ def _spread(rows, within, in_class) -> bool:
     return bool(np.all(counts[main] >= SPREAD_SHARE * sizes[main]))
 
 
-def fallback(cls, candidates, shown_of, table: CandidateEvidence, *, taken, first=None, related_words=()):
+def fallback(
+    cls,
+    candidates,
+    shown_of,
+    table: CandidateEvidence,
+    *,
+    taken,
+    first=None,
+    taken_subjects=(),
+    related=(),
+    subjects: Subjects | None = None,
+):
     """When no candidate passes the rules: the most used of the class's ``FALLBACK_CANDIDATES``
-    best specific phrases (neither a plain word nor a name of the field nor restating one of
-    ``related_words``; one with lift >= ``MIN_LIFT`` first), else its two best plain words as a
-    pair ("Ethics and Society"), else ``first``."""
+    best specific phrases (neither a plain word nor a name of the field nor a subject already named
+    nor restating one of ``related``, as :func:`choose` reads them) with lift >= ``MIN_LIFT``, else
+    its two best words as a pair ("Ethics and Society") when that pair has such a lift, else the
+    most used specific phrase, else the pair, else ``first``."""
     import numpy as np
 
     from landscape.model.label_evidence import content_words
 
+    subjects = subjects or Subjects()
     usable = [
         k
         for k in candidates
@@ -398,18 +459,26 @@ def fallback(cls, candidates, shown_of, table: CandidateEvidence, *, taken, firs
         and k not in taken
         and content_words(k)
         and k.strip().lower() not in FIELD_NAMES
-        and not _restates(content_words(k), related_words)
+        and _word_like(k, shown_of[k])
+        and subjects.of(k) not in taken_subjects
+        and not subjects.restates(k, related)
     ]
     specific = [k for k in usable if not is_plain_word(k, shown_of[k])][:FALLBACK_CANDIDATES]
+    single = None
     if specific:
         evidence = {k: table.evidence(cls, table.rows(content_words(k))) for k in specific}
         # the most used of those its papers use more than the rest of the corpus does
         key = max(specific, key=lambda k: (evidence[k][1] >= MIN_LIFT, evidence[k][0]))
         support, lift = evidence[key][:2]
-        return Choice((key,), support, lift, label_score(support, lift))
+        single = Choice((key,), support, lift, label_score(support, lift))
+        if lift >= MIN_LIFT:
+            return single
     keys = tuple(usable[:2]) if len(usable) >= 2 else ((first,) if first else ())
-    if not keys:
-        return None
+    if not keys or (single is not None and len(keys) < 2):
+        return single
     used = np.unique(np.concatenate([table.rows(content_words(k)) for k in keys]))
     support, lift = table.evidence(cls, used)[:2]
-    return Choice(keys, support, lift, label_score(support, lift))
+    pair = Choice(keys, support, lift, label_score(support, lift))
+    # a phrase the whole corpus uses as much ("Language Models", lift 1) names nothing: two of
+    # the class's own words do ("Navigation and Planning")
+    return pair if single is None or lift >= MIN_LIFT else single
