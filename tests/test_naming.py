@@ -474,3 +474,15 @@ def test_a_group_label_never_names_a_childs_acronym_spelled_out():
     assert any("gan" in c.lower() for c in children), children
     assert "adversarial" not in groups[0].label.lower(), (groups[0].label, children)
     assert not namer.subjects().restates(groups[0].label, children)
+
+
+def test_a_covering_name_never_names_one_subject_twice_in_other_words():
+    # the papers of "social media" mostly write "sentiment analysis" too: one subject, not a mixed
+    # topic, so it keeps one phrase, whose every word its papers contain
+    topic = [f"Sentiment analysis {i} of posts on social media. Opinions on social media." for i in range(3)]
+    topic += ["Sentiment analysis of product reviews.", "Sentiment analysis of films."]
+    topic += ["News on social media.", "Growth of social media."]
+    topic += ["Opinion polls.", "Irony in tweets.", "Emoji meaning.", "Hate speech.", "Stance of users."]
+    other = _grasping(12)
+    d = TopicNamer().fit(topic + other).describe(np.array([0] * 12 + [1] * 12))[0]
+    assert len(d.label_keys) == 1 and " and " not in d.label, d.label

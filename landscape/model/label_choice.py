@@ -63,6 +63,10 @@ MAX_CANDIDATES = 120
 COVER_BELOW = MIN_SUPPORT
 COVER_PART = 0.15
 COVER_GAIN = 0.15
+# ... and each names its own subject: at most COVER_APART of the papers using the rarer part use
+# the other too ("Sentiment Analysis and Social Media", "ASR Models and Speech" say one subject twice
+# and are in few papers whole, issue 14's check of support; "LLM Surveys and PEFT" are two).
+COVER_APART = 0.2
 # Pair parts are among this many of the topic's best-scoring labels, or its best c-TF-IDF phrase
 # (PLAIN_PARTS) when that is one plain word ("Unlearning").
 COVER_CANDIDATES = 12
@@ -398,6 +402,8 @@ def _best_pair(i, parts, table, single, anchors, phrases, rank):
             adds = len(np.setdiff1d(in_b, in_a, assume_unique=True))
             if len(in_b) < COVER_PART * size or adds < max(2, COVER_PART * size):
                 continue
+            if len(in_b) - adds > COVER_APART * min(len(in_a), len(in_b)):
+                continue  # the papers of one part use the other as well: one subject, said twice
             used = np.union1d(rows[a], rows[b])
             support, lift, precision = _evidence(int(member[used].sum()), len(used), size, table.n, MAX_LIFT)
             score = label_score(support, lift)
