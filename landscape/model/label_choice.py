@@ -16,19 +16,26 @@ Rules (issue 14): lift >= ``MIN_LIFT``; a phrase at least ``WRITTEN_BY`` of the 
 write, words adjacent (its words merely meeting in the papers is not enough); no
 generic single word alone (:func:`is_plain_word`; such a word may name a subject inside a covering
 pair); an acronym alone ("BERT", "LM") only when ``MIN_SUPPORT`` of the topic uses it; no name of
-the whole field; no leading compound adjective ("Off-the-Shelf"); unique on the map (no two labels
-with the same content words). A phrase used by ``MIN_SUPPORT`` of the topic and specific to it
+the whole field; no leading compound adjective ("Off-the-Shelf"); unique on the map: no two labels
+name one subject (:class:`Subjects`: the same content words once acronyms are read as the papers
+define them and head words such as "Models" are left aside: "VLMs" = "Vision-Language Models",
+"RNN" = "Recurrent Network"), and of topics whose own best names name one subject, the one with the
+most papers using its name keeps it. A phrase used by ``MIN_SUPPORT`` of the topic and specific to it
 (lift >= ``SPECIFIC_LIFT``) names it: a phrase the rest of the field uses as well ("Natural Language
 Processing" in a corpus of language-model papers, lift 3-5) does not win for being common. Such a
 label is never traded for a covering pair: issue 14 checks support by asking *every* word of a
 label in one paper, which few papers meet for "A and B". Only a topic no single phrase covers half
 of gets a covering pair of two distinct subjects, both among its ``COVER_RANK`` most
 characteristic phrases (c-TF-IDF), each used by ``COVER_PART`` of it and written by
-``WRITTEN_BY`` of its papers, when the pair scores ``COVER_GAIN`` more than the best single label.
+``WRITTEN_BY`` of its papers, rarely written together (``COVER_APART``: "ASR Models and Speech"
+says one subject twice, "LLM Surveys and PEFT" two), when the pair scores ``COVER_GAIN`` more than
+the best single label.
 
 A group is named the same way from all its papers, by a phrase its topics share (used by
 ``SPREAD_SHARE`` of the papers of each of its largest topics, written in ``SPREAD_TOPICS`` of
-them; two or more words first), never restating one of its topics' labels.
+them; two or more words first), never restating one of its topics' labels, acronyms expanded
+(:meth:`Subjects.restates`: no "Generative Adversarial Networks" over "GANs"); its covering pair
+may be two broad words its topics share and write together ("Speech and Audio").
 
 Measured (``bench/naming.py``, the README's table; ``strict``: issue 14's reading, every content
 word of the whole label in one paper): on the 2,000-3,000-paper dev sets (seed 0) the share of
@@ -149,20 +156,19 @@ class Subjects:
         return (words - HEAD_WORDS) or words
 
     def restates(self, label, related) -> bool:
-        """Whether ``label`` names the subject of one of ``related`` (a group's topics' labels, each
-        part of a covering "A and B"), or contains or is contained in one of them (lies within
-        one part of a pair), acronyms expanded: a group label restating a child."""
+        """Whether ``label`` restates one of ``related`` (a group's topics' labels): names its subject
+        or the subject of one part of a covering "A and B", or contains its words, acronyms
+        expanded ("Generative Adversarial Networks" over "GANs", "VLM Benchmarks" over "Vision-
+        Language Models"). A broader label made of a child's words ("Speech and Audio" over "Speech
+        Recognition", "Diffusion Models" over "Video Diffusion Models") says what topics share."""
         from landscape.model.label_evidence import COVER_JOIN
 
         words, subject = self.words(label), self.of(label)
         for other in related:
             theirs = self.words(other)
-            if theirs and (words <= theirs or theirs <= words or subject == self.of(other)):
+            if theirs and (theirs <= words or subject == self.of(other)):
                 return True
-            parts = str(other).split(COVER_JOIN)
-            # within one part of a pair, or its subject; a part that is one broad word ("Speech")
-            # may still be the start of a group label ("Speech Recognition")
-            if len(parts) > 1 and any(words <= self.words(p) or subject == self.of(p) for p in parts):
+            if any(subject == self.of(part) for part in str(other).split(COVER_JOIN)):
                 return True
         return False
 
@@ -331,7 +337,10 @@ def choose(
     # a covering name is made of the topic's own keywords (shown as "why this name")
     top = [k for k in dict.fromkeys(scored + words) if k == best or rank[k] <= COVER_RANK]
     anchors = {best, *words, candidates[0] if candidates else None} - {None}
-    pair = _best_pair(i, {k: parts[k] for k in top}, table, choice, anchors, set(singles), rank)
+    # a group's pair may be two broad words its topics share ("Speech and Audio"), which its
+    # topics' papers write together
+    phrases, apart = (set(singles), COVER_APART) if within is None else (set(parts), 1.0)
+    pair = _best_pair(i, {k: parts[k] for k in top}, table, choice, anchors, phrases, rank, apart)
     return pair or choice
 
 
@@ -377,9 +386,10 @@ def _word_like(key: str, shown: str = "") -> bool:
     return not (len(lead) > 2 and set(lead[1:-1]) & ADJECTIVE_JOINS)
 
 
-def _best_pair(i, parts, table, single, anchors, phrases, rank):
+def _best_pair(i, parts, table, single, anchors, phrases, rank, apart=COVER_APART):
     """A covering pair scoring ``COVER_GAIN`` above ``single`` (None when there is none), with one
-    of ``anchors`` and one of ``phrases`` (no two plain words); ties go to the pair of the more
+    of ``anchors`` and one of ``phrases`` (no two plain words, for a topic), of two parts at most
+    ``apart`` of the rarer part's papers write together; ties go to the pair of the more
     characteristic phrases (``rank``: c-TF-IDF rank)."""
     import numpy as np
 
@@ -402,7 +412,7 @@ def _best_pair(i, parts, table, single, anchors, phrases, rank):
             adds = len(np.setdiff1d(in_b, in_a, assume_unique=True))
             if len(in_b) < COVER_PART * size or adds < max(2, COVER_PART * size):
                 continue
-            if len(in_b) - adds > COVER_APART * min(len(in_a), len(in_b)):
+            if len(in_b) - adds > apart * min(len(in_a), len(in_b)):
                 continue  # the papers of one part use the other as well: one subject, said twice
             used = np.union1d(rows[a], rows[b])
             support, lift, precision = _evidence(int(member[used].sum()), len(used), size, table.n, MAX_LIFT)

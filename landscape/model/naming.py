@@ -16,7 +16,10 @@ counts as a "word":
   "mixture-of-experts" = "mixture of experts"); a keyword is shown in its most frequent written form.
 
 A label is the topic's best phrase: its top keyword, replaced by a longer phrase that contains it
-when that phrase is strong enough (see :func:`choose_label`). Labels are unique across topics.
+when that phrase is strong enough (see :func:`choose_label`), or with evidence the candidate
+:func:`landscape.model.label_choice.choose` picks. Labels are unique across topics: no two name one
+subject (an acronym and its expansion as the papers define it are one,
+:class:`landscape.model.label_choice.Subjects`); the topic with the most papers using a name keeps it.
 """
 
 from __future__ import annotations
