@@ -15,7 +15,9 @@ Per set (mean over seeds, and the worst seed): median label support over topics,
 size-weighted median (each topic counted once per paper), as stored (a covering "A and B" is used by
 a paper using A or B) and *strict* (issue 14's simple check: a paper must contain every content word
 of the whole label, both parts of "A and B"); share of topics with lift >= 3, duplicate labels,
-group labels equal to a child's, plain one-word labels, labels of more than ``LONG_WORDS`` words.
+group labels equal to a child's, labels naming a subject another label names (an acronym beside its
+expansion, :func:`subject_checks`) and groups naming a child's subject, plain one-word labels,
+labels of more than ``LONG_WORDS`` words.
 ``--read`` prints, for the named runs, every group and topic with size, support (stored and
 strict), lift and its ``TITLES`` most central papers' titles (nearest its mean embedding), to judge
 the names against the papers.
@@ -188,6 +190,7 @@ def main(argv=None) -> int:
             words = [len(x.split()) for x in [names[t].label for t in names]]
             checks["long_labels"] = int(sum(w > LONG_WORDS for w in words))
             checks["min_support"] = float(min(names[t].support for t in names)) if names else None
+            checks.update(subject_checks(namer.subjects(), names, group_names, groups))
             strict = strict_supports(namer, names, labels)
             sizes = {t: int((labels == t).sum()) for t in names}
             stored = {t: names[t].support for t in names}
@@ -244,6 +247,28 @@ def strict_supports(namer, names, labels) -> dict:
     }
 
 
+def subject_checks(subjects, names, group_names, groups) -> dict:
+    """Labels a reader takes for one subject (:class:`landscape.model.label_choice.Subjects`: an
+    acronym and its expansion, singular/plural and hyphen variants): ``same_subject``, topic or group
+    labels naming a subject another label already names; ``group_names_child``, groups whose label
+    names one of its topics' subjects."""
+    import numpy as np
+
+    every = [names[t].label for t in sorted(names)] + [group_names[g].label for g in sorted(group_names)]
+    seen, same = set(), 0
+    for label in every:
+        same += subjects.of(label) in seen
+        seen.add(subjects.of(label))
+    children = sum(
+        any(
+            subjects.of(group_names[g].label) == subjects.of(names[int(t)].label)
+            for t in np.flatnonzero(groups == g)
+        )
+        for g in group_names
+    )
+    return {"same_subject": same, "group_names_child": children}
+
+
 def median(values: dict) -> float | None:
     """Median over topics."""
     import numpy as np
@@ -290,6 +315,8 @@ SUMMARY = (
     ("lift_share", "lift>=3", ".2f"),
     ("duplicate_labels", "dup", ".0f"),
     ("group_equals_child", "grp=child", ".0f"),
+    ("same_subject", "same subj", ".0f"),
+    ("group_names_child", "grp~child", ".0f"),
     ("plain_one_word", "one-word", ".0f"),
     ("long_labels", f">{LONG_WORDS} words", ".0f"),
 )

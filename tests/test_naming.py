@@ -415,3 +415,87 @@ def test_a_group_label_is_used_across_its_topics_and_never_restates_one():
         members = labels == t
         used = namer.word_presence().uses(content_words(group.label))
         assert used[members].mean() >= 0.2, (group.label, t)
+
+
+def test_acronyms_are_read_as_the_papers_define_them():
+    from landscape.model.label_evidence import acronym_expansions
+
+    found = acronym_expansions(
+        [
+            "We study vision-language models (VLMs) here.",
+            "A sparse mixture of experts (MoE) layer.",
+            "Tuning with low-rank adaptation (LoRA).",
+            "Recurrent neural networks (RNNs) remember.",
+            "The model (GPT) is large.",  # no run of words spells it
+        ]
+    )
+    assert found["vlm"] == ("vision", "language", "model")
+    assert found["moe"] == ("mixture", "expert")
+    assert found["lora"] == ("low", "rank", "adaptation")
+    assert found["rnn"] == ("recurrent", "neural", "network")
+    assert "gpt" not in found
+
+
+def test_an_acronym_its_expansion_and_spelling_variants_name_one_subject():
+    from landscape.model.label_choice import Subjects
+
+    subjects = Subjects({"vlm": ("vision", "language", "model"), "rnn": ("recurrent", "neural", "network")})
+    assert (
+        subjects.of("VLMs") == subjects.of("Vision-Language Models") == subjects.of("vision language models")
+    )
+    assert subjects.of("RNN") == subjects.of("Recurrent Network") == subjects.of("Recurrent Neural Networks")
+    assert subjects.of("Mixture-of-Experts") == subjects.of("mixture of experts")
+    assert subjects.of("Video Diffusion") != subjects.of("Diffusion Models")
+    # a group label restates a child when it names the child's subject, acronyms expanded
+    gans = Subjects({"gan": ("generative", "adversarial", "network")})
+    assert gans.restates("Generative Adversarial Networks", ["GANs"])
+    assert subjects.restates("VLM", ["Vision-Language Models"])
+    # a broad word that is one part of a child's covering name may start a group label
+    assert not subjects.restates("Speech Recognition", ["RNNs and Speech"])
+    assert subjects.restates("Speech Recognition", ["Speech Recognition and Audio"])
+
+
+def test_one_subject_is_named_once_and_kept_by_the_topic_using_its_name_most():
+    # topic 0 writes "VLMs", topic 1 "vision-language models", which the papers define as one
+    # subject: the topic with more papers using its name keeps it, the other gets another name
+    uses = ["captioning", "retrieval", "grounding", "counting", "segmentation", "tracking", "editing"]
+    uses += ["question answering", "document reading"]
+    vlms = [f"VLMs {i} for {uses[i]}. We do {uses[i]} with VLMs." for i in range(5)]
+    vlms.append("We prompt vision-language models (VLMs) to plan robot moves.")
+    spelled = [f"Vision-language models for {u}. We do {u} with vision-language models." for u in uses]
+    docs = vlms + spelled + _grasping(10)
+    labels = np.array([0] * 6 + [1] * 9 + [2] * 10)
+    namer = TopicNamer().fit(docs)
+    names = namer.describe(labels)
+    assert names[1].label == "Vision-Language Models", names[1].label
+    assert "vlm" not in names[0].label.lower() and "vision" not in names[0].label.lower(), names[0].label
+    subjects = namer.subjects()
+    assert len({subjects.of(names[t].label) for t in range(3)}) == 3
+
+
+def test_a_group_label_never_names_a_childs_acronym_spelled_out():
+    docs, labels = _topic_docs(
+        [
+            ["generative adversarial networks (GANs)", "GANs", "GAN training", "face synthesis"],
+            ["generative adversarial networks", "image editing", "style transfer", "image editing tools"],
+            ["speech recognition", "acoustic models", "spoken audio"],
+        ]
+    )
+    namer = TopicNamer().fit(docs)
+    topics, groups = name_levels(namer, labels, np.array([0, 0, 1]))
+    children = [topics[t].label for t in (0, 1)]
+    assert any("gan" in c.lower() for c in children), children
+    assert "adversarial" not in groups[0].label.lower(), (groups[0].label, children)
+    assert not namer.subjects().restates(groups[0].label, children)
+
+
+def test_a_covering_name_never_names_one_subject_twice_in_other_words():
+    # the papers of "social media" mostly write "sentiment analysis" too: one subject, not a mixed
+    # topic, so it keeps one phrase, whose every word its papers contain
+    topic = [f"Sentiment analysis {i} of posts on social media. Opinions on social media." for i in range(3)]
+    topic += ["Sentiment analysis of product reviews.", "Sentiment analysis of films."]
+    topic += ["News on social media.", "Growth of social media."]
+    topic += ["Opinion polls.", "Irony in tweets.", "Emoji meaning.", "Hate speech.", "Stance of users."]
+    other = _grasping(12)
+    d = TopicNamer().fit(topic + other).describe(np.array([0] * 12 + [1] * 12))[0]
+    assert len(d.label_keys) == 1 and " and " not in d.label, d.label

@@ -10,7 +10,8 @@ than ``NEST_TOPICS_PER_GROUP`` topics per group (under about 400 papers), topics
 afterwards by Ward clustering of their normalised centroids (:func:`group_topics`, deterministic).
 Group ids are ordered by the papers they hold (0 = largest). Group labels are made by
 :class:`landscape.model.naming.TopicNamer` from the merged papers of each group, never equal to
-one of its topics' labels.
+one of its topics' labels nor restating one, acronyms expanded ("Generative Adversarial Networks"
+over "GANs" restates it).
 
 Scale rule (:func:`default_n_groups`): ``round(sqrt(k))`` groups for ``k`` topics, at least
 ``MIN_GROUPS``, at most ``k / 2`` and ``MAX_GROUPS``: 4 groups for 9 topics, 6 for 12-42, 7 for 45

@@ -118,3 +118,60 @@ def labels_evidence(docs, classes, labelled) -> dict:
         used = presence.uses_any([p for p in parts if p])
         out[cls] = support_and_lift(used, np.flatnonzero(classes == cls))
     return out
+
+
+# An acronym defined in parentheses after its expansion: "vision-language models (VLMs)", "mixture
+# of experts (MoE)", "low-rank adaptation (LoRA)": two or more capitals, an optional plural "s".
+_DEFINED = re.compile(r"\(\s*([A-Z][A-Za-z]*[A-Z][a-z]?)\s*\)")
+# Words before "(" read for an expansion.
+_BEFORE = 12
+
+
+def acronym_expansions(docs) -> dict[str, tuple[str, ...]]:
+    """``{acronym word: content words of its expansion}`` as the papers ``docs`` define their
+    acronyms ("vision-language models (VLMs)": ``{"vlm": ("vision", "language", "model")}``): the
+    shortest run of words right before "(ACRONYM)" whose initials, or leading letters, spell it
+    (stop words may be skipped: "mixture of experts (MoE)"). The expansion most papers give wins."""
+    from collections import Counter
+
+    found: dict[str, Counter] = {}
+    for doc in docs:
+        if "(" not in doc:
+            continue
+        for match in _DEFINED.finditer(doc):
+            acronym = content_words(match.group(1))
+            if len(acronym) != 1:
+                continue
+            letters = acronym[0]
+            before = _WORD.findall(doc[max(0, match.start() - 160) : match.start()].lower())[-_BEFORE:]
+            for start in range(len(before) - 1, -1, -1):
+                window = before[start:]
+                if len(window) >= 2 and _spells(letters, window):
+                    words = content_words(" ".join(window))
+                    if len(words) >= 2:
+                        found.setdefault(letters, Counter())[words] += 1
+                    break
+    return {a: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for a, c in found.items()}
+
+
+def _spells(letters: str, words) -> bool:
+    """Whether ``words`` (lower-case) spell ``letters``: each content word gives a leading part of
+    itself (one letter or more: "Low-Rank Adaptation" = "lora"), a stop word gives its first letter
+    or nothing; the first word gives the first letter."""
+    from functools import cache
+
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    if not words or words[0] in ENGLISH_STOP_WORDS or not words[0].startswith(letters[:1]):
+        return False
+
+    @cache
+    def fits(i: int, j: int) -> bool:
+        if j == len(words):
+            return i == len(letters)
+        word = words[j]
+        if word in ENGLISH_STOP_WORDS and fits(i, j + 1):
+            return True
+        return any(fits(i + k, j + 1) for k in range(1, len(word) + 1) if word[:k] == letters[i : i + k])
+
+    return fits(0, 0)

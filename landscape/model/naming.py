@@ -16,7 +16,10 @@ counts as a "word":
   "mixture-of-experts" = "mixture of experts"); a keyword is shown in its most frequent written form.
 
 A label is the topic's best phrase: its top keyword, replaced by a longer phrase that contains it
-when that phrase is strong enough (see :func:`choose_label`). Labels are unique across topics.
+when that phrase is strong enough (see :func:`choose_label`), or with evidence the candidate
+:func:`landscape.model.label_choice.choose` picks. Labels are unique across topics: no two name one
+subject (an acronym and its expansion as the papers define it are one,
+:class:`landscape.model.label_choice.Subjects`); the topic with the most papers using a name keeps it.
 """
 
 from __future__ import annotations
@@ -497,11 +500,12 @@ class TopicNamer:
             self.counts_, self.vocab_, labels, topic_ids, top_n=self.top_n_words, exclude=self.fragments_
         )
         table = CandidateEvidence(self.word_presence(), labels, topic_ids) if evidence else None
+        subjects = self.subjects()
         excluded = {str(e).lower() for e in exclude}
         taken: set[str] = {k for k in excluded if k in self.column_}
-        taken_words = {content_words(e) for e in excluded}
+        taken_subjects = {subjects.of(e) for e in excluded if content_words(e)}
         shown = set(excluded)
-        result = {}
+        context = {}
         for t in topic_ids:
             members = np.flatnonzero(labels == t)
             in_topic = np.asarray(self.counts_[members].sum(axis=0)).ravel()
@@ -515,7 +519,7 @@ class TopicNamer:
                 ranked[t],
                 extensions=extensions,
                 min_doc_freq=min(2, len(members)),
-                exclude=taken,
+                exclude=(),
                 multiword=multiword,
                 modifiers=self.modifiers_,
             )
@@ -535,13 +539,31 @@ class TopicNamer:
                 more = np.setdiff1d(more, has)[: self.SURFACE_DOCS]
                 forms.update(surface_forms((self.docs_[i] for i in more), unseen, self.analyzer_))
             shown_of = {k: display_label(k, forms[k]) for k in wanted}
+            context[t] = (members, extensions, keys, pool, forms, shown_of)
+
+        def pick(t, taken, taken_subjects):
+            """``(choice, label keys)`` of class ``t``, given the keys and subjects already taken."""
+            members, extensions, _, pool, _, shown_of = context[t]
+            first = choose_label(
+                ranked[t],
+                extensions=extensions,
+                min_doc_freq=min(2, len(members)),
+                exclude=taken,
+                multiword=multiword,
+                modifiers=self.modifiers_,
+            )
+            if first is not None and first not in shown_of:  # another phrase than the first time
+                written = surface_forms(
+                    (self.docs_[i] for i in members[: self.SURFACE_DOCS]), [first], self.analyzer_
+                )
+                shown_of[first] = display_label(first, written[first])
             choice = None
             if table is not None:
                 rules = {
                     "taken": taken | self.modifiers_,
-                    "taken_words": taken_words,
-                    "related_words": {content_words(x) for x in (related or {}).get(t, ())},
-                    "written": self.written_by,
+                    "taken_subjects": taken_subjects,
+                    "related": (related or {}).get(t, ()),
+                    "subjects": subjects,
                 }
                 # a group label shared by its topics (of two words, else any), else one of two
                 # words, else any specific one
@@ -552,17 +574,36 @@ class TopicNamer:
                     {},
                 ]
                 for level in levels if within is not None else levels[2:]:
-                    choice = choice or choose(t, pool, shown_of, table, **rules, **level)
-                choice = choice or fallback(
-                    t, pool, shown_of, table, taken=taken, first=first, related_words=rules["related_words"]
-                )
-            parts = choice.keys if choice else ((first,) if first else ())
+                    choice = choice or choose(
+                        t, pool, shown_of, table, written=self.written_by, **rules, **level
+                    )
+                choice = choice or fallback(t, pool, shown_of, table, first=first, **rules)
+            return choice, (choice.keys if choice else ((first,) if first else ()))
+
+        # Each class's own best name, then one subject per map: of classes whose names name one
+        # subject ("VLMs", "Vision-Language Models"), the one with the most papers using its name
+        # keeps it (ties: the earlier class) and the others are named again without it.
+        own = {t: pick(t, taken, taken_subjects) for t in topic_ids}
+        rank = {t: r for r, t in enumerate(topic_ids)}
+        claims: dict[frozenset, list] = {}
+        for t, (_, parts) in own.items():
+            for k in parts:
+                used = int(table.counts(content_words(k))[0][table.row_of[t]]) if table is not None else 0
+                claims.setdefault(subjects.of(k), []).append((-used, rank[t], t))
+        yields = {t for claimants in claims.values() for _, _, t in sorted(claimants)[1:]}
+        result = {}
+        for t in [t for t in topic_ids if t not in yields] + [t for t in topic_ids if t in yields]:
+            choice, parts = own[t]
+            free = all(k not in taken and subjects.of(k) not in taken_subjects for k in parts)
+            if not free:
+                choice, parts = pick(t, taken, taken_subjects)
+            _, _, keys, _, forms, shown_of = context[t]
             label = " and ".join(shown_of[k] for k in parts) if parts else f"Topic {t}"
             if label.lower() in shown:
                 label = f"{label} ({t})"
             shown.add(label.lower())
             taken.update(parts)
-            taken_words.update(content_words(k) for k in parts)
+            taken_subjects.update(subjects.of(k) for k in parts)
             weights = {k: s for k, s, _ in ranked[t]}
             result[t] = TopicName(
                 keywords=[display_keyword(k, forms[k]) for k in keys],
@@ -572,7 +613,7 @@ class TopicNamer:
                 support=choice.support if choice else float("nan"),
                 lift=choice.lift if choice else float("nan"),
             )
-        return result
+        return {t: result[t] for t in topic_ids}
 
     def _candidates(self, members, ranked):
         """Label candidates of a topic: its ``ranked`` phrases, then the phrases most of its papers
@@ -594,6 +635,16 @@ class TopicNamer:
             str(self.vocab_[c]) for c in ok if " " in str(self.vocab_[c]) and str(self.vocab_[c]) not in seen
         ]
         return [k for k in out if k not in self.modifiers_]
+
+    def subjects(self):
+        """When two labels name one subject (:class:`~landscape.model.label_choice.Subjects`), with
+        the acronyms as these papers define them."""
+        from landscape.model.label_choice import Subjects
+        from landscape.model.label_evidence import acronym_expansions
+
+        if not hasattr(self, "subjects_"):
+            self.subjects_ = Subjects(acronym_expansions(self.docs_))
+        return self.subjects_
 
     def written_by(self, key):
         """Papers (sorted indices) that write the phrase ``key`` itself, its words adjacent."""
