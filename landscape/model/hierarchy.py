@@ -8,7 +8,11 @@ the k-NN refinement a topic's group is the group holding most of its papers (:fu
 Each group is a union of whole topics. Without consensus runs (above 10,000 papers) or with fewer
 than ``NEST_TOPICS_PER_GROUP`` topics per group (under about 400 papers), topics are grouped
 afterwards by Ward clustering of their normalised centroids (:func:`group_topics`, deterministic).
-Group ids are ordered by the papers they hold (0 = largest). Group labels are made by
+Group ids are ordered by the papers they hold (0 = largest). Every paper has a group
+(:func:`document_groups`, the rule of ``documents.parquet``'s ``group`` column): its topic's, and
+for a paper no topic takes its own one, the paper-level group it was found in (:func:`own_groups`),
+else the group of its nearest topic (:func:`nearest_groups`: a single run, new papers of an update,
+papers outside a fit sample). Group labels are made by
 :class:`landscape.model.naming.TopicNamer` from the merged papers of each group, never equal to
 one of its topics' labels.
 
@@ -50,6 +54,7 @@ from __future__ import annotations
 import math
 
 from landscape.errors import LandscapeError
+from landscape.schema import UNASSIGNED_TOPIC
 
 MAX_GROUPS = 15
 MIN_GROUPS = 6
@@ -142,6 +147,48 @@ def topic_groups(labels, coarse, n_topics: int):
     )
     sizes = np.bincount(labels[labels >= 0], minlength=n_topics)
     return _by_size(raw, sizes) if n_topics else raw
+
+
+def document_groups(labels, topic_ids, topic_group, own):
+    """Group of each paper, the rule of ``documents.parquet``'s ``group`` column: the group of its
+    topic (``topic_group[i]`` is the group of topic ``topic_ids[i]``); a paper no topic takes
+    (``UNASSIGNED_TOPIC``) still belongs to a group, its own one in ``own`` (aligned with
+    ``labels``: the paper-level group of the build, else :func:`nearest_groups`)."""
+    import numpy as np
+
+    labels = np.asarray(labels, dtype=np.int64)
+    group_of = dict(zip(np.asarray(topic_ids).tolist(), np.asarray(topic_group).tolist(), strict=True))
+    by_topic = np.array([group_of.get(int(t), UNASSIGNED_TOPIC) for t in labels], dtype=np.int64)
+    return np.where(labels == UNASSIGNED_TOPIC, np.asarray(own, dtype=np.int64), by_topic)
+
+
+def nearest_groups(X, topic_centroids, topic_group):
+    """Group of the topic whose centroid is nearest each row of ``X`` (all -1 without topics): the
+    own group of a paper no topic takes when no paper-level group is known (a single run, new
+    papers of an update, papers outside a fit sample)."""
+    import numpy as np
+
+    from landscape.model.geometry import best_match, unit_rows
+
+    if len(topic_centroids) == 0 or len(X) == 0:
+        return np.full(len(X), UNASSIGNED_TOPIC, dtype=np.int64)
+    best, _ = best_match(unit_rows(np.asarray(X, dtype=np.float32)), np.asarray(topic_centroids, np.float32))
+    return np.asarray(topic_group, dtype=np.int64)[best]
+
+
+def own_groups(coarse, labels, groups, nearest):
+    """Each paper's own group in the topics' group ids: its ``coarse`` (paper-level) group,
+    renumbered as :func:`topic_groups` did; ``nearest`` (aligned with ``labels``) where that group
+    holds no topic's majority and so dropped out."""
+    import numpy as np
+
+    coarse, labels = np.asarray(coarse), np.asarray(labels)
+    renumber = {}
+    for t, g in enumerate(np.asarray(groups).tolist()):
+        renumber[int(np.bincount(coarse[labels == t], minlength=1).argmax())] = g
+    return np.array(
+        [renumber.get(int(c), int(n)) for c, n in zip(coarse, nearest, strict=True)], dtype=np.int64
+    )
 
 
 def _by_size(raw, sizes):

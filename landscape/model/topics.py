@@ -95,7 +95,14 @@ from landscape.model.consensus import (
     run_seeds,
 )
 from landscape.model.geometry import best_match, centroids, representatives, top_k, unit_rows
-from landscape.model.hierarchy import group_topics, nested_groups, topic_groups
+from landscape.model.hierarchy import (
+    document_groups,
+    group_topics,
+    nearest_groups,
+    nested_groups,
+    own_groups,
+    topic_groups,
+)
 from landscape.progress import StageTimer
 from landscape.schema import DEFAULT_RANDOM_STATE, UNASSIGNED_TOPIC
 
@@ -205,6 +212,9 @@ class TopicModel:
     Attributes
     ----------
     labels_ : topic per paper after outlier reduction (int64, -1 = unassigned).
+    group_labels_ : group per paper (int64): its topic's group; a paper no topic takes keeps its own
+        group (the paper-level group it nests in, else its nearest topic's group;
+        :func:`landscape.model.hierarchy.document_groups`). -1 only when there is no topic.
     hdbscan_labels_ : HDBSCAN's assignment (after ``nr_topics`` merging) with the same topic ids,
         before outlier reduction and refinement.
     topics_ : DataFrame, one row per topic: topic, label, size, keywords, keyword_weights (their
@@ -402,6 +412,10 @@ class TopicModel:
             else:
                 n_groups = None if p["n_groups"] is None else min(p["n_groups"], n_topics)
                 groups = group_topics(self.centroids_, sizes, n_groups)
+            # every paper has a group, also those no topic takes: its paper-level group
+            nearest = nearest_groups(X, self.centroids_, groups)
+            own = nearest if coarse is None else own_groups(coarse, self.labels_, groups, nearest)
+            self.group_labels_ = document_groups(self.labels_, np.arange(n_topics), groups, own)
         with self._stage("keywords"):
             names, group_names, self.naming_ = self._name(docs, groups, p)
         self.topics_, self.groups_ = _tables(
