@@ -391,7 +391,7 @@ class TopicModel:
         if p["refine_neighbours"]:
             with self._stage("refine"):
                 knn = knn if knn is not None else self._knn(X, p)
-                final = refine_labels(final, knn, p["refine_neighbours"])
+                final = refine_labels(final, knn, p["refine_neighbours"], within=coarse)
         # Topic ids by final size (0 = largest); the HDBSCAN assignment uses the same ids.
         ids = [t for t in np.unique(final) if t != UNASSIGNED_TOPIC]
         order = sorted(ids, key=lambda t: (-int((final == t).sum()), int(t)))
@@ -718,19 +718,24 @@ def merge_map(X, labels, nr_topics):
     return mapping
 
 
-def refine_labels(labels, knn, k: int, rounds: int = REFINE_ROUNDS, share: float = REFINE_SHARE):
+def refine_labels(labels, knn, k: int, rounds: int = REFINE_ROUNDS, share: float = REFINE_SHARE, within=None):
     """Smooth ``labels`` on the k-NN graph ``knn`` = (indices, cosine distances), itself first.
 
     Each paper's ``k`` nearest neighbours vote for their topic with their similarity (unassigned
     neighbours do not vote); an assigned paper whose winning topic gets more than ``share`` of the
     votes joins it. Unassigned papers stay so (outlier reduction decided them, with the similarity
     threshold that :meth:`TopicModel.transform` uses). Up to ``rounds`` passes, all papers at once.
+    ``within``: a group per paper; only neighbours of the paper's own group vote (topics nested in
+    groups stay nested).
     """
     import numpy as np
     import scipy.sparse as sp
 
     idx, dist = knn
     idx, weight = np.asarray(idx)[:, 1 : k + 1], np.clip(1.0 - np.asarray(dist)[:, 1 : k + 1], 0.0, None)
+    if within is not None:
+        within = np.asarray(within)
+        weight = np.where(within[idx] == within[:, None], weight, 0.0)
     labels = np.asarray(labels, dtype=np.int64).copy()
     n, n_topics = len(labels), int(labels.max()) + 1 if labels.size else 0
     if n_topics == 0 or idx.shape[1] == 0:
