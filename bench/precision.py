@@ -139,13 +139,6 @@ def embed(texts, precision, cache_dir):
     return np.asarray(Embedder("all-MiniLM-L6-v2", precision=precision, cache_dir=cache).encode(texts))
 
 
-def doc_groups(model):
-    import numpy as np
-
-    labels = np.asarray(model.labels_)
-    return np.where(labels >= 0, model.topics_["group"].to_numpy()[np.maximum(labels, 0)], -1)
-
-
 def main(argv=None) -> int:
     import numpy as np
     from sklearn.metrics import adjusted_rand_score
@@ -199,7 +192,7 @@ def main(argv=None) -> int:
                 "topics": [len(a.topics_), len(b.topics_)],
                 "groups": [len(a.groups_), len(b.groups_)],
                 "topic_ari": float(adjusted_rand_score(a.labels_, b.labels_)),
-                "group_ari": float(adjusted_rand_score(doc_groups(a), doc_groups(b))),
+                "group_ari": float(adjusted_rand_score(a.group_labels_, b.group_labels_)),
                 "fit_seconds": seconds,
             }
             results.append(row)

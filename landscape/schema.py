@@ -63,7 +63,8 @@ DOCUMENT_COLUMNS = (
 )
 
 # The second level of a landscape: every topic (topics.parquet) and paper (documents.parquet) carries
-# its group id (-1 = unassigned) and the group's label.
+# its group id and the group's label; a paper no topic takes is still in a group (its own one,
+# hierarchy.document_groups); -1 only in a landscape without topics (or saved before this rule).
 GROUP_COLUMNS = ("group", "group_label")
 # Why a topic is named as it is (topics.parquet): c-TF-IDF weight of each keyword, the share of its
 # papers using the label's words, and that share against the rest of the corpus.

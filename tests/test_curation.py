@@ -100,6 +100,11 @@ def test_curate_renames_merges_pins_and_records(built, curated, edits):
     assert saved["counts"]["topics"] == len(land.topics)
     text = (land.path / "curation.yaml").read_text()
     assert "Language Models, Curated" in text and "merge:" in text and "papers:" in text
+    # papers no topic takes keep their group (renamed with it)
+    lost = built.documents["topic"] == -1
+    assert lost.any() and (docs.loc[lost, "group"] == built.documents.loc[lost, "group"]).all()
+    assert (docs.loc[lost & (docs["group"] == edits["group"]), "group_label"] == "My Group").all()
+    assert docs["group"].isin(set(land.topics["group"])).all()
     # applying the same curation again changes nothing
     again, _ = curate(land.path)
     assert again.topics[["topic", "label", "size"]].equals(land.topics[["topic", "label", "size"]])

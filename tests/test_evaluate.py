@@ -303,6 +303,12 @@ def test_evaluate_saved_landscape(tmp_path):
     assert q["group_labels"]["all"]["nmi"] == pytest.approx(0.8)
     assert q["group_labels"]["all"]["ami"] == pytest.approx(q["labels"]["all"]["ami"])
     assert evaluate(Landscape.load(path))["npmi"] == q["npmi"]
+    # a paper no topic takes is counted in its own group: p4 (cs.CL) in the cs.CL paper's group
+    land = Landscape.load(path)
+    land.documents.loc[3, ["group", "group_label"]] = [1, "Cherry Pie"]
+    both = evaluate(land, "categories")
+    assert both["labels"]["all"]["nmi"] == pytest.approx(0.8)  # unassigned at the topic level
+    assert both["group_labels"]["groups"] == 2 and both["group_labels"]["all"]["nmi"] == pytest.approx(1.0)
 
     table = quality_table(q)
     assert list(table.columns) == ["metric", "value", "shown", "note"]

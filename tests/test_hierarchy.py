@@ -103,6 +103,31 @@ def test_clearly_separated_fields_get_one_group_each_and_topics_nest_in_them():
     for f in range(6):
         assert len(set(doc_group[(field == f) & assigned])) == 1, (f, np.bincount(doc_group[field == f] + 1))
     assert len(set(doc_group[assigned])) == 6
+    # every paper has a group; one no topic takes is in its field's group (its paper-level one)
+    assert np.array_equal(m.group_labels_[assigned], doc_group[assigned])
+    assert (m.group_labels_ >= 0).all()
+    for f in range(6):
+        assert len(set(m.group_labels_[field == f])) == 1
     # every group is a union of whole topics
     for g, topics in zip(m.groups_["group"], m.groups_["topics"], strict=True):
         assert set(np.flatnonzero(doc_group == g)) == set(np.flatnonzero(np.isin(m.labels_, topics)))
+
+
+def test_a_paper_no_topic_takes_keeps_its_own_group():
+    from landscape.model.hierarchy import document_groups, nearest_groups, own_groups
+
+    # topic ids need not be 0..k-1 (merged, --like): the topic table says each one's group
+    labels = np.array([7, 7, 3, -1, -1])
+    assert document_groups(labels, [3, 7], [1, 0], own=[9, 9, 9, 1, 0]).tolist() == [0, 0, 1, 1, 0]
+    # the nearest topic's group when no paper-level group is known
+    cents = np.eye(3, 4)
+    X = np.array([[0.1, 0.9, 0, 0], [0, 0.2, 0.7, 0.1]])
+    assert nearest_groups(X, cents, [5, 6, 7]).tolist() == [6, 7]
+    assert nearest_groups(X, np.zeros((0, 4)), []).tolist() == [-1, -1]
+    # paper-level groups renumbered as the topics' groups; a group holding no topic's majority
+    # dropped out, and its papers take the nearest topic's group
+    labels = np.array([0, 0, 1, 1, -1, -1, -1])
+    coarse = np.array([4, 4, 2, 2, 2, 4, 8])
+    groups = topic_groups(labels, coarse, 2)
+    own = own_groups(coarse, labels, groups, nearest=np.array([9, 9, 9, 9, 9, 9, 1]))
+    assert own.tolist() == [groups[0]] * 2 + [groups[1]] * 3 + [groups[0], 1]

@@ -18,6 +18,7 @@ from landscape.model.topics import (
     default_nr_topics,
     effective_n_neighbors,
     reduce_outliers,
+    refine_labels,
 )
 
 SAMPLE = "landscape/data/hf_papers_sample.csv"
@@ -171,6 +172,17 @@ def test_fitted_attributes(synthetic, synthetic_model):
     for t, g in group_of.items():
         label = m.topics_["label"][t].lower()
         assert any(label in phrase or phrase in label for phrase in GROUPS[g]), (label, GROUPS[g])
+
+
+def test_refinement_inside_groups_keeps_topics_nested():
+    # paper 0 (topic 0, group 0): most of its neighbours' similarity is in topic 1 of group 1
+    idx = np.array([[0, 1, 2, 3], [1, 0, 2, 3], [2, 3, 1, 0], [3, 2, 1, 0]])
+    dist = np.array([[0, 0.5, 0.1, 0.1], [0, 0.1, 0.9, 0.9], [0, 0.1, 0.9, 0.9], [0, 0.1, 0.9, 0.9]])
+    labels = np.array([0, 0, 1, 1])
+    assert refine_labels(labels, (idx, dist), 3, rounds=1).tolist() == [1, 0, 1, 1]
+    # only its own group votes: it stays with the topic of its group
+    within = np.array([0, 0, 1, 1])
+    assert refine_labels(labels, (idx, dist), 3, rounds=1, within=within).tolist() == [0, 0, 1, 1]
 
 
 def test_reduce_outliers_goes_by_similarity_until_the_target_and_never_below_the_floor():

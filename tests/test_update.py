@@ -357,3 +357,26 @@ def test_build_like_keeps_ids_and_curated_names(built, tmp_path, cache_dir):
         assert land.topic(big)["label"] == "My curated name"
     saved = Landscape.load(tmp_path / "rebuilt")
     assert saved.documents["topic_label"].tolist() == land.documents["topic_label"].tolist()
+
+
+def _check_groups(land):
+    """Every paper is in a real group: its topic's, or its own when no topic takes it; the label is
+    the group's."""
+    docs, topics = land.documents, land.topics
+    group_of = dict(zip(topics["topic"], topics["group"], strict=True))
+    label_of = dict(zip(topics["group"], topics["group_label"], strict=False))
+    assert docs["group"].isin(set(topics["group"])).all(), docs.loc[~docs["group"].isin(topics["group"])]
+    assigned = docs["topic"] >= 0
+    assert (docs.loc[assigned, "group"] == docs.loc[assigned, "topic"].map(group_of)).all()
+    assert (docs["group_label"] == docs["group"].map(label_of)).all()
+
+
+def test_papers_no_topic_takes_still_belong_to_a_group(built, updated):
+    land, _ = updated
+    assert (built.documents["topic"] == -1).any()  # the build leaves some papers unassigned
+    _check_groups(built)
+    _check_groups(land)
+    # a new paper no topic takes is in the group of its nearest topic (old or new)
+    new = land.documents[(land.documents["update"] == 1) & (land.documents["topic"] == -1)]
+    for _, paper in new.iterrows():
+        assert paper["group"] in set(land.topics["group"])

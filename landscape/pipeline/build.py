@@ -11,6 +11,7 @@ from pathlib import Path
 from landscape import locations
 from landscape.embed.embedder import DEFAULT_MODEL, precomputed_embeddings
 from landscape.errors import LandscapeError
+from landscape.model.hierarchy import document_groups, nearest_groups
 from landscape.model.placement import knn_place
 from landscape.progress import StageTimer
 from landscape.schema import DEFAULT_RANDOM_STATE, MIN_ABSTRACT_CHARS, UNASSIGNED_TOPIC
@@ -156,9 +157,12 @@ def build(
         topics = model.topics_.copy()
         labels = np.asarray(model.labels_)
         hdbscan_labels = np.asarray(model.hdbscan_labels_)
+        groups = np.asarray(model.group_labels_)
         coords = model.coords_
     else:
-        topics, labels, hdbscan_labels, coords = _fit_and_assign(model, docs, vectors, fit_idx, runner, timer)
+        topics, labels, hdbscan_labels, groups, coords = _fit_and_assign(
+            model, docs, vectors, fit_idx, runner, timer
+        )
 
     with timer.stage("areas"):
         topic_areas, paper_areas = stages.match_areas(
@@ -172,7 +176,7 @@ def build(
     topics["representative_ids"] = [
         [str(corpus["id"].iat[i]) for i in idx] for idx in topics.pop("representative_idx")
     ]
-    documents = stages.documents_table(corpus, labels, hdbscan_labels, topics, paper_areas, coords)
+    documents = stages.documents_table(corpus, labels, hdbscan_labels, topics, paper_areas, coords, groups)
 
     with timer.stage("evaluate"):
         quality = quality_metrics(docs, labels, list(topics["keywords"]))
@@ -257,10 +261,15 @@ def _fit_and_assign(model, docs, vectors, fit_idx, runner, timer):
     with timer.stage("topics.assign_rest"):
         labels[rest] = runner.assign(vectors[rest], model.centroids_, model.assign_threshold_)
         hdbscan_labels[rest] = labels[rest]  # assigned, not clustered
+        topic_group = model.topics_["group"].to_numpy()
+        groups = np.full(n, UNASSIGNED_TOPIC, dtype=np.int64)
+        groups[fit_idx] = model.group_labels_
+        own = nearest_groups(vectors[rest], model.centroids_, topic_group)
+        groups[rest] = document_groups(labels[rest], np.arange(len(topic_group)), topic_group, own)
     with timer.stage("topics.place_rest"):
         coords[rest] = knn_place(vectors[rest], vectors[fit_idx], model.coords_)
     topics = model.topics_.copy()
     assigned = labels[labels != UNASSIGNED_TOPIC]
     topics["size"] = np.bincount(assigned, minlength=len(topics))[: len(topics)].astype(np.int64)
     topics["representative_idx"] = [[int(fit_idx[i]) for i in idx] for idx in topics["representative_idx"]]
-    return topics, labels, hdbscan_labels, coords
+    return topics, labels, hdbscan_labels, groups, coords

@@ -38,6 +38,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from landscape.errors import LandscapeError
+from landscape.model.hierarchy import document_groups, nearest_groups
 from landscape.pipeline.curation_file import (
     Anchor,
     Curation,
@@ -47,7 +48,7 @@ from landscape.pipeline.curation_file import (
     read_curation,
 )
 from landscape.pipeline.like import MIN_CENTROID_SIMILARITY, MIN_OVERLAP
-from landscape.pipeline.stages import NAMING_CONTEXT
+from landscape.pipeline.stages import NAMING_CONTEXT, group_columns
 from landscape.schema import (
     CURATED_COLUMN,
     CURATED_GROUP_NAME,
@@ -732,7 +733,6 @@ def _name_groups(state, group_names, mode, source):
 
 def _finish(state, land, cur, applied, unmatched, mode):
     """The curated landscape: documents relabelled, marks, label evidence, groups and record."""
-    import numpy as np
 
     from landscape.store import Landscape
 
@@ -747,13 +747,11 @@ def _finish(state, land, cur, applied, unmatched, mode):
     docs = state.documents
     docs["topic"] = state.topic
     label_of = dict(zip(topics["topic"].astype(int), topics["label"], strict=True))
-    group_of = dict(zip(topics["topic"].astype(int), topics["group"].astype(int), strict=True))
-    group_label_of = dict(zip(topics["topic"].astype(int), topics["group_label"], strict=True))
     docs["topic_label"] = [label_of.get(int(t), UNASSIGNED) for t in state.topic]
     if "group" in docs.columns:
-        docs["group"] = np.array([group_of.get(int(t), UNASSIGNED_TOPIC) for t in state.topic], dtype="int64")
-    if "group_label" in docs.columns:
-        docs["group_label"] = [group_label_of.get(int(t), UNASSIGNED) for t in state.topic]
+        docs["group"], group_label = group_columns(topics, _paper_groups(state, topics, centroids))
+        if "group_label" in docs.columns:
+            docs["group_label"] = group_label
 
     meta = dict(land.meta)
     meta["counts"] = {
@@ -774,6 +772,21 @@ def _finish(state, land, cur, applied, unmatched, mode):
     out = Landscape(docs, topics, meta, land.embeddings, centroids, land.rejects, land.path)
     out.curation = dump_curation(cur)
     return out
+
+
+def _paper_groups(state, topics, centroids):
+    """Group per paper after the edits: its topic's group; a paper no topic takes keeps the group
+    it had (curation renames groups, it never moves papers between them), or, when merges left
+    that group without topics, takes its nearest topic's."""
+    import numpy as np
+
+    ids, topic_group = topics["topic"].to_numpy(np.int64), topics["group"].to_numpy(np.int64)
+    own = state.documents["group"].to_numpy(np.int64)
+    gone = ~np.isin(own, topic_group) & (state.topic == UNASSIGNED_TOPIC)
+    if gone.any() and state.X is not None and centroids is not None:
+        own = own.copy()
+        own[gone] = nearest_groups(state.X[gone], centroids, topic_group)
+    return document_groups(state.topic, ids, topic_group, own)
 
 
 def _label_evidence(state, topics):

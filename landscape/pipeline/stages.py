@@ -182,25 +182,32 @@ def set_topic_areas(topics, topic_areas) -> None:
 
 
 # ---- the documents table -------------------------------------------------------------------------
-def documents_table(papers, topic, hdbscan_topic, topics, areas, xy):
+def documents_table(papers, topic, hdbscan_topic, topics, areas, xy, groups):
     """The papers with their topic columns: ``topic, topic_hdbscan, topic_label, area, group,
-    group_label, x, y``."""
-    import numpy as np
-
+    group_label, x, y``; ``groups``: group per paper (``hierarchy.document_groups``: also papers
+    no topic takes have one)."""
     documents = papers.copy()
     label_of = dict(zip(topics["topic"], topics["label"], strict=True))
-    group_of = dict(zip(topics["topic"], topics["group"], strict=True))
-    group_label_of = dict(zip(topics["topic"], topics["group_label"], strict=True))
     documents["topic"] = topic.astype("int64")
     documents["topic_hdbscan"] = hdbscan_topic.astype("int64")
     documents["topic_label"] = [label_of.get(int(t), UNASSIGNED) for t in topic]
     documents["area"] = list(areas)
-    # an int64 array also when there is no paper (an empty list would make the column float64)
-    documents["group"] = np.array([group_of.get(int(t), UNASSIGNED_TOPIC) for t in topic], dtype="int64")
-    documents["group_label"] = [group_label_of.get(int(t), UNASSIGNED) for t in topic]
+    documents["group"], documents["group_label"] = group_columns(topics, groups)
     documents["x"] = xy[:, 0].astype("float32")
     documents["y"] = xy[:, 1].astype("float32")
     return documents
+
+
+def group_columns(topics, groups):
+    """``(group, group_label)`` columns of the documents table for group per paper ``groups``
+    (labels from the topic table; -1 and groups no topic names: unassigned)."""
+    import numpy as np
+
+    label_of = dict(zip(topics["group"].astype(int), topics["group_label"], strict=False))
+    # an int64 array also when there is no paper (an empty list would make the column float64)
+    groups = np.asarray(groups, dtype="int64")
+    groups = np.where(np.isin(groups, list(label_of)), groups, UNASSIGNED_TOPIC)
+    return groups, [label_of.get(int(g), UNASSIGNED) for g in groups]
 
 
 def default_name(sources) -> str:

@@ -17,7 +17,8 @@ Steps of :func:`update`:
    until at most the build's ``outlier_target`` of the new papers is left, none below the build's
    ``min_similarity``. Without it the newest papers, a little further from the topics than the
    build's own, were left unassigned 3-4 times as often as the build's (22% against 5% for 300
-   new papers on 2,680 dev papers);
+   new papers on 2,680 dev papers). A new paper still unassigned is in the group of its nearest
+   topic (``hierarchy.document_groups``: every paper has a group);
 6. **map**: each new paper is placed at the weighted mean position of its most similar existing
    papers (:func:`landscape.model.placement.knn_place`);
 7. **areas** for the new papers and new topics (:mod:`landscape.model.taxonomy`);
@@ -41,6 +42,7 @@ from datetime import UTC, datetime
 
 from landscape.errors import LandscapeError
 from landscape.model.geometry import best_match, centroids, representatives, unit_rows
+from landscape.model.hierarchy import document_groups, nearest_groups
 from landscape.model.placement import PLACEMENT_NEIGHBOURS, knn_place
 from landscape.model.topics import MIN_SIMILARITY, TopicModel
 from landscape.pipeline.stages import NAMING_CONTEXT
@@ -241,7 +243,12 @@ def update(
     with timer.stage("prepare"):
         topics = _updated_topics(topics_before, new_rows, land.documents["topic"], topic)
         # an update has no HDBSCAN run of its own: topic_hdbscan is the assigned topic
-        added = stages.documents_table(new, topic, topic, topics, paper_area, xy)
+        # a new paper no topic takes is in the group of its nearest topic (old or new)
+        group_of = dict(zip(topics["topic"].astype(int), topics["group"].astype(int), strict=True))
+        all_groups = [group_of[int(t)] for t in all_ids]
+        own = nearest_groups(vectors, all_centroids, all_groups)
+        paper_group = document_groups(topic, all_ids, all_groups, own)
+        added = stages.documents_table(new, topic, topic, topics, paper_area, xy, paper_group)
         n_update = len(land.meta.get("updates", [])) + 1
         documents = land.documents.copy()
         if "update" not in documents.columns:
