@@ -20,11 +20,12 @@ not bf16, so they run as on such a CPU):
 | AVX512-BF16 + VNNI, quiet      | 19.7       | 45.0       | 35.0     | 56.0     | int8 |
 | AVX512-VNNI, no bf16 (emulated)| 20.0       | 17.0       |          | 56.5     | int8 |
 
-int8 moves a landscape about as far as the pre-consensus seed did (topic ARI to the fp32/bf16
-landscape 0.69-0.75 on four 2,000-paper dev slices, against 0.93 between two seeds) without making
-it worse (NMI to the dev labels -0.011, -0.001, +0.003, ...: mean within the guard's 0.005), and it
-gives the same vectors on both kinds of CPU (integer kernels), where bf16-here / int8-there gave
-maps 0.7 apart. ``LANDSCAPE_PRECISION=bf16`` (or fp32) keeps the reference vectors.
+int8 costs about 0.005 NMI to the dev labels (mean over five disjoint 2,000-paper samples -0.0057,
+one sample between -0.018 and +0.002) and moves a landscape further than a seed does (topic ARI to
+the fp32/bf16 landscape ~0.71, against ~0.91 between two seeds; README, Benchmarks); in exchange
+it is the fastest route at cosine >= 0.99 and gives the same vectors on both kinds of CPU (integer
+kernels), where bf16-here / int8-there gave maps ~0.7 apart. ``LANDSCAPE_PRECISION=bf16`` (or fp32)
+keeps the reference map.
 """
 
 from __future__ import annotations
