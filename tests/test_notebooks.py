@@ -123,6 +123,16 @@ def test_deep_dive_takes_a_label_or_words(tmp_path_factory, tmp_path):
     assert (tmp_path / "bad.ipynb").exists(), "the executed notebook is kept for debugging"
 
 
+def test_a_build_is_reused_only_for_the_same_precision(monkeypatch):
+    # a landscape embedded in bf16 is not reused where a build would now embed in int8 (or fp32)
+    keys = set()
+    for precision in ("fp32", "bf16", "int8"):
+        monkeypatch.setenv("LANDSCAPE_PRECISION", precision)
+        keys.add(opening.inputs_key([SAMPLE.resolve()], random_state=42))
+    assert len(keys) == 3
+    assert opening.inputs_key([SAMPLE.resolve()], random_state=42) in keys  # stable
+
+
 def _seed_sample_build(name: str):
     """A landscape of the bundled sample, seeded where the notebooks' default build goes
     (``$LANDSCAPE_CACHE_DIR/landscapes``), so that no build runs."""

@@ -32,14 +32,18 @@ def resolve_paths(paths, what: str = "corpus file") -> list[Path]:
 
 
 def inputs_key(paths, *, random_state, taxonomy=None) -> str:
-    """A hash of what a build depends on: the corpus files' bytes, the seed and the taxonomy file."""
+    """A hash of what a build depends on: the corpus files' bytes, the seed, the taxonomy file and the
+    precision a default build embeds in here (``$LANDSCAPE_PRECISION`` or the CPU's choice: a
+    landscape embedded in bf16 is not what an int8 build would show)."""
     from landscape import __version__
+    from landscape.embed.embedder import Embedder
 
+    precision = Embedder().resolved_precision()
     h = hashlib.sha256()
     for path in paths:
         h.update(Path(path).read_bytes())
         h.update(b"\x1e")
-    h.update(f"{random_state}|{__version__}".encode())
+    h.update(f"{random_state}|{__version__}|{precision}".encode())
     if taxonomy:
         h.update(Path(taxonomy).read_bytes())
     return h.hexdigest()
