@@ -125,6 +125,10 @@ EXACT_KNN_MAX = 20_000
 REFINE_NEIGHBOURS = 10
 REFINE_SHARE = 0.5
 REFINE_ROUNDS = 2
+# Fewer papers than this are no topic: the consensus and refinement steps can leave a 1-2-paper
+# remnant (the 100-paper sample with int8 vectors: a 1-paper topic and group for 5 of 6 seeds);
+# its papers go unassigned (they keep a group, hierarchy.document_groups).
+MIN_TOPIC_PAPERS = 3
 
 # Vocabulary for topic words is built from at most this many papers (bounded memory), then every
 # paper is counted against it.
@@ -396,6 +400,10 @@ class TopicModel:
             with self._stage("refine"):
                 knn = knn if knn is not None else self._knn(X, p)
                 final = refine_labels(final, knn, p["refine_neighbours"], within=coarse)
+        counts = np.bincount(final[final != UNASSIGNED_TOPIC], minlength=1)
+        tiny = np.flatnonzero((counts > 0) & (counts < MIN_TOPIC_PAPERS))
+        if len(tiny) and len(tiny) < np.count_nonzero(counts):
+            final = np.where(np.isin(final, tiny), UNASSIGNED_TOPIC, final)
         # Topic ids by final size (0 = largest); the HDBSCAN assignment uses the same ids.
         ids = [t for t in np.unique(final) if t != UNASSIGNED_TOPIC]
         order = sorted(ids, key=lambda t: (-int((final == t).sum()), int(t)))
