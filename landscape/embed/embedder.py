@@ -37,6 +37,7 @@ from landscape.embed.models import (  # noqa: F401 (re-exported: where users fou
     set_offline,
 )
 from landscape.embed.precision import (  # noqa: F401 (re-exported: where users found them)
+    AUTO_RULE,
     COMPUTE_PRECISIONS,
     NATIVE_BF16_FLAGS,
     PRECISION_ENV,
@@ -270,8 +271,8 @@ class Embedder:
     cache_dir : cache directory; None: ``$LANDSCAPE_CACHE_DIR`` or ``~/.cache/landscape/embeddings``;
         False: no cache
     batch_size : texts per forward pass
-    precision : ``"auto"`` (bf16 autocast where the hardware has native bf16; on other CPUs with
-        VNNI int8 on ONNX Runtime for the bundled model; fp32 elsewhere;
+    precision : ``"auto"`` (int8 on ONNX Runtime for the bundled model on CPUs with VNNI; bf16
+        autocast where the hardware has native bf16 and no VNNI, or for other models; fp32 elsewhere;
         ``$LANDSCAPE_PRECISION=fp32|bf16|int8`` overrides what auto picks), ``"fp32"``, ``"bf16"``
         or ``"int8"`` (CPU, bundled model; see :mod:`landscape.embed.precision`)
     max_seq_length : tokens kept per text (longer texts are truncated)
@@ -306,8 +307,7 @@ class Embedder:
     def _validate(self) -> None:
         if self.precision not in PRECISIONS:
             raise LandscapeError(
-                f"precision must be one of {', '.join(PRECISIONS)} (auto picks bf16 where the hardware has "
-                f"native bf16, int8 on other CPUs with VNNI), got {self.precision!r}"
+                f"precision must be one of {', '.join(PRECISIONS)} ({AUTO_RULE}), got {self.precision!r}"
             )
         for name in ("batch_size", "max_seq_length"):
             value = getattr(self, name)

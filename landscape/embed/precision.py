@@ -40,6 +40,10 @@ PRECISIONS = ("auto", *COMPUTE_PRECISIONS)
 # Set to one of COMPUTE_PRECISIONS, it decides what precision="auto" runs on any hardware (e.g. to run
 # the test suite each way: `make test-precisions`).
 PRECISION_ENV = "LANDSCAPE_PRECISION"
+# What auto picks, in words (error messages and docs say it this way).
+AUTO_RULE = (
+    "auto picks int8 on CPUs with VNNI, bf16 where the hardware has native bf16 and no VNNI, else fp32"
+)
 # x86 / ARM CPU flags for native bf16 arithmetic. Without them torch emulates bf16 matmuls, which
 # measured ~3x SLOWER than fp32 for MiniLM on this project's AVX-512 (Ice Lake) machine.
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
@@ -116,8 +120,7 @@ def resolve_precision(requested: str, supported: tuple[str, ...], device: str = 
     model lacks it; an explicit precision the model or device lacks is an error."""
     if requested not in PRECISIONS:
         raise LandscapeError(
-            f"precision must be one of {', '.join(PRECISIONS)} (auto picks int8 on CPUs with VNNI, "
-            f"bf16 where the hardware has native bf16 and no VNNI), got {requested!r}"
+            f"precision must be one of {', '.join(PRECISIONS)} ({AUTO_RULE}), got {requested!r}"
         )
     on_cpu = device.split(":")[0] == "cpu"
     if requested == "auto":

@@ -8,8 +8,8 @@ the batches run.
 With Ray, the engine keeps a pool of long-lived worker actors (one per CPU, ``cpus_per_worker`` torch
 threads each and no more, or one per GPU), started on first use and reused by every later call:
 embedding, assignment, and further embeddings (``update``) in the same session. A worker loads the
-model once, when first asked for it, and resolves ``"auto"`` precision for its own hardware (bf16
-where it is native, int8 on other CPUs with VNNI, CUDA bf16 on GPUs); a cluster of mixed hardware
+model once, when first asked for it, and resolves ``"auto"`` precision for its own hardware (int8
+on CPUs with VNNI, bf16 where it is native without VNNI, CUDA bf16 on GPUs); a cluster of mixed hardware
 reports each precision it used (``"bf16+int8"``). The driver cuts the rows into blocks that shrink
 towards the end (guided scheduling: each block is a share of the rows not yet sent) and hands the
 next block to whichever worker has a free slot, two blocks per worker, so every worker stays busy
