@@ -82,7 +82,9 @@ papers). Papers less similar than ``MIN_SIMILARITY`` (0.35, about
 the 1% quantile of members' similarity to their own topic) stay unassigned even when the target is
 not met: forcing them in would blur topics. Keywords and labels are computed after reduction, on
 the final topics. ``transform`` assigns new papers with the same rule: the nearest centroid when
-its similarity reaches the similarity at which reduction stopped (``assign_threshold_``), else -1.
+its similarity reaches the similarity at which reduction stopped (``assign_threshold_``), or the
+lower similarity at which at most ``outlier_target`` of the final topics' papers would be refused
+their own topic, else -1.
 """
 
 from __future__ import annotations
@@ -375,7 +377,7 @@ class TopicModel:
             raw = _cluster(reduced, p)
         self.hdbscan_n_clusters_ = int(raw.max() + 1) if raw.size else 0
         with self._stage("outliers"):
-            final, self.assign_threshold_ = reduce_outliers(X, raw, p["outlier_target"], p["min_similarity"])
+            final, stopped = reduce_outliers(X, raw, p["outlier_target"], p["min_similarity"])
         with self._stage("merge"):
             merged = merge_map(X, final, p["nr_topics"])
             raw, final = merged[raw + 1], merged[final + 1]
@@ -414,6 +416,9 @@ class TopicModel:
         self.hdbscan_labels_ = remap[raw].astype(np.int64)
         n_topics = len(order)
         self.centroids_ = centroids(X, self.labels_, n_topics)
+        self.assign_threshold_ = assign_threshold(
+            X, self.labels_, self.centroids_, stopped, p["outlier_target"], p["min_similarity"]
+        )
         self.outlier_share_ = float((self.labels_ == UNASSIGNED_TOPIC).mean())
         self.hdbscan_outlier_share_ = float((self.hdbscan_labels_ == UNASSIGNED_TOPIC).mean())
 
@@ -767,6 +772,20 @@ def refine_labels(labels, knn, k: int, rounds: int = REFINE_ROUNDS, share: float
             break
         labels = new
     return labels
+
+
+def assign_threshold(X, labels, centroids_, stopped: float, target: float, min_similarity: float) -> float:
+    """The similarity :meth:`TopicModel.transform` asks of a paper to its nearest centroid: where
+    outlier reduction stopped (``stopped``), lowered so that at most ``target`` of the papers the
+    final topics hold would be refused their own topic. (The seed run's reduction alone can stop
+    where a fifth of them would be: its HDBSCAN left many outliers, the consensus placed them.)"""
+    import numpy as np
+
+    held = np.flatnonzero(labels != UNASSIGNED_TOPIC)
+    if not len(held) or target >= 1:
+        return float(stopped)
+    own = np.einsum("ij,ij->i", X[held], centroids_[labels[held]])
+    return float(max(min_similarity, min(stopped, np.quantile(own, target))))
 
 
 def reduce_outliers(X, labels, target: float, min_similarity: float):
