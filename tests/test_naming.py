@@ -13,6 +13,7 @@ from landscape.model.naming import (
     TopicNamer,
     choose_label,
     class_tfidf,
+    complete_phrase,
     display_label,
     fragments,
     is_plain_word,
@@ -216,6 +217,55 @@ def _topic_docs(phrase_sets, n=8):
             docs.append(f"Study {i} of {a}. We relate {a} to {b} in neural networks and report accuracy.")
             labels.append(t)
     return docs, np.array(labels)
+
+
+def test_a_phrase_is_completed_where_it_goes_on_not_where_it_is_only_qualified():
+    # "3d point" goes on as "3d point cloud" (its last word was not the head): completed at a
+    # majority; "machine translation", often "neural machine translation", is a term of its own
+    goes_on = lambda key: (20, [("3d point cloud", 12), ("3d point set", 2)])  # noqa: E731
+    assert complete_phrase("3d point", goes_on) == "3d point cloud"
+    qualified = lambda key: (20, [("neural machine translation", 12)])  # noqa: E731
+    assert complete_phrase("machine translation", qualified) == "machine translation"
+    # ... unless nearly always qualified the same way ("rank matrix" inside "low rank matrix")
+    fragment = lambda key: (20, [("low rank matrix", 18)]) if key == "rank matrix" else (18, [])  # noqa: E731
+    assert complete_phrase("rank matrix", fragment) == "low rank matrix"
+    assert complete_phrase("3d point", goes_on, exclude={"3d point cloud"}) == "3d point"
+
+
+def test_an_evidence_chosen_label_is_not_a_fragment_of_the_phrase_its_papers_write():
+    # every paper of the first topic has the words "3D" and "point", more than have "cloud", but
+    # "3D point" goes on as "3D point clouds" in 6 of its 10 uses: the label is "3D Point Clouds"
+    tasks = ["registration", "segmentation", "completion", "detection", "compression", "upsampling"]
+    clouds = [f"Study {i} of 3D point clouds for {w}." for i, w in enumerate(tasks)]
+    clouds += [f"Study {i} of {w} where each 3D point is seen once." for i, w in enumerate(tasks[:4], 6)]
+    clouds += [f"Study {i} of 3D object {w}, scoring each point." for i, w in enumerate(tasks[:4], 10)]
+    docs, labels = _topic_docs([["speech recognition", "acoustic models", "spoken audio"]], n=14)
+    docs, labels = clouds + docs, np.concatenate([np.zeros(14, int), labels + 1])
+    d = TopicNamer().fit(docs).describe(labels)[0]
+    assert d.label == "3D Point Clouds", d.label
+    from landscape.model.label_evidence import WordPresence, support_and_lift
+
+    # its evidence is the completed label's
+    used = WordPresence().fit(docs).uses_any([content_words(k) for k in d.label_keys])
+    assert support_and_lift(used, np.flatnonzero(labels == 0)) == pytest.approx((d.support, d.lift))
+    assert d.support == pytest.approx(6 / 14)
+
+
+def test_a_fragment_of_a_taken_phrase_names_nothing():
+    # in the first topic "3D point" is "3D point clouds" 9 times in 10 (elsewhere "each 3D point
+    # is" keeps it from being a fragment corpus-wide); with "3D point clouds" another label's, the
+    # topic gets another name, not the fragment
+    tasks = ["registration", "segmentation", "completion", "detection", "compression", "upsampling"]
+    tasks += ["denoising", "tracking", "mapping"]
+    clouds = [f"Study {i} of 3D point clouds for lidar {w}." for i, w in enumerate(tasks)]
+    clouds += ["Study 9 of lidar mapping where each 3D point is seen once."]
+    others = [f"Study {i} of speech recognition, acoustic models; each 3D point is a word." for i in range(4)]
+    others += [f"Study {i} of speech recognition with acoustic models." for i in range(4, 20)]
+    labels = np.repeat([0, 1], [10, 20])
+    namer = TopicNamer().fit(clouds + others)
+    assert namer.describe(labels)[0].label == "3D Point Clouds"
+    label = namer.describe(labels, exclude=["3d point cloud"])[0].label
+    assert "3D Point" not in label, label
 
 
 def test_labels_carry_support_and_lift_and_keep_the_authors_casing():

@@ -191,7 +191,13 @@ def class_tfidf(class_counts):
     return tf.multiply(idf).tocsr()
 
 
-def fragments(vocab, totals, ratio: float = 0.8):
+# A phrase one longer phrase accounts for this share of is a fragment of it.
+FRAGMENT_RATIO = 0.8
+# Labels tried in turn when each is a fragment of a phrase another label (or a group's topic) has.
+FRAGMENT_TRIES = 3
+
+
+def fragments(vocab, totals, ratio: float = FRAGMENT_RATIO):
     """Mask of phrases that are mostly part of one longer phrase ("large language" inside "large
     language models", "reinforcement" inside "reinforcement learning", "answering" inside
     "question answering"): when one extension accounts for ``ratio`` of a phrase's occurrences, the
@@ -341,16 +347,29 @@ def choose_label(
         if not longer:
             break
         key, score = max(longer, key=lambda ks: ks[1])
+    return complete_phrase(key, extensions, exclude=exclude, ratio=extension_ratio)
+
+
+def complete_phrase(key, extensions, *, exclude=(), ratio: float = 0.5):
+    """``key`` completed to the longer phrase it mostly occurs in within a class: while one
+    strictly longer phrase containing it (not in ``exclude``; ``extensions(key)``: ``(own count,
+    [(longer key, count), ...])``) accounts for ``ratio`` of its occurrences and goes on after it
+    ("3d point" -> "3d point cloud": its last word was not the head), or for ``FRAGMENT_RATIO`` and
+    only adds words before it ("rank matrix" -> "low rank matrix"; "machine translation", half the
+    time "neural machine translation", is a term of its own), that phrase is taken."""
     while extensions is not None:
         own, longer = extensions(key)
         # only strictly longer phrases that contain the key: the loop always ends
-        longer = [(k, c) for k, c in longer if k not in exclude and _extends(k, key)]
+        longer = [
+            (k, c)
+            for k, c in longer
+            if k not in exclude
+            and _extends(k, key)
+            and c >= (ratio if k.split()[: len(key.split())] == key.split() else FRAGMENT_RATIO) * own
+        ]
         if not longer or own <= 0:
             break
-        best, count = max(longer, key=lambda kc: (kc[1], kc[0]))
-        if count < extension_ratio * own:
-            break
-        key = best
+        key = max(longer, key=lambda kc: (kc[1], kc[0]))[0]
     return key
 
 
@@ -488,7 +507,7 @@ class TopicNamer:
         """
         import numpy as np
 
-        from landscape.model.label_choice import CandidateEvidence, choose, fallback
+        from landscape.model.label_choice import CandidateEvidence, Choice, choose, fallback, label_score
         from landscape.model.label_evidence import content_words
 
         labels = np.asarray(labels)
@@ -573,12 +592,54 @@ class TopicNamer:
                     {"multiword": multiword},
                     {},
                 ]
-                for level in levels if within is not None else levels[2:]:
-                    choice = choice or choose(
-                        t, pool, shown_of, table, written=self.written_by, **rules, **level
-                    )
-                choice = choice or fallback(t, pool, shown_of, table, first=first, **rules)
+                for _ in range(FRAGMENT_TRIES):
+                    found = None
+                    for level in levels if within is not None else levels[2:]:
+                        found = found or choose(
+                            t, pool, shown_of, table, written=self.written_by, **rules, **level
+                        )
+                    found = found or fallback(t, pool, shown_of, table, first=first, **rules)
+                    choice = found if choice is None or found is not None else choice
+                    whole = completed(t, found, rules) if found is not None else None
+                    if found is None or whole is not None:
+                        choice = whole or choice
+                        break
+                    # a fragment whose whole phrase is taken ("3D Gaussian" beside "Gaussian
+                    # Splatting") names nothing: the next best label
+                    rules = {**rules, "taken": rules["taken"] | set(found.keys)}
             return choice, (choice.keys if choice else ((first,) if first else ()))
+
+        def completed(t, choice, rules):
+            """``choice`` with each phrase completed as :func:`choose_label` completes its own
+            ("3D Point" -> "3D Point Cloud"): a label is not a fragment of the phrase its papers
+            write, whatever the words' co-occurrence says. When the whole phrase is another
+            label's or names a subject already named (or, for a group, one of its topics'): None
+            for a phrase nearly always part of it (``FRAGMENT_RATIO``), else ``choice`` as it is."""
+            members, extensions, _, _, _, shown_of = context[t]
+            keys = tuple(complete_phrase(k, extensions) for k in choice.keys)
+            subjects = rules["subjects"]
+            if keys == choice.keys:
+                return choice
+            if any(
+                k in rules["taken"]
+                or subjects.of(k) in rules["taken_subjects"]
+                or subjects.restates(k, rules["related"])
+                for k in keys
+                if k not in choice.keys
+            ):
+                # a phrase only half the time part of the longer one ("Medical Images", often
+                # "medical image segmentation") still names the class
+                strong = any(complete_phrase(k, extensions, ratio=FRAGMENT_RATIO) != k for k in choice.keys)
+                return None if strong else choice
+            for key in keys:
+                if key not in shown_of:
+                    written = surface_forms(
+                        (self.docs_[i] for i in members[: self.SURFACE_DOCS]), [key], self.analyzer_
+                    )
+                    shown_of[key] = display_label(key, written[key])
+            used = np.unique(np.concatenate([table.rows(content_words(k)) for k in keys]))
+            support, lift, _ = table.evidence(t, used)
+            return Choice(keys, support, lift, label_score(support, lift))
 
         # Each class's own best name, then one subject per map: of classes whose names name one
         # subject ("VLMs", "Vision-Language Models"), the one with the most papers using its name
