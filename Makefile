@@ -40,7 +40,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/quality.py $(if $(DEV_EMBEDDINGS),--embeddings-dir $(DEV_EMBEDDINGS))
-	$(BIN)/python bench/int8_quality.py --sizes 2000 10000 --slices 4 1
+	$(BIN)/python bench/int8_quality.py --sizes 2000 10000 --slices 12 1 --seeds 0
 	$(BIN)/python bench/pipeline.py --sizes 20000 92705 --bertopic --update 1000 --cold $(if $(DEV_EMBEDDINGS),--embeddings-dir $(DEV_EMBEDDINGS))
 	$(BIN)/python bench/cold_build.py
 
