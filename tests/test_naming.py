@@ -447,18 +447,22 @@ def test_a_compound_adjective_never_leads_a_label():
     assert not d.label.lower().startswith("off-the-shelf"), d.label
 
 
+def _grouped_pair(first, second):
+    """Two topics of the given phrases in one group, a speech topic in another: ``(namer, labels,
+    topic names, group names)``."""
+    docs, labels = _topic_docs([first, second, ["speech recognition", "acoustic models", "spoken audio"]])
+    namer = TopicNamer().fit(docs)
+    topics, groups = name_levels(namer, labels, np.array([0, 0, 1]))
+    return namer, labels, topics, groups
+
+
 def test_a_group_label_is_used_across_its_topics_and_never_restates_one():
     # two diffusion topics in one group: "Diffusion Models" is used across both; "Video
     # Diffusion" only by one of them, and no group label restates a child's
-    docs, labels = _topic_docs(
-        [
-            ["diffusion models", "video diffusion", "video diffusion models", "temporal diffusion models"],
-            ["diffusion models", "image diffusion models", "latent diffusion models", "image diffusion"],
-            ["speech recognition", "acoustic models", "spoken audio"],
-        ]
+    namer, labels, topics, groups = _grouped_pair(
+        ["diffusion models", "video diffusion", "video diffusion models", "temporal diffusion models"],
+        ["diffusion models", "image diffusion models", "latent diffusion models", "image diffusion"],
     )
-    namer = TopicNamer().fit(docs)
-    topics, groups = name_levels(namer, labels, np.array([0, 0, 1]))
     group = groups[0]
     assert group.label.lower() not in {topics[t].label.lower() for t in range(3)}
     for t in (0, 1):
@@ -524,15 +528,10 @@ def test_one_subject_is_named_once_and_kept_by_the_topic_using_its_name_most():
 
 
 def test_a_group_label_never_names_a_childs_acronym_spelled_out():
-    docs, labels = _topic_docs(
-        [
-            ["generative adversarial networks (GANs)", "GANs", "GAN training", "face synthesis"],
-            ["generative adversarial networks", "image editing", "style transfer", "image editing tools"],
-            ["speech recognition", "acoustic models", "spoken audio"],
-        ]
+    namer, _, topics, groups = _grouped_pair(
+        ["generative adversarial networks (GANs)", "GANs", "GAN training", "face synthesis"],
+        ["generative adversarial networks", "image editing", "style transfer", "image editing tools"],
     )
-    namer = TopicNamer().fit(docs)
-    topics, groups = name_levels(namer, labels, np.array([0, 0, 1]))
     children = [topics[t].label for t in (0, 1)]
     assert any("gan" in c.lower() for c in children), children
     assert "adversarial" not in groups[0].label.lower(), (groups[0].label, children)

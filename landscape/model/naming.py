@@ -365,12 +365,17 @@ def complete_phrase(key, extensions, *, exclude=(), ratio: float = 0.5):
             for k, c in longer
             if k not in exclude
             and _extends(k, key)
-            and c >= (ratio if k.split()[: len(key.split())] == key.split() else FRAGMENT_RATIO) * own
+            and c >= (ratio if _goes_on(k, key) else FRAGMENT_RATIO) * own
         ]
         if not longer or own <= 0:
             break
         key = max(longer, key=lambda kc: (kc[1], kc[0]))[0]
     return key
+
+
+def _goes_on(phrase: str, key: str) -> bool:
+    """Whether ``phrase`` starts with ``key`` (words follow it), rather than adding words before it."""
+    return phrase.split()[: len(key.split())] == key.split()
 
 
 def _extends(phrase: str, key: str) -> bool:
@@ -560,6 +565,16 @@ class TopicNamer:
             shown_of = {k: display_label(k, forms[k]) for k in wanted}
             context[t] = (members, extensions, keys, pool, forms, shown_of)
 
+        def show(t, key):
+            """Make sure class ``t`` knows how its papers write ``key`` (a phrase its first reading
+            did not include)."""
+            members, shown_of = context[t][0], context[t][5]
+            if key not in shown_of:
+                written = surface_forms(
+                    (self.docs_[i] for i in members[: self.SURFACE_DOCS]), [key], self.analyzer_
+                )
+                shown_of[key] = display_label(key, written[key])
+
         def pick(t, taken, taken_subjects):
             """``(choice, label keys)`` of class ``t``, given the keys and subjects already taken."""
             members, extensions, _, pool, _, shown_of = context[t]
@@ -571,11 +586,8 @@ class TopicNamer:
                 multiword=multiword,
                 modifiers=self.modifiers_,
             )
-            if first is not None and first not in shown_of:  # another phrase than the first time
-                written = surface_forms(
-                    (self.docs_[i] for i in members[: self.SURFACE_DOCS]), [first], self.analyzer_
-                )
-                shown_of[first] = display_label(first, written[first])
+            if first is not None:  # another phrase than the first time
+                show(t, first)
             choice = None
             if table is not None:
                 rules = {
@@ -599,10 +611,11 @@ class TopicNamer:
                             t, pool, shown_of, table, written=self.written_by, **rules, **level
                         )
                     found = found or fallback(t, pool, shown_of, table, first=first, **rules)
-                    choice = found if choice is None or found is not None else choice
-                    whole = completed(t, found, rules) if found is not None else None
-                    if found is None or whole is not None:
-                        choice = whole or choice
+                    if found is None:
+                        break
+                    whole = completed(t, found, rules)
+                    choice = whole or found
+                    if whole is not None:
                         break
                     # a fragment whose whole phrase is taken ("3D Gaussian" beside "Gaussian
                     # Splatting") names nothing: the next best label
@@ -615,7 +628,7 @@ class TopicNamer:
             write, whatever the words' co-occurrence says. When the whole phrase is another
             label's or names a subject already named (or, for a group, one of its topics'): None
             for a phrase nearly always part of it (``FRAGMENT_RATIO``), else ``choice`` as it is."""
-            members, extensions, _, _, _, shown_of = context[t]
+            extensions = context[t][1]
             keys = tuple(complete_phrase(k, extensions) for k in choice.keys)
             subjects = rules["subjects"]
             if keys == choice.keys:
@@ -632,11 +645,7 @@ class TopicNamer:
                 strong = any(complete_phrase(k, extensions, ratio=FRAGMENT_RATIO) != k for k in choice.keys)
                 return None if strong else choice
             for key in keys:
-                if key not in shown_of:
-                    written = surface_forms(
-                        (self.docs_[i] for i in members[: self.SURFACE_DOCS]), [key], self.analyzer_
-                    )
-                    shown_of[key] = display_label(key, written[key])
+                show(t, key)
             used = np.unique(np.concatenate([table.rows(content_words(k)) for k in keys]))
             support, lift, _ = table.evidence(t, used)
             return Choice(keys, support, lift, label_score(support, lift))
