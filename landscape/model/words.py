@@ -1,6 +1,9 @@
-"""Word rules shared by topic naming and label evidence: plurals, connectors, content stop words."""
+"""Word rules shared by topic naming and label evidence: plurals, connectors, content stop words,
+generic words and terms of art."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 # Words allowed inside (never at the edge of) a phrase.
 CONNECTORS = frozenset({"of"})
@@ -30,3 +33,47 @@ def singular(word: str) -> str:
     if word.endswith("s"):
         return word[:-1]
     return word
+
+
+# Too generic to be a topic word on their own in an ML corpus, fine inside phrases.
+GENERIC = frozenset(
+    """
+    model models modeling modelling learning learn learns learned network networks neural data
+    training train trained dataset datasets benchmark benchmarks system systems algorithm
+    algorithms deep machine information feature features representation representations
+    application applications accuracy quality error errors input inputs output outputs
+    metric metrics process processing analysis analyses design baseline baselines parameter parameters
+    set sets function functions structure structures level levels type types form forms
+    state states space spaces value values time times image images text texts language languages
+    domain domains knowledge content context sample samples example examples
+    """.split()
+)
+
+# Rare in general English but used by every part of an ML corpus: generic there, however specific
+# they look ("Embeddings" was one of issue 14's meaningless names).
+FIELD_WORDS = frozenset(
+    """
+    embedding embeddings pretraining pre-training finetuning fine-tuning hyperparameter
+    hyperparameters classifier classifiers generalization regularization optimization inference
+    architecture architectures dataset datasets benchmark benchmarks baseline baselines
+    """.split()
+)
+# A word rarer than this in general English (wordfreq's Zipf scale: 3 = once per million words)
+# is a term of art ("Unlearning" 2.1, "Quantization" 2.5, "Summarization" 2.0, "Segmentation"
+# 3.2), not an ordinary word ("Noise" 4.6, "Agents" 4.6, "Attack" 5.1, "Distribution" 4.6,
+# "Target" 4.8, "Gender" 4.6, "Object" 4.6).
+TERM_ZIPF = 3.5
+
+
+@lru_cache(maxsize=4096)
+def is_term(word: str) -> bool:
+    """Whether one lower-case word (singular or plural) is a term of art: rare in general English
+    (:data:`TERM_ZIPF`, wordfreq's English frequencies) and neither generic in an ML corpus
+    (:data:`GENERIC`, :data:`FIELD_WORDS`) nor a number."""
+    from wordfreq import zipf_frequency
+
+    word = word.strip().lower()
+    forms = {word, singular(word)}
+    if not word.isalpha() or forms & (GENERIC | FIELD_WORDS):
+        return False
+    return max(zipf_frequency(f, "en") for f in forms) < TERM_ZIPF
