@@ -309,7 +309,7 @@ def choose(
     a label is a phrase at least ``WRITTEN_BY`` of the class's papers write (of its topics, for a
     group), not words that happen to meet in them; ``alone``: ``key -> bool``, whether a term of
     art (:func:`is_lone_term`) is a noun as the papers use it, not an adjective ("Multimodal") or a
-    verb ("Mitigating"): only then may it be a label by itself.
+    verb ("Mitigating"): only then may it be a label by itself (never without ``alone``).
     """
 
     from landscape.model.label_evidence import MAX_LIFT, content_words
@@ -344,7 +344,7 @@ def choose(
         parts[key] = (words, support, lift, score)
         # an acronym alone ("LM", "BERT") names a topic only when most of its papers use it
         if not is_plain_word(key, shown_of[key]) and (len(words) > 1 or support >= MIN_SUPPORT):
-            if alone is None or not is_lone_term(key, shown_of[key]) or alone(key):
+            if not is_lone_term(key, shown_of[key]) or (alone is not None and alone(key)):
                 singles[key] = parts[key]
     # scores within SCORE_STEP of each other tie: the more characteristic phrase (c-TF-IDF) wins
     rank = {k: r for r, k in enumerate(candidates)}

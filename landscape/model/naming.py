@@ -628,7 +628,8 @@ class TopicNamer:
                             shown_of,
                             table,
                             written=self.written_by,
-                            alone=self.stands_alone,
+                            # a group is named by what its topics share, not one word
+                            alone=self.stands_alone if within is None else None,
                             **rules,
                             **level,
                         )
