@@ -19,10 +19,9 @@ from landscape.model.naming import (
     is_plain_word,
     name_levels,
     singular,
-    stands_alone,
     stop_words,
 )
-from landscape.model.words import is_term
+from landscape.model.words import is_term, stands_alone
 
 
 @pytest.fixture(scope="module")

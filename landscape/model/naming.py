@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from landscape.model.label_choice import FIELD_NAMES, MIN_LIFT, MIN_SUPPORT, is_plain_word  # noqa: F401
-from landscape.model.words import CONNECTORS, GENERIC, NOT_STOP, singular  # noqa: F401
+from landscape.model.words import CONNECTORS, GENERIC, LONE_DOCS, NOT_STOP, TOKEN, singular, stands_alone
 from landscape.schema import UNASSIGNED_TOPIC
 
 # Paper boilerplate: words that say how a paper is written, not what it is about.
@@ -69,21 +69,9 @@ BOILERPLATE = frozenset(
 
 # A phrase followed by some other word in this share of its occurrences is a modifier, not a label.
 MODIFIER_RATIO = 0.7
-# A word standing alone as a label is a noun as its papers use it. One followed by another content
-# word in LONE_FOLLOWED of its uses modifies a noun (adjectives: "Multimodal" 0.91, "Federated"
-# 0.86; "Gradient" 0.85, of "gradient descent"); one followed by a determiner in LONE_DETERMINER
-# of them is a verb ("Mitigating the", "Leveraging a": 0.33-0.39; nouns such as "Unlearning",
-# "Segmentation", "Grounding" at most 0.03). Measured on 5,000 dev papers; judged on at most
-# LONE_DOCS of the papers using the word.
-LONE_FOLLOWED = 0.75
-LONE_DETERMINER = 0.15
-LONE_DOCS = 300
-DETERMINERS = frozenset("the a an this these those their its our such".split())
 
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
 _LATEX = re.compile(r"\$[^$]{0,400}\$|\\[A-Za-z]+")
-# Words (hyphenated compounds kept whole) and the punctuation that phrases may not cross.
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*|[.,;:!?()\[\]{}\"“”‘’|/]|\s[-–—]+\s")
 _BREAK = re.compile(r"[^A-Za-z0-9]+")
 _NUMBERLIKE = re.compile(r"^\d[\d.,]*(?:[a-z]{0,3}|%)$")
 _DIMENSION = re.compile(r"^[1-4]d$")  # 2D, 3D, 4D are topics, not numbers
@@ -124,7 +112,7 @@ class PhraseAnalyzer:
 
     def phrases(self, text: str, surfaces: bool = False):
         lo, hi = self.ngram_range
-        tokens = _TOKEN.findall(_LATEX.sub(" . ", _URL.sub(" . ", text)))
+        tokens = TOKEN.findall(_LATEX.sub(" . ", _URL.sub(" . ", text)))
         known = self._tokens.get
         info = [known(t) or self._token(t) for t in tokens]
         n = len(tokens)
@@ -384,25 +372,6 @@ def _extends(phrase: str, key: str) -> bool:
 def _contains(words, part) -> bool:
     n = len(part)
     return any(words[i : i + n] == part for i in range(len(words) - n + 1))
-
-
-def stands_alone(word: str, docs) -> bool:
-    """Whether ``docs`` use the word ``word`` (lower-case, singular) as a noun: neither mostly
-    followed by another content word (an adjective) nor often by a determiner (a verb); see
-    :data:`LONE_FOLLOWED`. A word they never use is not judged a noun."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    uses = followed = determined = 0
-    for doc in docs:
-        tokens = [t.lower() for t in _TOKEN.findall(doc)]
-        for i, token in enumerate(tokens):
-            if singular(token) != word:
-                continue
-            uses += 1
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else "."
-            followed += nxt[0].isalpha() and nxt not in ENGLISH_STOP_WORDS
-            determined += nxt in DETERMINERS
-    return uses > 0 and followed < LONE_FOLLOWED * uses and determined < LONE_DETERMINER * uses
 
 
 _COMPOUND = re.compile(r"\b([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+)\b(?:\s+([A-Za-z][A-Za-z-]*))?")

@@ -3,7 +3,11 @@ generic words and terms of art."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+
+# Words (hyphenated compounds kept whole) and the punctuation that phrases may not cross.
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*|[.,;:!?()\[\]{}\"“”‘’|/]|\s[-–—]+\s")
 
 # Words allowed inside (never at the edge of) a phrase.
 CONNECTORS = frozenset({"of"})
@@ -77,3 +81,34 @@ def is_term(word: str) -> bool:
     if not word.isalpha() or forms & (GENERIC | FIELD_WORDS):
         return False
     return max(zipf_frequency(f, "en") for f in forms) < TERM_ZIPF
+
+
+# A word standing alone as a label is a noun as its papers use it. One followed by another content
+# word in LONE_FOLLOWED of its uses modifies a noun (adjectives: "Multimodal" 0.91, "Federated"
+# 0.86; "Gradient" 0.85, of "gradient descent"); one followed by a determiner in LONE_DETERMINER
+# of them is a verb ("Mitigating the", "Leveraging a": 0.33-0.39; nouns such as "Unlearning",
+# "Segmentation", "Grounding" at most 0.03). Measured on 5,000 dev papers; judged on at most
+# LONE_DOCS of the papers using the word.
+LONE_FOLLOWED = 0.75
+LONE_DETERMINER = 0.15
+LONE_DOCS = 300
+DETERMINERS = frozenset("the a an this these those their its our such".split())
+
+
+def stands_alone(word: str, docs) -> bool:
+    """Whether ``docs`` use the word ``word`` (lower-case, singular) as a noun: neither mostly
+    followed by another content word (an adjective) nor often by a determiner (a verb); see
+    :data:`LONE_FOLLOWED`. A word they never use is not judged a noun."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    uses = followed = determined = 0
+    for doc in docs:
+        tokens = [t.lower() for t in TOKEN.findall(doc)]
+        for i, token in enumerate(tokens):
+            if singular(token) != word:
+                continue
+            uses += 1
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else "."
+            followed += nxt[0].isalpha() and nxt not in ENGLISH_STOP_WORDS
+            determined += nxt in DETERMINERS
+    return uses > 0 and followed < LONE_FOLLOWED * uses and determined < LONE_DETERMINER * uses
