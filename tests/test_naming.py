@@ -21,6 +21,7 @@ from landscape.model.naming import (
     singular,
     stop_words,
 )
+from landscape.model.words import is_term, stands_alone
 
 
 @pytest.fixture(scope="module")
@@ -320,15 +321,56 @@ def test_plain_single_words_never_label_a_topic():
         assert len(names[t].label.split()) >= 2 or not is_plain_word(names[t].label.lower(), names[t].label)
 
 
+def test_a_term_of_art_is_not_a_plain_word_but_an_ordinary_word_is():
+    # rare in general English and not generic in an ML corpus: may name a topic alone
+    for word in ("unlearning", "quantization", "summarization", "segmentation", "hallucination"):
+        assert is_term(word) and not is_plain_word(word, word.title()), word
+    # issue 14's meaningless one-word names, ordinary words, and terms every ML topic uses
+    for word in ("noise", "entity", "attack", "agents", "distribution", "target", "embeddings", "dataset"):
+        assert not is_term(word) and is_plain_word(word, word.title()), word
+
+
+def _unlearning_docs(n=8):
+    """``n`` papers that all say "unlearning", no two-word phrase of it in half of them, and
+    ``n`` papers of another subject."""
+    kinds = ["LLM unlearning", "knowledge unlearning", "unlearning for privacy", "approximate unlearning"]
+    docs = [
+        f"Paper {i} on {kinds[i % 4]}. Forget requests are served by unlearning, not retraining."
+        for i in range(n)
+    ]
+    docs += _grasping(n)
+    return docs, np.array([0] * n + [1] * n)
+
+
+def test_a_term_most_of_its_papers_use_names_a_topic_alone():
+    docs, labels = _unlearning_docs()
+    d = TopicNamer().fit(docs).describe(labels)[0]
+    # not a phrase a quarter of them write, nor a pair with an ordinary word ("and Target")
+    assert d.label == "Unlearning", d.label
+    assert d.support == 1.0 and d.lift >= 3
+
+
+def test_an_adjective_or_a_verb_never_names_a_topic_alone():
+    # "multimodal" is in every paper of the topic, always before a noun: an adjective
+    nouns = ["fusion", "encoders", "benchmarks", "pretraining", "alignment", "retrieval", "agents", "tasks"]
+    docs = [f"Multimodal {w} study {i}. We test multimodal {w} on video." for i, w in enumerate(nouns)]
+    docs += _grasping(8)
+    labels = np.array([0] * 8 + [1] * 8)
+    d = TopicNamer().fit(docs).describe(labels)[0]
+    assert d.label.lower() != "multimodal", d.label
+    assert not stands_alone("multimodal", docs[:8])
+    # "mitigating the ...": a verb; "unlearning" as the papers above use it: a noun
+    assert not stands_alone("mitigating", [f"Mitigating the risk {i}. Mitigating a bias." for i in range(4)])
+    assert stands_alone("unlearning", _unlearning_docs()[0])
+
+
 def test_a_mixed_topic_gets_a_covering_name():
     # one topic holds two subjects with no shared phrase, neither used by half its papers: its
     # label names both
     surveys = [f"A survey {i} of LLM evaluation. This survey reviews LLM benchmarks." for i in range(6)]
     peft = [f"PEFT method {i} with adapters. PEFT adapters tune few weights." for i in range(6)]
     surveys.append("Prompt wording study. Prompts change answers.")
-    other = [
-        f"Robot grasping {i} with tactile sensors. Grasping policies use tactile feedback." for i in range(12)
-    ]
+    other = _grasping(12)
     docs = surveys + peft + other
     labels = np.array([0] * 13 + [1] * 12)
     d = TopicNamer().fit(docs).describe(labels)[0]
@@ -362,9 +404,7 @@ def test_a_covering_name_never_names_one_subject_twice():
     # Face Datasets"
     faces = [f"Face images {i} for recognition. Face images of people under pose change." for i in range(6)]
     faces += [f"Face datasets {i} for benchmarks. Face datasets with annotations at scale." for i in range(6)]
-    other = [
-        f"Robot grasping {i} with tactile sensors. Grasping policies use tactile feedback." for i in range(12)
-    ]
+    other = _grasping(12)
     d = TopicNamer().fit(faces + other).describe(np.array([0] * 12 + [1] * 12))[0]
     assert d.label.lower().count("face") == 1, d.label
     assert not is_plain_word(d.label.lower(), d.label)

@@ -87,7 +87,7 @@ def test_a_callable_namer_names_topics_and_groups_with_recomputed_evidence():
 
 @pytest.mark.parametrize(
     "answer",
-    ["", "   ", "<b></b>", "Robots", "x" * 200, None, 42],
+    ["", "   ", "<b></b>", "Robots", "Multimodal", "x" * 200, None, 42],
 )
 def test_unusable_names_keep_the_offline_ones_with_one_warning(answer):
     docs, labels, groups, namer, (offline, offline_groups) = _offline()
@@ -97,6 +97,16 @@ def test_unusable_names_keep_the_offline_ones_with_one_warning(answer):
     assert [names[t].label for t in range(4)] == [offline[t].label for t in range(4)]
     assert [group_names[g].label for g in (0, 1)] == [offline_groups[g].label for g in (0, 1)]
     assert len([w for w in caught if issubclass(w.category, NamerWarning)]) == 1
+
+
+def test_a_term_of_art_its_papers_use_as_a_noun_may_name_a_topic_alone():
+    docs, labels, groups, namer, (offline, _) = _offline()
+    answers = {0: "Unlearning", 2: "Tactile"}  # a noun of topic 0's papers; an adjective of topic 2's
+    names, _ = name_levels(
+        namer, labels, groups, outside=lambda e: answers.get(e.id, "") if e.level == "topic" else ""
+    )
+    assert names[0].label == "Unlearning" and names[0].support == 1.0
+    assert names[2].label == offline[2].label
 
 
 def test_duplicate_and_child_names_are_refused():

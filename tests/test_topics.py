@@ -10,7 +10,7 @@ import pytest
 
 from landscape.errors import LandscapeError
 from landscape.model.consensus import CONSENSUS_RUNS
-from landscape.model.naming import BOILERPLATE, GENERIC, stop_words
+from landscape.model.naming import BOILERPLATE, stop_words
 from landscape.model.topics import (
     MIN_SIMILARITY,
     TopicModel,
@@ -21,6 +21,7 @@ from landscape.model.topics import (
     reduce_outliers,
     refine_labels,
 )
+from landscape.model.words import GENERIC
 
 SAMPLE = "landscape/data/hf_papers_sample.csv"
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from landscape.model.label_choice import FIELD_NAMES, MIN_LIFT, MIN_SUPPORT, is_plain_word  # noqa: F401
-from landscape.model.words import CONNECTORS, NOT_STOP, singular
+from landscape.model.words import CONNECTORS, GENERIC, LONE_DOCS, NOT_STOP, TOKEN, singular, stands_alone
 from landscape.schema import UNASSIGNED_TOPIC
 
 # Paper boilerplate: words that say how a paper is written, not what it is about.
@@ -67,27 +67,11 @@ BOILERPLATE = frozenset(
     """.split()
 )
 
-# Too generic to be a topic word on their own in an ML corpus, fine inside phrases.
-GENERIC = frozenset(
-    """
-    model models modeling modelling learning learn learns learned network networks neural data
-    training train trained dataset datasets benchmark benchmarks system systems algorithm
-    algorithms deep machine information feature features representation representations
-    application applications accuracy quality error errors input inputs output outputs
-    metric metrics process processing analysis analyses design baseline baselines parameter parameters
-    set sets function functions structure structures level levels type types form forms
-    state states space spaces value values time times image images text texts language languages
-    domain domains knowledge content context sample samples example examples
-    """.split()
-)
-
 # A phrase followed by some other word in this share of its occurrences is a modifier, not a label.
 MODIFIER_RATIO = 0.7
 
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
 _LATEX = re.compile(r"\$[^$]{0,400}\$|\\[A-Za-z]+")
-# Words (hyphenated compounds kept whole) and the punctuation that phrases may not cross.
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*|[.,;:!?()\[\]{}\"“”‘’|/]|\s[-–—]+\s")
 _BREAK = re.compile(r"[^A-Za-z0-9]+")
 _NUMBERLIKE = re.compile(r"^\d[\d.,]*(?:[a-z]{0,3}|%)$")
 _DIMENSION = re.compile(r"^[1-4]d$")  # 2D, 3D, 4D are topics, not numbers
@@ -128,7 +112,7 @@ class PhraseAnalyzer:
 
     def phrases(self, text: str, surfaces: bool = False):
         lo, hi = self.ngram_range
-        tokens = _TOKEN.findall(_LATEX.sub(" . ", _URL.sub(" . ", text)))
+        tokens = TOKEN.findall(_LATEX.sub(" . ", _URL.sub(" . ", text)))
         known = self._tokens.get
         info = [known(t) or self._token(t) for t in tokens]
         n = len(tokens)
@@ -608,7 +592,15 @@ class TopicNamer:
                     found = None
                     for level in levels if within is not None else levels[2:]:
                         found = found or choose(
-                            t, pool, shown_of, table, written=self.written_by, **rules, **level
+                            t,
+                            pool,
+                            shown_of,
+                            table,
+                            written=self.written_by,
+                            # a group is named by what its topics share, not one word
+                            alone=self.stands_alone if within is None else None,
+                            **rules,
+                            **level,
                         )
                     found = found or fallback(t, pool, shown_of, table, first=first, **rules)
                     if found is None:
@@ -715,6 +707,14 @@ class TopicNamer:
         if not hasattr(self, "subjects_"):
             self.subjects_ = Subjects(acronym_expansions(self.docs_))
         return self.subjects_
+
+    def stands_alone(self, key) -> bool:
+        """Whether these papers use the one-word phrase ``key`` as a noun (:func:`stands_alone`)."""
+        cache = self.__dict__.setdefault("alone_", {})
+        if key not in cache:
+            rows = self.word_presence().rows((key,))[:LONE_DOCS]
+            cache[key] = stands_alone(key, (self.docs_[i] for i in rows))
+        return cache[key]
 
     def written_by(self, key):
         """Papers (sorted indices) that write the phrase ``key`` itself, its words adjacent."""

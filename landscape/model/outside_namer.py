@@ -160,8 +160,13 @@ def rename(names, outside, *, classes, docs, presence, level, taken, children=No
 
     import numpy as np
 
-    from landscape.model.label_choice import is_plain_word
+    from landscape.model.label_choice import is_lone_term, is_plain_word
     from landscape.model.label_evidence import COVER_JOIN, content_words, support_and_lift
+    from landscape.model.words import LONE_DOCS, singular, stands_alone
+
+    def _noun(word):  # a term of art names a class alone only as a noun ("Multimodal" does not)
+        word = singular(word)
+        return stands_alone(word, (docs[i] for i in presence.rows((word,))[:LONE_DOCS]))
 
     state = {} if state is None else state
     state.setdefault("renamed", 0)
@@ -198,6 +203,7 @@ def rename(names, outside, *, classes, docs, presence, level, taken, children=No
             label is None
             or label.lower() in (taken - {name.label.lower()}) | own
             or is_plain_word(label.lower(), label)
+            or (is_lone_term(label.lower(), label) and not _noun(label.lower()))
         ):
             state["kept"] += 1
             continue
