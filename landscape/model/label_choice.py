@@ -184,19 +184,21 @@ class Subjects:
         return False
 
 
-def is_plain_word(key: str, shown: str) -> bool:
-    """A label too generic to name a topic: one ordinary word ("Noise", "Agents") or a name of the
-    whole field ("AI", "Machine Learning", "3D"). Acronyms and inner capitals ("LoRA", "GANs",
-    "NeRF") and compounds ("Mixture-of-Experts") are fine."""
-    if key.strip().lower() in FIELD_NAMES:
-        return True
+def _one_word(key: str, shown: str) -> bool:
+    """One ordinary word: not a phrase, compound ("Mixture-of-Experts"), acronym or word with inner
+    capitals ("LoRA", "GANs", "NeRF") or digits ("GPT-4")."""
     if " " in key.strip() or "-" in shown:
         return False
-    if any(c.isupper() for c in shown[1:]) or any(c.isdigit() for c in shown):
-        return False
+    return not any(c.isupper() for c in shown[1:]) and not any(c.isdigit() for c in shown)
+
+
+def is_plain_word(key: str, shown: str) -> bool:
+    """A label too generic to name a topic: one ordinary word that is no term of art ("Noise",
+    "Agents"; :func:`landscape.model.words.is_term`) or a name of the whole field ("AI", "Machine
+    Learning", "3D"). Acronyms, inner capitals and compounds are fine."""
     from landscape.model.words import is_term
 
-    return not is_term(key)
+    return key.strip().lower() in FIELD_NAMES or (_one_word(key, shown) and not is_term(key))
 
 
 def is_lone_term(key: str, shown: str) -> bool:
@@ -204,9 +206,7 @@ def is_lone_term(key: str, shown: str) -> bool:
     it may label a topic alone only where its papers use it as a noun (``alone`` of :func:`choose`)."""
     from landscape.model.words import is_term
 
-    if " " in key.strip() or "-" in shown or any(c.isupper() for c in shown[1:]):
-        return False
-    return not any(c.isdigit() for c in shown) and is_term(key)
+    return key.strip().lower() not in FIELD_NAMES and _one_word(key, shown) and is_term(key)
 
 
 def label_score(support: float, lift: float) -> float:
