@@ -342,7 +342,8 @@ def choose(
             continue
         score = label_score(support, lift)
         parts[key] = (words, support, lift, score)
-        # an acronym alone ("LM", "BERT") names a topic only when most of its papers use it
+        # one word alone, an acronym ("LM", "BERT") or a term of art used as a noun ("Unlearning"),
+        # names a topic only when most of its papers use it
         if not is_plain_word(key, shown_of[key]) and (len(words) > 1 or support >= MIN_SUPPORT):
             if not is_lone_term(key, shown_of[key]) or (alone is not None and alone(key)):
                 singles[key] = parts[key]
@@ -509,9 +510,8 @@ def fallback(
         and not subjects.restates(k, related)
     ]
     # one word alone (a term of art) only where :func:`choose` finds half the class using it
-    specific = [k for k in usable if not is_plain_word(k, shown_of[k]) and not is_lone_term(k, shown_of[k])][
-        :FALLBACK_CANDIDATES
-    ]
+    specific = [k for k in usable if not (is_plain_word(k, shown_of[k]) or is_lone_term(k, shown_of[k]))]
+    specific = specific[:FALLBACK_CANDIDATES]
     single = None
     if specific:
         evidence = {k: table.evidence(cls, table.rows(content_words(k))) for k in specific}

@@ -57,9 +57,8 @@ GENERIC = frozenset(
 # they look ("Embeddings" was one of issue 14's meaningless names).
 FIELD_WORDS = frozenset(
     """
-    embedding embeddings pretraining pre-training finetuning fine-tuning hyperparameter
-    hyperparameters classifier classifiers generalization regularization optimization inference
-    architecture architectures dataset datasets benchmark benchmarks baseline baselines
+    embedding embeddings pretraining finetuning hyperparameter hyperparameters classifier
+    classifiers generalization regularization optimization inference architecture architectures
     """.split()
 )
 # A word rarer than this in general English (wordfreq's Zipf scale: 3 = once per million words)
