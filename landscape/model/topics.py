@@ -77,7 +77,7 @@ bundled 100-paper sample:
   1% (2026-12-08, int8, seeds 0-1) adds another +0.006 to +0.008 NMI on ``primary20``,
   ``rarest20`` and ``listing5`` (added papers: median cosine 0.51-0.53 to their topic, the
   members' 5% quantile) but blurs small corpora: on the bundled sample the mixture-of-experts papers
-  split 1 + 2 for seed 3, and for seed 42 the unlearning topic grows from 7 to 12 papers (named
+  split 1 + 2 for seed 3, and for seed 42 the unlearning topic grows from 10 to 12 papers (named
   "Machine Unlearning and Target" again), so 5% stays.
 
 Determinism: one ``random_state`` seeds NN-descent, both UMAPs and fast_hdbscan's reproducible mode
